@@ -1,0 +1,444 @@
+using System.Collections.Concurrent;
+using dotnet_etcd;
+using Etcdserverpb;
+using EtcdHygiene.Core.Observation;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EtcdHygiene.Etcd;
+
+/// <summary>
+/// The etcd adapter: finds the members of one cluster, holds one client per member (maintenance
+/// calls such as Defragment act on the member they reach, so load balancing would be wrong),
+/// observes snapshots and performs the few maintenance RPCs hygiene needs. It never writes keys.
+/// Every call is bounded by a timeout and fails with <see cref="EtcdOperationException"/>.
+/// </summary>
+public sealed class EtcdClusterConnection : IAsyncDisposable
+{
+    private readonly EtcdConnectionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly EtcdTransport _transport;
+    private readonly HttpClient _http;
+    private readonly ConcurrentDictionary<string, Lazy<EtcdClient>> _clients = new(StringComparer.OrdinalIgnoreCase);
+    private readonly IReadOnlyList<string> _configuredEndpoints;
+
+    // Where each member was last reached; tried first next time so that a member reached through a
+    // fallback does not pay for its unreachable advertised URL on every observation.
+    private readonly ConcurrentDictionary<ulong, string> _memberEndpoints = new();
+    private IReadOnlyList<Member> _lastMembers = [];
+    private ulong? _lastLeaderId;
+
+    /// <summary>Creates the adapter; nothing is contacted until the first call.</summary>
+    public EtcdClusterConnection(EtcdConnectionOptions options, TimeProvider? time = null, ILogger<EtcdClusterConnection>? logger = null)
+    {
+        if (options.Endpoints.Count == 0)
+        {
+            throw new ArgumentException("at least one etcd endpoint is needed", nameof(options));
+        }
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _transport = new EtcdTransport(options);
+        _http = new HttpClient(_transport.CreateHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        _configuredEndpoints = options.Endpoints.Select(NormalizeUrl).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>The options this connection was made with.</summary>
+    public EtcdConnectionOptions Options => _options;
+
+    /// <summary>
+    /// Observes the whole cluster: MemberList, each member's Status, a health read through each
+    /// member, its quota, and the alarm list. A member that does not answer is reported
+    /// unreachable with the reason; it neither throws nor delays the others beyond one timeout.
+    /// </summary>
+    public async Task<ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken = default)
+    {
+        var problems = new List<string>();
+        var configured = await StatusOfConfiguredEndpointsAsync(cancellationToken);
+
+        var members = await ListMembersAsync(configured, problems, cancellationToken);
+        var observed = await Task.WhenAll(members.Select(m => ObserveMemberAsync(m, configured, cancellationToken)));
+
+        var (alarms, alarmsKnown) = await ListAlarmsOrReportAsync(observed, problems, cancellationToken);
+        var snapshot = new ClusterSnapshot
+        {
+            ObservedAt = _time.GetUtcNow(),
+            Members = observed,
+            Alarms = alarms,
+            AlarmsKnown = alarmsKnown,
+            Problems = problems,
+        };
+        _lastLeaderId = snapshot.Leader?.Id;
+        return snapshot;
+    }
+
+    /// <summary>A linearizable read through <paramref name="memberId"/>, bounded by the request timeout.</summary>
+    public async Task<MemberHealth> ProbeHealthAsync(ulong memberId, CancellationToken cancellationToken = default)
+    {
+        if (!_memberEndpoints.TryGetValue(memberId, out var endpoint))
+        {
+            return MemberHealth.Unknown($"member {memberId:x} has not been reached yet");
+        }
+        return await ProbeHealthAtAsync(endpoint, cancellationToken);
+    }
+
+    /// <summary>Lists the cluster's alarms.</summary>
+    public async Task<IReadOnlyList<ActiveAlarm>> ListAlarmsAsync(CancellationToken cancellationToken = default)
+    {
+        var errors = new List<EtcdOperationException>();
+        foreach (var endpoint in PreferredClusterEndpoints())
+        {
+            try
+            {
+                return await ListAlarmsAtAsync(endpoint, cancellationToken);
+            }
+            catch (EtcdOperationException e) when (e.Kind is EtcdErrorKind.Unreachable or EtcdErrorKind.TimedOut)
+            {
+                errors.Add(e);
+            }
+        }
+        throw NoEndpointAnswered("AlarmList", errors);
+    }
+
+    /// <summary>
+    /// Compacts the key-value history up to <paramref name="revision"/> (cluster-wide, through raft).
+    /// With <paramref name="physical"/> it returns once the compaction is applied.
+    /// </summary>
+    public async Task CompactAsync(long revision, bool physical, CancellationToken cancellationToken = default)
+    {
+        var endpoint = PreferredClusterEndpoints().First();
+        var timeout = physical ? _options.DefragTimeout : _options.RequestTimeout;
+        await CallAsync("Compact", endpoint, timeout, (client, ct) =>
+            client.CompactAsync(new CompactionRequest { Revision = revision, Physical = physical }, cancellationToken: ct), cancellationToken);
+        _logger.LogInformation("Compacted history up to revision {Revision} (physical {Physical}) through {Endpoint}", revision, physical, endpoint);
+    }
+
+    /// <summary>
+    /// Defragments one member. This stops the world on that member until done, so it is bounded
+    /// by the defrag timeout and never sent to more than one member by this call.
+    /// </summary>
+    public async Task DefragmentAsync(ulong memberId, CancellationToken cancellationToken = default)
+    {
+        var endpoint = EndpointOf(memberId, "Defragment");
+        await CallAsync("Defragment", endpoint, _options.DefragTimeout, (client, ct) =>
+            client.DefragmentAsync(new DefragmentRequest(), cancellationToken: ct), cancellationToken);
+        _logger.LogInformation("Defragmented member {Member} at {Endpoint}", memberId.ToString("x"), endpoint);
+    }
+
+    /// <summary>
+    /// Deactivates the NOSPACE alarm of one member. There is deliberately no way to disarm CORRUPT
+    /// through this adapter: a corrupt member needs a person.
+    /// </summary>
+    public async Task DisarmNoSpaceAsync(ulong memberId, CancellationToken cancellationToken = default)
+    {
+        var endpoint = PreferredClusterEndpoints().First();
+        await CallAsync("AlarmDisarm", endpoint, _options.RequestTimeout, (client, ct) =>
+            client.AlarmAsync(new AlarmRequest
+            {
+                Action = AlarmRequest.Types.AlarmAction.Deactivate,
+                MemberID = memberId,
+                Alarm = AlarmType.Nospace,
+            }, cancellationToken: ct), cancellationToken);
+        _logger.LogInformation("Disarmed NOSPACE of member {Member} through {Endpoint}", memberId.ToString("x"), endpoint);
+    }
+
+    /// <summary>Hands leadership to <paramref name="targetMemberId"/>; the request goes to the current leader.</summary>
+    public async Task MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken = default)
+    {
+        var snapshot = await ObserveAsync(cancellationToken);
+        var leader = snapshot.Leader
+            ?? throw new EtcdOperationException(EtcdErrorKind.NoLeader, "MoveLeader", null, "no reachable member is leader");
+        if (leader.Id == targetMemberId)
+        {
+            return;
+        }
+        var target = snapshot.Member(targetMemberId);
+        if (target is null || target.IsLearner)
+        {
+            throw new EtcdOperationException(EtcdErrorKind.InvalidTarget, "MoveLeader", leader.Endpoint,
+                $"member {targetMemberId:x} is {(target is null ? "not in the cluster" : "a learner")}");
+        }
+        await CallAsync("MoveLeader", leader.Endpoint!, _options.RequestTimeout, (client, ct) =>
+            client.MoveLeaderAsync(new MoveLeaderRequest { TargetID = targetMemberId }, cancellationToken: ct), cancellationToken);
+        _logger.LogInformation("Moved leadership from {From} to {To}", leader.HexId, target.HexId);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients.Values.Where(c => c.IsValueCreated))
+        {
+            client.Value.Dispose();
+        }
+        _clients.Clear();
+        _http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<Dictionary<string, StatusOutcome>> StatusOfConfiguredEndpointsAsync(CancellationToken cancellationToken)
+    {
+        var outcomes = await Task.WhenAll(_configuredEndpoints.Select(e => StatusAtAsync(e, cancellationToken)));
+        return outcomes.ToDictionary(o => o.Endpoint, StringComparer.OrdinalIgnoreCase);
+    }
+
+    private async Task<IReadOnlyList<Member>> ListMembersAsync(
+        Dictionary<string, StatusOutcome> configured, List<string> problems, CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        foreach (var endpoint in _configuredEndpoints.Where(e => configured[e].Response is not null))
+        {
+            try
+            {
+                var response = await CallAsync("MemberList", endpoint, _options.RequestTimeout, (client, ct) =>
+                    client.MemberListAsync(new MemberListRequest(), cancellationToken: ct), cancellationToken);
+                _lastMembers = response.Members.ToList();
+                return _lastMembers;
+            }
+            catch (EtcdOperationException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+        failures.AddRange(configured.Values.Where(o => o.Error is not null).Select(o => o.Error!.Message));
+        problems.Add($"no configured endpoint answered MemberList: {string.Join("; ", failures)}");
+        // Keep naming the members we knew, so that they show up as unreachable rather than vanish.
+        return _lastMembers;
+    }
+
+    private async Task<MemberSnapshot> ObserveMemberAsync(
+        Member member, Dictionary<string, StatusOutcome> configured, CancellationToken cancellationToken)
+    {
+        var advertised = member.ClientURLs.Select(NormalizeUrl).ToList();
+        var snapshot = new MemberSnapshot
+        {
+            Id = member.ID,
+            Name = member.Name,
+            AdvertisedClientUrls = advertised,
+            IsLearner = member.IsLearner,
+        };
+        if (advertised.Count == 0)
+        {
+            return snapshot with { EndpointNote = "the member has not started yet (it advertises no client URL)" };
+        }
+
+        var (reached, source, note) = await ResolveEndpointAsync(member.ID, advertised, configured, cancellationToken);
+        if (reached is null)
+        {
+            _memberEndpoints.TryRemove(member.ID, out _);
+            return snapshot with { EndpointNote = note, Health = MemberHealth.Unknown("unreachable") };
+        }
+        if (source == EndpointSource.ConfiguredFallback
+            && _memberEndpoints.TryGetValue(member.ID, out var previous) && previous != reached.Endpoint)
+        {
+            _logger.LogWarning("Member {Member} ({Name}) is reached through configured endpoint {Endpoint}: {Note}",
+                member.ID.ToString("x"), member.Name, reached.Endpoint, note);
+        }
+        _memberEndpoints[member.ID] = reached.Endpoint;
+
+        var status = reached.Response!;
+        var healthTask = ProbeHealthAtAsync(reached.Endpoint, cancellationToken);
+        var quotaTask = status.DbSizeQuota > 0
+            ? Task.FromResult<(long?, QuotaSource)>((status.DbSizeQuota, QuotaSource.Status))
+            : QuotaFromMetricsAsync(reached.Endpoint, cancellationToken);
+        var (quota, quotaSource) = await quotaTask;
+        return snapshot with
+        {
+            Endpoint = reached.Endpoint,
+            EndpointSource = source,
+            EndpointNote = note,
+            Status = new MemberStatus
+            {
+                Version = status.Version,
+                DbSizeBytes = status.DbSize,
+                DbSizeInUseBytes = status.DbSizeInUse,
+                Revision = status.Header.Revision,
+                LeaderId = status.Leader,
+                RaftIndex = status.RaftIndex,
+                RaftTerm = status.RaftTerm,
+                Errors = status.Errors.ToList(),
+            },
+            Health = await healthTask,
+            QuotaBytes = quota,
+            QuotaSource = quotaSource,
+        };
+    }
+
+    /// <summary>
+    /// Finds a URL at which this very member answers. An advertised URL can be unreachable from
+    /// here or, worse, reach a different etcd (http://127.0.0.1:2379 on the operator's own host),
+    /// so an answer only counts when Status' header carries this member's id.
+    /// </summary>
+    private async Task<(StatusOutcome? Reached, EndpointSource Source, string? Note)> ResolveEndpointAsync(
+        ulong memberId, List<string> advertised, Dictionary<string, StatusOutcome> configured, CancellationToken cancellationToken)
+    {
+        EndpointSource SourceOf(string url) =>
+            advertised.Contains(url, StringComparer.OrdinalIgnoreCase) ? EndpointSource.Advertised : EndpointSource.ConfiguredFallback;
+
+        if (_memberEndpoints.TryGetValue(memberId, out var cached))
+        {
+            var outcome = configured.GetValueOrDefault(cached) ?? await StatusAtAsync(cached, cancellationToken);
+            if (outcome.MemberId == memberId)
+            {
+                return (outcome, SourceOf(cached), SourceOf(cached) == EndpointSource.ConfiguredFallback
+                    ? FallbackNote(advertised) : null);
+            }
+        }
+
+        var toAsk = advertised.Where(u => !configured.ContainsKey(u)).ToList();
+        var asked = await Task.WhenAll(toAsk.Select(u => StatusAtAsync(u, cancellationToken)));
+        var outcomes = asked.Concat(configured.Values).ToDictionary(o => o.Endpoint, StringComparer.OrdinalIgnoreCase);
+
+        foreach (var url in advertised)
+        {
+            if (outcomes[url].MemberId == memberId)
+            {
+                return (outcomes[url], EndpointSource.Advertised, null);
+            }
+        }
+        var advertisedProblems = string.Join("; ", advertised.Select(u => Describe(outcomes[u], memberId)));
+        var fallback = configured.Values.FirstOrDefault(o => o.MemberId == memberId);
+        if (fallback is not null)
+        {
+            return (fallback, EndpointSource.ConfiguredFallback, $"advertised URL not usable from here ({advertisedProblems})");
+        }
+        return (null, EndpointSource.None, $"unreachable: {advertisedProblems}");
+    }
+
+    private static string FallbackNote(List<string> advertised) =>
+        $"advertised URL {string.Join(", ", advertised)} not usable from here";
+
+    private static string Describe(StatusOutcome outcome, ulong expectedId) => outcome switch
+    {
+        { Error: { } error } => $"{outcome.Endpoint}: {error.Kind} ({error.Detail})",
+        _ => $"{outcome.Endpoint} answers as member {outcome.MemberId:x}, not {expectedId:x}",
+    };
+
+    private async Task<StatusOutcome> StatusAtAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await CallAsync("Status", endpoint, _options.RequestTimeout, (client, ct) =>
+                client.StatusAsync(new StatusRequest(), cancellationToken: ct), cancellationToken);
+            return new StatusOutcome(endpoint, response, null);
+        }
+        catch (EtcdOperationException e)
+        {
+            return new StatusOutcome(endpoint, null, e);
+        }
+    }
+
+    private async Task<MemberHealth> ProbeHealthAtAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The same probe as etcdctl endpoint health: a linearizable Get of the key "health".
+            // It passes through raft, so it fails when the member has no leader or no quorum.
+            await CallAsync("HealthRead", endpoint, _options.RequestTimeout, (client, ct) =>
+                client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("health"), Serializable = false, Limit = 1 }, cancellationToken: ct),
+                cancellationToken);
+            return MemberHealth.Healthy;
+        }
+        catch (EtcdOperationException e) when (e.Kind == EtcdErrorKind.PermissionDenied)
+        {
+            // A user without read access to "health" still got through raft: the member is healthy.
+            return MemberHealth.Healthy;
+        }
+        catch (EtcdOperationException e)
+        {
+            return MemberHealth.Unhealthy($"{e.Kind}: {e.Detail}");
+        }
+    }
+
+    private async Task<(long?, QuotaSource)> QuotaFromMetricsAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        try
+        {
+            var text = await _http.GetStringAsync($"{endpoint}/metrics", timeout.Token);
+            var quota = QuotaMetric.Parse(text);
+            return quota is null ? (null, QuotaSource.Unknown) : (quota, QuotaSource.Metrics);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogDebug("Could not read the quota from {Endpoint}/metrics: {Error}", endpoint, e.Message);
+            return (null, QuotaSource.Unknown);
+        }
+    }
+
+    private async Task<(IReadOnlyList<ActiveAlarm>, bool)> ListAlarmsOrReportAsync(
+        IReadOnlyList<MemberSnapshot> members, List<string> problems, CancellationToken cancellationToken)
+    {
+        foreach (var endpoint in members.Where(m => m.Reachable).Select(m => m.Endpoint!))
+        {
+            try
+            {
+                return (await ListAlarmsAtAsync(endpoint, cancellationToken), true);
+            }
+            catch (EtcdOperationException e)
+            {
+                problems.Add($"alarm list failed: {e.Message}");
+            }
+        }
+        if (!members.Any(m => m.Reachable))
+        {
+            problems.Add("alarms unknown: no member is reachable");
+        }
+        return ([], false);
+    }
+
+    private async Task<IReadOnlyList<ActiveAlarm>> ListAlarmsAtAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        var response = await CallAsync("AlarmList", endpoint, _options.RequestTimeout, (client, ct) =>
+            client.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, cancellationToken: ct), cancellationToken);
+        return response.Alarms.Select(a => new ActiveAlarm(a.MemberID, a.Alarm switch
+        {
+            AlarmType.Nospace => AlarmKind.NoSpace,
+            AlarmType.Corrupt => AlarmKind.Corrupt,
+            _ => AlarmKind.Unknown,
+        })).ToList();
+    }
+
+    /// <summary>Endpoints for cluster-wide calls: the leader first (it applies them first), then the rest.</summary>
+    private IEnumerable<string> PreferredClusterEndpoints()
+    {
+        var leader = _lastLeaderId is { } id && _memberEndpoints.TryGetValue(id, out var url) ? [url] : Array.Empty<string>();
+        return leader.Concat(_memberEndpoints.Values).Concat(_configuredEndpoints).Distinct(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private string EndpointOf(ulong memberId, string operation) =>
+        _memberEndpoints.TryGetValue(memberId, out var endpoint)
+            ? endpoint
+            : throw new EtcdOperationException(EtcdErrorKind.Unreachable, operation, null,
+                $"member {memberId:x} was not reachable at the last observation");
+
+    private async Task<T> CallAsync<T>(
+        string operation, string endpoint, TimeSpan timeout,
+        Func<EtcdClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            var client = _clients.GetOrAdd(endpoint, url => new Lazy<EtcdClient>(() => _transport.CreateClient(url))).Value;
+            // WaitAsync keeps the timeout honest even if a call ignored its token.
+            return await call(client, linked.Token).WaitAsync(linked.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw EtcdErrors.Classify(e, operation, endpoint, timedOut: deadline.IsCancellationRequested);
+        }
+    }
+
+    private static EtcdOperationException NoEndpointAnswered(string operation, List<EtcdOperationException> errors) =>
+        new(EtcdErrorKind.Unreachable, operation, null, string.Join("; ", errors.Select(e => e.Message)));
+
+    private static string NormalizeUrl(string url) => url.Trim().TrimEnd('/');
+
+    private sealed record StatusOutcome(string Endpoint, StatusResponse? Response, EtcdOperationException? Error)
+    {
+        public ulong? MemberId => Response?.Header.MemberId;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using Grpc.Core;
+
+namespace EtcdHygiene.Etcd;
+
+/// <summary>Turns what gRPC, HTTP and sockets throw into <see cref="EtcdOperationException"/>.</summary>
+public static class EtcdErrors
+{
+    /// <summary>
+    /// Classifies <paramref name="error"/>. <paramref name="timedOut"/> tells that our own timeout
+    /// (not the caller) cancelled the call, which gRPC reports as a plain cancellation.
+    /// </summary>
+    public static EtcdOperationException Classify(Exception error, string operation, string? endpoint, bool timedOut = false)
+    {
+        if (error is EtcdOperationException typed)
+        {
+            return typed;
+        }
+        if (timedOut)
+        {
+            return new(EtcdErrorKind.TimedOut, operation, endpoint, "no answer within the timeout", error);
+        }
+        return error switch
+        {
+            RpcException rpc => FromRpc(rpc, operation, endpoint),
+            HttpRequestException or SocketException =>
+                new(EtcdErrorKind.Unreachable, operation, endpoint, error.Message, error),
+            _ => new(EtcdErrorKind.Unknown, operation, endpoint, error.Message, error),
+        };
+    }
+
+    private static EtcdOperationException FromRpc(RpcException rpc, string operation, string? endpoint)
+    {
+        var detail = string.IsNullOrEmpty(rpc.Status.Detail) ? rpc.StatusCode.ToString() : rpc.Status.Detail;
+        var kind = rpc.StatusCode switch
+        {
+            StatusCode.DeadlineExceeded => EtcdErrorKind.TimedOut,
+            StatusCode.Unavailable when Contains(detail, "no leader") => EtcdErrorKind.NoLeader,
+            StatusCode.Unavailable => EtcdErrorKind.Unreachable,
+            StatusCode.ResourceExhausted when Contains(detail, "database space exceeded") => EtcdErrorKind.NoSpace,
+            StatusCode.OutOfRange when Contains(detail, "compacted") => EtcdErrorKind.RevisionCompacted,
+            StatusCode.OutOfRange when Contains(detail, "future revision") => EtcdErrorKind.FutureRevision,
+            StatusCode.PermissionDenied => EtcdErrorKind.PermissionDenied,
+            StatusCode.Unauthenticated => EtcdErrorKind.AuthenticationFailed,
+            StatusCode.InvalidArgument when Contains(detail, "authentication failed") => EtcdErrorKind.AuthenticationFailed,
+            StatusCode.FailedPrecondition when Contains(detail, "not leader") => EtcdErrorKind.NotLeader,
+            StatusCode.FailedPrecondition when Contains(detail, "learner") => EtcdErrorKind.InvalidTarget,
+            StatusCode.NotFound when Contains(detail, "member not found") => EtcdErrorKind.InvalidTarget,
+            _ => EtcdErrorKind.Unknown,
+        };
+        return new(kind, operation, endpoint, detail, rpc);
+    }
+
+    private static bool Contains(string text, string part) => text.Contains(part, StringComparison.OrdinalIgnoreCase);
+}

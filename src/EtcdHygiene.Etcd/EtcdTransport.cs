@@ -1,0 +1,91 @@
+using System.Net.Http;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using dotnet_etcd;
+
+namespace EtcdHygiene.Etcd;
+
+/// <summary>
+/// Builds gRPC clients and HTTP handlers for single endpoints with the same TLS and credentials,
+/// so per-member gRPC calls and the members' /metrics agree on how to connect.
+/// </summary>
+internal sealed class EtcdTransport
+{
+    private readonly EtcdConnectionOptions _options;
+    private readonly X509Certificate2? _clientCertificate;
+    private readonly X509Certificate2Collection? _trustedRoots;
+
+    public EtcdTransport(EtcdConnectionOptions options)
+    {
+        _options = options;
+        if (options.Tls is { } tls)
+        {
+            if (tls.ClientCertificatePem is not null)
+            {
+                if (tls.ClientKeyPem is null)
+                {
+                    throw new ArgumentException("a client certificate needs its private key (tls.key)");
+                }
+                _clientCertificate = X509Certificate2.CreateFromPem(tls.ClientCertificatePem, tls.ClientKeyPem);
+            }
+            if (tls.CaCertificatePem is not null)
+            {
+                _trustedRoots = [];
+                _trustedRoots.ImportFromPem(tls.CaCertificatePem);
+            }
+        }
+    }
+
+    /// <summary>A client bound to exactly one URL: dotnet-etcd balances over every URL it is given.</summary>
+    public EtcdClient CreateClient(string url)
+    {
+        var client = _options.Tls is null ? new EtcdClient(url) : new EtcdClient(url, ConfigureSsl);
+        if (_options.Credentials is { } credentials)
+        {
+            client.SetCredentials(credentials.Username, credentials.Password);
+        }
+        return client;
+    }
+
+    /// <summary>A handler for plain HTTP calls to members (e.g. /metrics) with the same TLS.</summary>
+    public HttpMessageHandler CreateHttpHandler()
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (_options.Tls is not null)
+        {
+            var ssl = new SslClientAuthenticationOptions();
+            ConfigureSsl(ssl);
+            handler.SslOptions = ssl;
+        }
+        return handler;
+    }
+
+    private void ConfigureSsl(SslClientAuthenticationOptions ssl)
+    {
+        if (_clientCertificate is not null)
+        {
+            ssl.ClientCertificates = [_clientCertificate];
+        }
+        if (_trustedRoots is not null)
+        {
+            var roots = _trustedRoots;
+            ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+                // Name mismatches stay fatal; only the chain is judged against the configured CA.
+                if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                {
+                    return false;
+                }
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            };
+        }
+    }
+}

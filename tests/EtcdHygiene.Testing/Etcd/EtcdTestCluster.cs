@@ -1,0 +1,207 @@
+using System.Net.Http;
+using dotnet_etcd;
+
+namespace EtcdHygiene.Testing.Etcd;
+
+/// <summary>
+/// A real etcd cluster of throwaway processes on loopback ports, each member with its own temp data
+/// dir. Disposing it kills every member and deletes every directory it made.
+/// </summary>
+public sealed class EtcdTestCluster : IAsyncDisposable
+{
+    /// <summary>Every cluster directory starts with this, so that a run can check nothing is left.</summary>
+    public const string DirectoryPrefix = "etcd-hygiene-test-";
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private readonly List<EtcdClient> _clients = [];
+
+    private EtcdTestCluster(string root, EtcdTestClusterOptions options, IReadOnlyList<EtcdTestMember> members)
+    {
+        RootDirectory = root;
+        Options = options;
+        Members = members;
+    }
+
+    /// <summary>The directory that holds every member's data dir and log.</summary>
+    public string RootDirectory { get; }
+
+    /// <summary>What the cluster was started with.</summary>
+    public EtcdTestClusterOptions Options { get; }
+
+    /// <summary>The members, m1 first.</summary>
+    public IReadOnlyList<EtcdTestMember> Members { get; }
+
+    /// <summary>Every member's client URL.</summary>
+    public IReadOnlyList<string> ClientUrls => Members.Select(m => m.ClientUrl).ToList();
+
+    /// <summary>Starts the members and waits until each reports healthy.</summary>
+    public static async Task<EtcdTestCluster> StartAsync(EtcdTestClusterOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new EtcdTestClusterOptions();
+        if (options.Members < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "a cluster needs at least one member");
+        }
+        EtcdBinary.Locate(); // fail before making anything when etcd is missing
+        var root = Path.Combine(Path.GetTempPath(), DirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        var ports = FreePorts.Take(options.Members * 2);
+        var names = Enumerable.Range(1, options.Members).Select(i => $"m{i}").ToList();
+        var peerUrls = names.Select((_, i) => $"http://127.0.0.1:{ports[2 * i + 1]}").ToList();
+        var initialCluster = string.Join(",", names.Select((n, i) => $"{n}={peerUrls[i]}"));
+        var token = Path.GetFileName(root);
+
+        var members = names.Select((name, i) =>
+        {
+            var clientUrl = $"http://127.0.0.1:{ports[2 * i]}";
+            var advertised = options.AdvertisedClientUrl?.Invoke(i, clientUrl) ?? clientUrl;
+            var directory = Path.Combine(root, name);
+            var arguments = new List<string>
+            {
+                "--name", name,
+                "--data-dir", Path.Combine(directory, "data"),
+                "--listen-client-urls", clientUrl,
+                "--advertise-client-urls", advertised,
+                "--listen-peer-urls", peerUrls[i],
+                "--initial-advertise-peer-urls", peerUrls[i],
+                "--initial-cluster", initialCluster,
+                "--initial-cluster-state", "new",
+                "--initial-cluster-token", token,
+                "--logger", "zap",
+                "--log-outputs", "stderr",
+            };
+            if (options.QuotaBackendBytes is { } quota)
+            {
+                arguments.Add($"--quota-backend-bytes={quota}");
+            }
+            arguments.AddRange(options.ExtraArguments);
+            return new EtcdTestMember(name, i, clientUrl, peerUrls[i], directory, arguments);
+        }).ToList();
+
+        var cluster = new EtcdTestCluster(root, options, members);
+        try
+        {
+            members.ForEach(m => m.Start());
+            await cluster.WaitHealthyAsync(options.StartTimeout, cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A dotnet-etcd client bound to one member (for workloads and cross-checks).</summary>
+    public EtcdClient ClientFor(EtcdTestMember member)
+    {
+        var client = new EtcdClient(member.ClientUrl);
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+        return client;
+    }
+
+    /// <summary>A dotnet-etcd client over every member, as an application would use.</summary>
+    public EtcdClient CreateClient()
+    {
+        var client = new EtcdClient(string.Join(",", ClientUrls));
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+        return client;
+    }
+
+    /// <summary>Restarts a stopped or killed member on its data dir and waits for it to be healthy.</summary>
+    public async Task RestartAsync(EtcdTestMember member, CancellationToken cancellationToken = default)
+    {
+        await member.StopAsync();
+        member.Start();
+        await WaitHealthyAsync(Options.StartTimeout, cancellationToken, [member]);
+    }
+
+    /// <summary>
+    /// Waits until each running member answers /health with true. On timeout the exception names
+    /// the members that were not healthy, why, and the tail of their logs.
+    /// </summary>
+    public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken = default, IReadOnlyList<EtcdTestMember>? only = null)
+    {
+        var waitFor = (only ?? Members).ToList();
+        var deadline = DateTime.UtcNow + timeout;
+        var lastProblem = waitFor.ToDictionary(m => m, _ => "not asked yet");
+        while (true)
+        {
+            foreach (var member in waitFor.ToList())
+            {
+                if (member.ExitDescription is { } exit)
+                {
+                    throw new InvalidOperationException(
+                        $"etcd member {member.Name} {exit} while starting. Log tail ({member.LogPath}):{Environment.NewLine}{member.LogTail()}");
+                }
+                var problem = await HealthProblemAsync(member, cancellationToken);
+                if (problem is null)
+                {
+                    waitFor.Remove(member);
+                }
+                else
+                {
+                    lastProblem[member] = problem;
+                }
+            }
+            if (waitFor.Count == 0)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                var details = waitFor.Select(m =>
+                    $"{m.Name} ({m.ClientUrl}): {lastProblem[m]}{Environment.NewLine}  log tail ({m.LogPath}):{Environment.NewLine}{m.LogTail(20)}");
+                throw new TimeoutException(
+                    $"etcd not healthy within {timeout.TotalSeconds:0}s:{Environment.NewLine}{string.Join(Environment.NewLine, details)}");
+            }
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    /// <summary>Kills every member and deletes every directory the cluster made.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_clients)
+        {
+            _clients.ForEach(c => c.Dispose());
+            _clients.Clear();
+        }
+        foreach (var member in Members)
+        {
+            member.Kill();
+            member.ReleaseLog();
+        }
+        for (var attempt = 0; Directory.Exists(RootDirectory); attempt++)
+        {
+            try
+            {
+                Directory.Delete(RootDirectory, recursive: true);
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private static async Task<string?> HealthProblemAsync(EtcdTestMember member, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await Http.GetAsync($"{member.ClientUrl}/health", cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.IsSuccessStatusCode && body.Contains("\"health\":\"true\"") ? null : $"/health said {(int)response.StatusCode} {body}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return e.Message;
+        }
+    }
+}
