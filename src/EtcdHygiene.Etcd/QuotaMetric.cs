@@ -27,12 +27,12 @@ public static class QuotaMetric
             {
                 continue;
             }
-            var valueStart = rest[0] == '{' ? rest.IndexOf('}') + 1 : 0;
-            if (valueStart < 0)
+            var labelsEnd = rest[0] == '{' ? rest.IndexOf('}') : -1;
+            if (rest[0] == '{' && labelsEnd < 0)
             {
                 continue;
             }
-            var fields = rest[valueStart..].Trim();
+            var fields = rest[(labelsEnd + 1)..].Trim();
             var end = fields.IndexOf(' ');
             var value = end < 0 ? fields : fields[..end];
             if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var bytes)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need, builds, runs every test, and checks
+# that the tests left no etcd process or data dir behind. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/prerequisites.sh
+
+ensure_etcd
+
+results=artifacts/test-results
+rm -rf "$results"
+dotnet restore Operator.sln
+dotnet build Operator.sln --no-restore -c Release
+status=0
+# --blame-hang-timeout turns a hung test into a failure with a dump instead of a stuck CI run.
+dotnet test Operator.sln --no-build -c Release --results-directory "$results" \
+    --logger "trx" --logger "console;verbosity=normal" --blame-hang-timeout 10m || status=$?
+
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+    [ -e "$trx" ] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx")
+    field() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+    passed=$((passed + $(field passed)))
+    failed=$((failed + $(field failed)))
+    skipped=$((skipped + $(field notExecuted)))
+done
+
+leftovers=$(pgrep -af 'etcd-hygiene-test-' | grep -v pgrep || true)
+if [ -n "$leftovers" ]; then
+    echo "tests left etcd processes running:"; echo "$leftovers"
+    pkill -9 -f 'etcd-hygiene-test-' || true
+    status=1
+fi
+if compgen -G "${TMPDIR:-/tmp}/etcd-hygiene-test-*" >/dev/null; then
+    echo "tests left data dirs behind:"; ls -d "${TMPDIR:-/tmp}"/etcd-hygiene-test-*
+    status=1
+fi
+if [ "$passed" -eq 0 ]; then
+    echo "no test ran"
+    status=1
+fi
+# Skipped tests are defects here: every test needs to run.
+if [ "$skipped" -ne 0 ]; then
+    echo "$skipped tests were skipped"
+    status=1
+fi
+echo "$passed passed, $failed failed"
+exit "$status"
