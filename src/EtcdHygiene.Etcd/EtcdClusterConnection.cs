@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using dotnet_etcd;
 using Etcdserverpb;
+using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Observation;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -14,7 +15,7 @@ namespace EtcdHygiene.Etcd;
 /// observes snapshots and performs the few maintenance RPCs hygiene needs. It never writes keys.
 /// Every call is bounded by a timeout and fails with <see cref="EtcdOperationException"/>.
 /// </summary>
-public sealed class EtcdClusterConnection : IAsyncDisposable
+public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
 {
     private readonly EtcdConnectionOptions _options;
     private readonly TimeProvider _time;
@@ -165,6 +166,9 @@ public sealed class EtcdClusterConnection : IAsyncDisposable
         _logger.LogInformation("Moved leadership from {From} to {To}", leader.HexId, target.HexId);
     }
 
+    Task IEtcdMaintenance.CompactAsync(long revision, CancellationToken cancellationToken) =>
+        CompactAsync(revision, physical: true, cancellationToken);
+
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
@@ -239,10 +243,10 @@ public sealed class EtcdClusterConnection : IAsyncDisposable
 
         var status = reached.Response!;
         var healthTask = ProbeHealthAtAsync(reached.Endpoint, cancellationToken);
-        var quotaTask = status.DbSizeQuota > 0
-            ? Task.FromResult<(long?, QuotaSource)>((status.DbSizeQuota, QuotaSource.Status))
-            : QuotaFromMetricsAsync(reached.Endpoint, cancellationToken);
-        var (quota, quotaSource) = await quotaTask;
+        var metrics = await MetricsAsync(reached.Endpoint, cancellationToken);
+        var (quota, quotaSource) = status.DbSizeQuota > 0
+            ? (status.DbSizeQuota, QuotaSource.Status)
+            : metrics is not null && MemberMetrics.Quota(metrics) is { } fromMetrics ? (fromMetrics, QuotaSource.Metrics) : ((long?)null, QuotaSource.Unknown);
         return snapshot with
         {
             Endpoint = reached.Endpoint,
@@ -262,6 +266,7 @@ public sealed class EtcdClusterConnection : IAsyncDisposable
             Health = await healthTask,
             QuotaBytes = quota,
             QuotaSource = quotaSource,
+            CompactRevision = metrics is null ? null : MemberMetrics.CompactRevision(metrics),
         };
     }
 
@@ -351,20 +356,19 @@ public sealed class EtcdClusterConnection : IAsyncDisposable
         }
     }
 
-    private async Task<(long?, QuotaSource)> QuotaFromMetricsAsync(string endpoint, CancellationToken cancellationToken)
+    /// <summary>The member's /metrics text, or null when it cannot be read (then quota and compacted revision are unknown).</summary>
+    private async Task<string?> MetricsAsync(string endpoint, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
         try
         {
-            var text = await _http.GetStringAsync($"{endpoint}/metrics", timeout.Token);
-            var quota = QuotaMetric.Parse(text);
-            return quota is null ? (null, QuotaSource.Unknown) : (quota, QuotaSource.Metrics);
+            return await _http.GetStringAsync($"{endpoint}/metrics", timeout.Token);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            _logger.LogDebug("Could not read the quota from {Endpoint}/metrics: {Error}", endpoint, e.Message);
-            return (null, QuotaSource.Unknown);
+            _logger.LogDebug("Could not read {Endpoint}/metrics: {Error}", endpoint, e.Message);
+            return null;
         }
     }
 

@@ -191,7 +191,9 @@ public sealed class ThreeMemberClusterTests
         var future = await Assert.ThrowsAsync<EtcdOperationException>(() => etcd.CompactAsync(revision + 100, physical: true));
         Assert.Equal(EtcdErrorKind.FutureRevision, future.Kind);
 
+        Assert.Null((await etcd.ObserveAsync()).CompactRevision); // etcd reports -1 before any compaction
         await etcd.CompactAsync(revision, physical: true);
+        Assert.Equal(revision, (await etcd.ObserveAsync()).CompactRevision);
         var compacted = await Assert.ThrowsAsync<EtcdOperationException>(() => etcd.CompactAsync(revision - 1, physical: true));
         Assert.Equal(EtcdErrorKind.RevisionCompacted, compacted.Kind);
         Assert.Contains("Compact", compacted.Message);

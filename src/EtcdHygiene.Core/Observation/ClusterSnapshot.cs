@@ -35,6 +35,9 @@ public sealed record ClusterSnapshot
     /// <summary>The newest revision any reachable member reported.</summary>
     public long? Revision => Members.Select(m => m.Status?.Revision).Max();
 
+    /// <summary>The highest compacted revision any member reported; null when none did.</summary>
+    public long? CompactRevision => Members.Select(m => m.CompactRevision).Max();
+
     /// <summary>True when the NOSPACE alarm is listed for any member.</summary>
     public bool HasNoSpaceAlarm => Alarms.Any(a => a.Alarm == AlarmKind.NoSpace);
 

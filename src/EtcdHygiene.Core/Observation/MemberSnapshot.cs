@@ -36,6 +36,9 @@ public sealed record MemberSnapshot
     /// <summary>Where <see cref="QuotaBytes"/> came from.</summary>
     public QuotaSource QuotaSource { get; init; } = QuotaSource.Unknown;
 
+    /// <summary>The revision history is compacted up to, as the member reports on /metrics; null when unknown.</summary>
+    public long? CompactRevision { get; init; }
+
     /// <summary>True when the member answered Status.</summary>
     public bool Reachable => Status is not null;
 

@@ -3,17 +3,28 @@ using System.Globalization;
 namespace EtcdHygiene.Etcd;
 
 /// <summary>
-/// Reads the backend quota from a member's Prometheus text. etcd before 3.6 reports the quota only
-/// there, as <c>etcd_server_quota_backend_bytes 2.147483648e+09</c>.
+/// Reads the two facts hygiene needs from a member's Prometheus text that etcd 3.4's Status lacks:
+/// the backend quota (<c>etcd_server_quota_backend_bytes 2.147483648e+09</c>) and the revision
+/// history is compacted up to (<c>etcd_debugging_mvcc_compact_revision</c>, -1 before any compaction).
 /// </summary>
-public static class QuotaMetric
+public static class MemberMetrics
 {
     /// <summary>The metric etcd exports its --quota-backend-bytes as.</summary>
-    public const string Name = "etcd_server_quota_backend_bytes";
+    public const string QuotaName = "etcd_server_quota_backend_bytes";
+
+    /// <summary>The metric etcd exports its compacted revision as.</summary>
+    public const string CompactRevisionName = "etcd_debugging_mvcc_compact_revision";
 
     /// <summary>The quota in bytes, or null when the text does not carry a usable sample.</summary>
-    public static long? Parse(string prometheusText)
+    public static long? Quota(string prometheusText) => Gauge(prometheusText, QuotaName) is { } bytes && bytes > 0 ? (long)bytes : null;
+
+    /// <summary>The compacted revision, or null before the first compaction or when absent.</summary>
+    public static long? CompactRevision(string prometheusText) => Gauge(prometheusText, CompactRevisionName) is { } revision && revision > 0 ? (long)revision : null;
+
+    /// <summary>The first finite sample of an unlabelled or labelled gauge named <paramref name="name"/>.</summary>
+    public static double? Gauge(string prometheusText, string name)
     {
+        var Name = name;
         foreach (var rawLine in prometheusText.AsSpan().EnumerateLines())
         {
             var line = rawLine.Trim();
@@ -36,9 +47,9 @@ public static class QuotaMetric
             var end = fields.IndexOf(' ');
             var value = end < 0 ? fields : fields[..end];
             if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var bytes)
-                && double.IsFinite(bytes) && bytes > 0)
+                && double.IsFinite(bytes))
             {
-                return (long)bytes;
+                return bytes;
             }
         }
         return null;

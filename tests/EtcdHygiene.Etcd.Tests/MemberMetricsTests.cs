@@ -1,6 +1,6 @@
 namespace EtcdHygiene.Etcd.Tests;
 
-public sealed class QuotaMetricTests
+public sealed class MemberMetricsTests
 {
     [Theory]
     [InlineData("etcd_server_quota_backend_bytes 2.097152e+07", 20971520L)]
@@ -8,7 +8,7 @@ public sealed class QuotaMetricTests
     [InlineData("etcd_server_quota_backend_bytes{member=\"a\"} 1024", 1024L)]
     [InlineData("etcd_server_quota_backend_bytes_total 5\netcd_server_quota_backend_bytes 8192", 8192L)]
     public void Parse_ReadsTheQuotaSample(string text, long expected) =>
-        Assert.Equal(expected, QuotaMetric.Parse(text));
+        Assert.Equal(expected, MemberMetrics.Quota(text));
 
     [Theory]
     [InlineData("")]
@@ -17,5 +17,12 @@ public sealed class QuotaMetricTests
     [InlineData("etcd_server_quota_backend_bytes 0")]
     [InlineData("etcd_server_quota_backend_bytes{ 12")]
     public void Parse_ReturnsNull_WhenThereIsNoUsableSample(string text) =>
-        Assert.Null(QuotaMetric.Parse(text));
+        Assert.Null(MemberMetrics.Quota(text));
+
+    [Theory]
+    [InlineData("etcd_debugging_mvcc_compact_revision -1", null)]
+    [InlineData("etcd_debugging_mvcc_compact_revision 1234", 1234L)]
+    [InlineData("etcd_debugging_mvcc_compact_revision_other 5\netcd_debugging_mvcc_compact_revision 6", 6L)]
+    public void CompactRevision_IsNullBeforeTheFirstCompaction(string text, long? expected) =>
+        Assert.Equal(expected, MemberMetrics.CompactRevision(text));
 }

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using EtcdHygiene.Core.Observation;
+using EtcdHygiene.Core.Planning;
+using EtcdHygiene.Core.Policy;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdHygiene.Core.Execution;
+
+/// <summary>
+/// One hygiene cycle: observe → plan → execute the first step → observe again → plan again, until
+/// nothing is left to do. Re-planning after every step is how each defragmentation gets its own
+/// fresh health gate and how the NOSPACE recovery sees what its compaction freed. Both front ends
+/// (Kubernetes controller, standalone run) call this class.
+/// </summary>
+public sealed class HygieneCycle
+{
+    private readonly IEtcdMaintenance _etcd;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a cycle runner over one cluster.</summary>
+    public HygieneCycle(IEtcdMaintenance etcd, TimeProvider time, ILogger logger)
+    {
+        _etcd = etcd;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Runs one cycle. <paramref name="stopping"/> is honoured between steps only: a step that has
+    /// started (a defragmentation, say) runs to its end or its own timeout.
+    /// </summary>
+    public async Task<CycleResult> RunAsync(HygienePolicy policy, HygieneState state, CancellationToken stopping)
+    {
+        var startedAt = _time.GetUtcNow();
+        var progress = new CycleProgress();
+        var outcomes = new List<StepOutcome>();
+        var notes = new List<PlanNote>();
+        var initial = await ObserveAsync(policy, state, stopping);
+        state = initial.State;
+        var snapshot = initial.Snapshot;
+        var firstPlan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
+        var plan = firstPlan;
+        var maxSteps = 4 * Math.Max(1, snapshot.Members.Count) + 8;
+        var interrupted = false;
+
+        if (policy.DryRun)
+        {
+            outcomes.AddRange(plan.Steps.Select(s => new StepOutcome { Step = s, Result = StepResult.DryRun }));
+            foreach (var step in plan.Steps)
+            {
+                _logger.LogInformation("Policy {Policy}: dry run, would {Step}: {Reason}", policy.Key, step.Title, step.Reason);
+            }
+        }
+
+        while (!policy.DryRun)
+        {
+            AddNew(notes, plan.Notes, policy);
+            if (!plan.HasSteps || outcomes.Count >= maxSteps)
+            {
+                break;
+            }
+            if (stopping.IsCancellationRequested)
+            {
+                interrupted = true;
+                break;
+            }
+            var step = plan.Steps[0];
+            if (step.Kind == StepKind.Defragment && progress.DefraggedThisCycle.Count > 0 && policy.Defragmentation.PauseBetweenMembers > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(policy.Defragmentation.PauseBetweenMembers, _time, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    interrupted = true;
+                    break;
+                }
+            }
+
+            var outcome = await ExecuteAsync(policy, step);
+            if (outcome.Result == StepResult.Succeeded)
+            {
+                (state, var reclaim) = Record(state, step, progress, snapshot);
+                var after = await ObserveAsync(policy, state, CancellationToken.None);
+                state = after.State;
+                if (reclaim is { } before && after.Snapshot.Member(step.MemberId!.Value)?.Status is { } status)
+                {
+                    outcome = outcome with { ReclaimedBytes = Math.Max(0, before - status.DbSizeBytes) };
+                }
+                snapshot = after.Snapshot;
+            }
+            outcomes.Add(outcome);
+            if (outcome.Result == StepResult.Failed)
+            {
+                break;
+            }
+            plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
+        }
+        if (policy.DryRun)
+        {
+            AddNew(notes, plan.Notes, policy);
+        }
+
+        var reclaimed = outcomes.Sum(o => o.ReclaimedBytes ?? 0);
+        if (outcomes.Any(o => o.Step.Kind == StepKind.Defragment && o.Result == StepResult.Succeeded))
+        {
+            state = state with { LastDefragReclaimedBytes = reclaimed };
+        }
+        return new CycleResult
+        {
+            Initial = initial.Snapshot,
+            Final = snapshot,
+            InitialPlan = firstPlan,
+            Steps = outcomes,
+            Notes = notes,
+            State = state,
+            StartedAt = startedAt,
+            FinishedAt = _time.GetUtcNow(),
+            Interrupted = interrupted,
+        };
+    }
+
+    private async Task<(ClusterSnapshot Snapshot, HygieneState State)> ObserveAsync(HygienePolicy policy, HygieneState state, CancellationToken cancellationToken)
+    {
+        var snapshot = await _etcd.ObserveAsync(cancellationToken);
+        if (policy.Compaction.Mode == CompactionMode.Periodic && snapshot.Revision is { } revision)
+        {
+            state = state.WithSample(snapshot.ObservedAt, revision, policy.Compaction.Retention);
+        }
+        return (snapshot, state);
+    }
+
+    private async Task<StepOutcome> ExecuteAsync(HygienePolicy policy, HygieneStep step)
+    {
+        var level = step.IsWarning ? LogLevel.Warning : LogLevel.Information;
+        _logger.Log(level, "Policy {Policy}: {Step}: {Reason}", policy.Key, step.Title, step.Reason);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            // No cancellation token: a started step finishes or times out on its own (adapter timeouts),
+            // so a shutdown never leaves a member half-way through a defragmentation we gave up on.
+            var task = step.Kind switch
+            {
+                StepKind.Compact => _etcd.CompactAsync(step.Revision!.Value, CancellationToken.None),
+                StepKind.Defragment => _etcd.DefragmentAsync(step.MemberId!.Value, CancellationToken.None),
+                StepKind.MoveLeader => _etcd.MoveLeaderAsync(step.TargetMemberId!.Value, CancellationToken.None),
+                StepKind.DisarmNoSpace => _etcd.DisarmNoSpaceAsync(step.MemberId!.Value, CancellationToken.None),
+                _ => throw new InvalidOperationException($"unknown step {step.Kind}"),
+            };
+            await task;
+            _logger.LogInformation("Policy {Policy}: {Step} done in {Seconds:0.000}s", policy.Key, step.Title, clock.Elapsed.TotalSeconds);
+            return new StepOutcome { Step = step, Result = StepResult.Succeeded, Duration = clock.Elapsed };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning("Policy {Policy}: {Step} failed after {Seconds:0.000}s: {Error}", policy.Key, step.Title, clock.Elapsed.TotalSeconds, e.Message);
+            return new StepOutcome { Step = step, Result = StepResult.Failed, Duration = clock.Elapsed, Error = e.Message };
+        }
+    }
+
+    /// <summary>Updates kept history and cycle progress after a successful step.</summary>
+    private (HygieneState, long? SizeBeforeDefrag) Record(HygieneState state, HygieneStep step, CycleProgress progress, ClusterSnapshot before)
+    {
+        var now = _time.GetUtcNow();
+        switch (step.Kind)
+        {
+            case StepKind.Compact:
+                progress.RecordCompaction(step.Compaction!.Value);
+                return (state with { LastCompactionTime = now, LastCompactedRevision = step.Revision }, null);
+            case StepKind.Defragment:
+                progress.RecordDefragmentation(step.MemberId!.Value);
+                var times = new Dictionary<string, DateTimeOffset>(state.LastDefragTimes) { [step.MemberId.Value.ToString("x")] = now };
+                return (state with { LastDefragTimes = times, LastDefragTime = now }, before.Member(step.MemberId.Value)?.Status?.DbSizeBytes);
+            default:
+                return (state, null);
+        }
+    }
+
+    private void AddNew(List<PlanNote> notes, IReadOnlyList<PlanNote> fresh, HygienePolicy policy)
+    {
+        foreach (var note in fresh.Where(n => !notes.Contains(n)))
+        {
+            notes.Add(note);
+            _logger.Log(note.Severity == NoteSeverity.Warning ? LogLevel.Warning : LogLevel.Debug,
+                "Policy {Policy}: {Code}: {Message}", policy.Key, note.Code, note.Message);
+        }
+    }
+}

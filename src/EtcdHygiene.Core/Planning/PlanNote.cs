@@ -1,0 +1,23 @@
+namespace EtcdHygiene.Core.Planning;
+
+/// <summary>
+/// Something the planner decided not to do, or wants said: a refusal, a wait, a warning. Code is a
+/// CamelCase reason fit for a Kubernetes event.
+/// </summary>
+/// <param name="Code">CamelCase reason, e.g. DefragBlocked.</param>
+/// <param name="Message">What and why, for a person.</param>
+/// <param name="Severity">Info, or Warning for what needs attention.</param>
+public sealed record PlanNote(string Code, string Message, NoteSeverity Severity = NoteSeverity.Info)
+{
+    /// <summary>A warning note.</summary>
+    public static PlanNote Warning(string code, string message) => new(code, message, NoteSeverity.Warning);
+}
+
+/// <summary>How loud a note is.</summary>
+public enum NoteSeverity
+{
+    /// <summary>Normal operation (not due yet, nothing to do).</summary>
+    Info,
+    /// <summary>Needs a person's attention (blocked, corrupt, emergency).</summary>
+    Warning,
+}

@@ -1,0 +1,174 @@
+namespace EtcdHygiene.Core.Policy;
+
+/// <summary>
+/// A RegistryPolicy as written by people: the Kubernetes manifest a user would <c>kubectl apply</c>,
+/// with quantities and durations still as text. <see cref="PolicyValidator"/> turns it into a
+/// <see cref="HygienePolicy"/> or into the list of everything wrong with it.
+/// </summary>
+public sealed class RegistryPolicyManifest
+{
+    /// <summary>The API group and version this build understands.</summary>
+    public const string ExpectedApiVersion = "etcdhygiene.io/v1alpha1";
+
+    /// <summary>The kind this build understands.</summary>
+    public const string ExpectedKind = "RegistryPolicy";
+
+    /// <summary>Must be <see cref="ExpectedApiVersion"/>.</summary>
+    public string? ApiVersion { get; set; }
+
+    /// <summary>Must be <see cref="ExpectedKind"/>.</summary>
+    public string? Kind { get; set; }
+
+    /// <summary>Name, namespace and generation.</summary>
+    public PolicyMetadata Metadata { get; set; } = new();
+
+    /// <summary>What the user asks for.</summary>
+    public RegistryPolicySpec? Spec { get; set; }
+}
+
+/// <summary>The metadata fields the policy uses.</summary>
+public sealed class PolicyMetadata
+{
+    /// <summary>The policy name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The namespace; "default" when absent.</summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>Bumped by Kubernetes on every spec change.</summary>
+    public long? Generation { get; set; }
+
+    /// <summary>Labels (kept so that a manifest round-trips).</summary>
+    public Dictionary<string, string>? Labels { get; set; }
+}
+
+/// <summary><c>spec</c> of a RegistryPolicy.</summary>
+public sealed class RegistryPolicySpec
+{
+    /// <summary>How to reach the etcd cluster.</summary>
+    public EtcdSpec? Etcd { get; set; }
+
+    /// <summary>History compaction.</summary>
+    public CompactionSpec? Compaction { get; set; }
+
+    /// <summary>Defragmentation rule, window and order.</summary>
+    public DefragmentationSpec? Defragmentation { get; set; }
+
+    /// <summary>NOSPACE handling.</summary>
+    public AlarmsSpec? Alarms { get; set; }
+
+    /// <summary>Churn analysis (root cause).</summary>
+    public AnalysisSpec? Analysis { get; set; }
+
+    /// <summary>Observe and report, act on nothing.</summary>
+    public bool? Suspend { get; set; }
+
+    /// <summary>Do everything but the mutating RPCs.</summary>
+    public bool? DryRun { get; set; }
+}
+
+/// <summary><c>spec.etcd</c>.</summary>
+public sealed class EtcdSpec
+{
+    /// <summary>Client URLs; members are found through MemberList.</summary>
+    public List<string>? Endpoints { get; set; }
+
+    /// <summary>Secret with ca.crt, tls.crt, tls.key (Kubernetes mode).</summary>
+    public SecretReference? TlsSecretRef { get; set; }
+
+    /// <summary>Secret with username and password (Kubernetes mode).</summary>
+    public SecretReference? CredentialsSecretRef { get; set; }
+
+    /// <summary>The backend quota, e.g. 2Gi, when etcd does not tell it.</summary>
+    public string? QuotaBackendBytes { get; set; }
+
+    /// <summary>Timeout of ordinary RPCs, e.g. 10s.</summary>
+    public string? RequestTimeout { get; set; }
+
+    /// <summary>Timeout of a defragmentation or physical compaction, e.g. 5m.</summary>
+    public string? DefragTimeout { get; set; }
+}
+
+/// <summary>A reference to a Secret in the policy's namespace.</summary>
+public sealed class SecretReference
+{
+    /// <summary>The Secret's name.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary><c>spec.compaction</c>.</summary>
+public sealed class CompactionSpec
+{
+    /// <summary>Periodic, Revision or Disabled.</summary>
+    public string? Mode { get; set; }
+
+    /// <summary>Periodic: how much history to keep, e.g. 1h.</summary>
+    public string? Retention { get; set; }
+
+    /// <summary>Revision: how many revisions to keep.</summary>
+    public long? RetainRevisions { get; set; }
+
+    /// <summary>At most one compaction per interval, e.g. 5m.</summary>
+    public string? Interval { get; set; }
+}
+
+/// <summary><c>spec.defragmentation</c>.</summary>
+public sealed class DefragmentationSpec
+{
+    /// <summary>When a member is worth defragmenting.</summary>
+    public DefragRuleSpec? Rule { get; set; }
+
+    /// <summary>Optional cron expression (UTC) opening a defragmentation window.</summary>
+    public string? Schedule { get; set; }
+
+    /// <summary>How long the window stays open after each cron occurrence, e.g. 1h.</summary>
+    public string? WindowDuration { get; set; }
+
+    /// <summary>Hand leadership away before defragmenting the leader.</summary>
+    public bool? MoveLeader { get; set; }
+
+    /// <summary>Pause between two members, e.g. 10s.</summary>
+    public string? PauseBetweenMembers { get; set; }
+}
+
+/// <summary><c>spec.defragmentation.rule</c>.</summary>
+public sealed class DefragRuleSpec
+{
+    /// <summary>Share of the file not in use, 0..1.</summary>
+    public double? MinFragmentationRatio { get; set; }
+
+    /// <summary>Smallest database worth defragmenting, e.g. 100Mi.</summary>
+    public string? MinDbSizeBytes { get; set; }
+
+    /// <summary>Smallest gain worth a stop-the-world, e.g. 32Mi.</summary>
+    public string? MinReclaimableBytes { get; set; }
+
+    /// <summary>Defragment regardless of fragmentation once this share of the quota is used, 0..1.</summary>
+    public double? QuotaUsageAbove { get; set; }
+}
+
+/// <summary><c>spec.alarms</c>.</summary>
+public sealed class AlarmsSpec
+{
+    /// <summary>Disarm NOSPACE when safe.</summary>
+    public bool? DisarmNoSpace { get; set; }
+
+    /// <summary>Disarm only when every member is below this share of the quota, 0..1.</summary>
+    public double? DisarmBelowQuotaRatio { get; set; }
+
+    /// <summary>RetentionOnly or Latest.</summary>
+    public string? EmergencyCompaction { get; set; }
+}
+
+/// <summary><c>spec.analysis</c>.</summary>
+public sealed class AnalysisSpec
+{
+    /// <summary>Key prefixes to analyse.</summary>
+    public List<string>? Prefixes { get; set; }
+
+    /// <summary>Rate window, e.g. 10m.</summary>
+    public string? Window { get; set; }
+
+    /// <summary>How many key groups to report.</summary>
+    public int? TopKeys { get; set; }
+}
