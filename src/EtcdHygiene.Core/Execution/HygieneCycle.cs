@@ -83,7 +83,9 @@ public sealed class HygieneCycle
             if (outcome.Result == StepResult.Succeeded)
             {
                 (state, var reclaim) = Record(state, step, progress, snapshot);
-                var after = await ObserveAsync(policy, state, CancellationToken.None);
+                var after = step.Kind == StepKind.Compact
+                    ? await ObserveSettledAsync(policy, state, step.Revision!.Value)
+                    : await ObserveAsync(policy, state, CancellationToken.None);
                 state = after.State;
                 if (reclaim is { } before && after.Snapshot.Member(step.MemberId!.Value)?.Status is { } status)
                 {
@@ -131,6 +133,34 @@ public sealed class HygieneCycle
         }
         return (snapshot, state);
     }
+
+    /// <summary>
+    /// A physical compaction returns once the member that took the request has applied it; the
+    /// others free their pages a moment later. Planning on that moment would see unfragmented
+    /// followers and a fragmented leader, and defragment in the wrong order. So wait, briefly and
+    /// boundedly, until every member reports the compaction and its in-use size stops moving.
+    /// </summary>
+    private async Task<(ClusterSnapshot Snapshot, HygieneState State)> ObserveSettledAsync(HygienePolicy policy, HygieneState state, long compactedTo)
+    {
+        var previous = await ObserveAsync(policy, state, CancellationToken.None);
+        for (var attempt = 0; attempt < SettleAttempts; attempt++)
+        {
+            await Task.Delay(SettleInterval, _time);
+            var current = await ObserveAsync(policy, previous.State, CancellationToken.None);
+            var settled = current.Snapshot.Members.Where(m => m.Reachable).All(m =>
+                (m.CompactRevision is null || m.CompactRevision >= compactedTo)
+                && previous.Snapshot.Member(m.Id)?.Status?.DbSizeInUseBytes == m.Status!.DbSizeInUseBytes);
+            previous = current;
+            if (settled)
+            {
+                break;
+            }
+        }
+        return previous;
+    }
+
+    private static readonly TimeSpan SettleInterval = TimeSpan.FromMilliseconds(250);
+    private const int SettleAttempts = 20;
 
     private async Task<StepOutcome> ExecuteAsync(HygienePolicy policy, HygieneStep step)
     {

@@ -32,9 +32,13 @@ internal static class DefragmentationPlanner
         {
             if (mode == DefragMode.NoSpace)
             {
-                if (!progress.DefraggedSinceCompaction.Contains(member.Id))
+                // A defrag with nothing to give back only stops the world; the floor is low because
+                // at NOSPACE every page returned lets writes resume sooner.
+                var reclaimable = member.ReclaimableBytes ?? 0;
+                var worthIt = Math.Min(settings.MinReclaimableBytes, member.Status!.DbSizeBytes / 20);
+                if (!progress.DefraggedSinceCompaction.Contains(member.Id) && reclaimable > 0 && reclaimable >= worthIt)
                 {
-                    candidates.Add((member, $"NOSPACE recovery: give the pages freed by compaction back to the file system ({Describe(member, policy)})"));
+                    candidates.Add((member, $"NOSPACE recovery: {Quantity.FormatBytes(reclaimable)} can be given back to the file system ({Describe(member, policy)})"));
                 }
             }
             else if (!progress.DefraggedThisCycle.Contains(member.Id) && RuleMatches(member, policy, out var reason))

@@ -60,7 +60,8 @@ internal static class NoSpacePlanner
                 Revision = current,
                 Compaction = CompactionKind.Emergency,
                 IsWarning = true,
-                Reason = $"NOSPACE persists after compacting to the retention window and defragmenting ({overText} of quota, disarm needs below {HygienePlanner.Percent(ratio)}): " +
+                Reason = $"NOSPACE persists ({overText} of quota, disarm needs below {HygienePlanner.Percent(ratio)}) and " +
+                    (progress.Compacted ? "compacting to the retention window and defragmenting did not get below it" : "the retention window allows no compaction that would") + ": " +
                     $"compacting to the current revision {current} (spec.alarms.emergencyCompaction: Latest). All older history is dropped; watchers behind revision {current} must resync",
             });
             return steps;

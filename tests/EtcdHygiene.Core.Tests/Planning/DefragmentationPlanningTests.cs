@@ -118,8 +118,8 @@ public sealed class DefragmentationPlanningTests
     public void NoSpace_IgnoresTheCronWindowAndTheRule()
     {
         _time.SetUtcNow(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
-        // Barely fragmented, far below minDbSizeBytes: the rule alone would never pick these.
-        var snapshot = Cluster(Member(1, 1, 24, 23, quotaMiB: 24), Member(2, 1, 24, 23, quotaMiB: 24), Member(3, 1, 24, 23, quotaMiB: 24)).WithNoSpace();
+        // Far below minDbSizeBytes and minReclaimableBytes: the rule alone would never pick these.
+        var snapshot = Cluster(Member(1, 1, 24, 20, quotaMiB: 24), Member(2, 1, 24, 20, quotaMiB: 24), Member(3, 1, 24, 20, quotaMiB: 24)).WithNoSpace();
 
         var plan = Plan(snapshot, p => p with { Defragmentation = p.Defragmentation with { Schedule = "0 3 * * *" } });
 

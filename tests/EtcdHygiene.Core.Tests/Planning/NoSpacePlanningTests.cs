@@ -53,9 +53,21 @@ public sealed class NoSpacePlanningTests
         var progress = new CycleProgress();
         progress.RecordCompaction(CompactionKind.Retention);
 
-        var plan = Plan(Full(), progress);
+        var plan = Plan(Full(sizeMiB: 24, inUseMiB: 6), progress);
 
         Assert.Equal(["Defragment m2", "Defragment m3", "Move leader m1 -> m3", "Defragment m1"], plan.Steps.Select(s => s.Title));
+    }
+
+    [Fact]
+    public void MembersWithNothingToGiveBack_AreNotDefragmented_SoTheEscalationComesAtOnce()
+    {
+        // Cold start at NOSPACE: no sample an hour old, nothing fragmented. Defragmenting would
+        // only stop the world three times; the emergency compaction is what frees pages.
+        var plan = Plan(Full(sizeMiB: 24, inUseMiB: 24), new CycleProgress(), new HygieneState());
+
+        var step = Assert.Single(plan.Steps);
+        Assert.Equal(CompactionKind.Emergency, step.Compaction);
+        Assert.Contains(plan.Notes, n => n.Code == "HistoryWithinRetention");
     }
 
     [Fact]

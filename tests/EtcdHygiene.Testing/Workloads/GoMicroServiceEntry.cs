@@ -31,8 +31,11 @@ public sealed class GoMicroServiceEntry
     /// <summary>The key go-micro's etcd registry uses: /micro/registry/{service}/{node}.</summary>
     public string Key => $"/micro/registry/{Service}/{NodeId}";
 
-    /// <summary>The JSON value; <paramref name="subscribersSwapped"/> flips the two subscribers.</summary>
-    public string Render(bool subscribersSwapped)
+    /// <summary>
+    /// The JSON value; <paramref name="subscribersSwapped"/> flips the two subscribers, and
+    /// <paramref name="load"/>, when given, is a node metadata field that really changes.
+    /// </summary>
+    public string Render(bool subscribersSwapped, string? load = null)
     {
         var subscribers = new[] { Subscriber("Audit.Record"), Subscriber("Billing.Charge") };
         if (subscribersSwapped)
@@ -63,6 +66,7 @@ public sealed class GoMicroServiceEntry
                     ["registry"] = "etcd",
                     ["server"] = "grpc",
                     ["transport"] = "grpc",
+                    ["load"] = load,
                 },
             }),
         };

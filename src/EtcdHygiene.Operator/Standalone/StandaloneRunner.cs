@@ -1,0 +1,97 @@
+using EtcdHygiene.Core.Execution;
+using EtcdHygiene.Core.Observation;
+using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Etcd;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdHygiene.Operator.Standalone;
+
+/// <summary>
+/// The standalone front end over <see cref="HygieneCycle"/>: one loop per policy, each cycle's
+/// state saved before the next, a pause of <c>spec.compaction.interval</c> between cycles (shorter
+/// while NOSPACE lasts, since every minute of it is a minute without registrations).
+/// </summary>
+public sealed class StandaloneRunner
+{
+    /// <summary>Longest wait between cycles while a NOSPACE alarm is active.</summary>
+    public static readonly TimeSpan NoSpaceRetry = TimeSpan.FromSeconds(10);
+
+    private readonly StateStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _logging;
+
+    /// <summary>Creates the runner.</summary>
+    public StandaloneRunner(StateStore store, TimeProvider time, ILoggerFactory logging)
+    {
+        _store = store;
+        _time = time;
+        _logging = logging;
+    }
+
+    /// <summary>Runs every policy; returns true when every cycle succeeded.</summary>
+    public async Task<bool> RunAsync(IReadOnlyList<PolicySource> sources, bool once, CancellationToken stopping)
+    {
+        var results = await Task.WhenAll(sources.Select(s => RunPolicyAsync(s, once, stopping)));
+        return results.All(ok => ok);
+    }
+
+    private async Task<bool> RunPolicyAsync(PolicySource source, bool once, CancellationToken stopping)
+    {
+        var policy = source.Policy;
+        var logger = _logging.CreateLogger("etcd-hygiene.run");
+        var state = _store.Load(policy.Key);
+        await using var etcd = new EtcdClusterConnection(StandaloneConnection.OptionsFor(policy, source.Path), _time, _logging.CreateLogger<EtcdClusterConnection>());
+        var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());
+        logger.LogInformation("Policy {Policy}: watching {Endpoints} every {Interval}{DryRun}",
+            policy.Key, string.Join(",", policy.Etcd.Endpoints), GoDuration.Format(policy.Compaction.Interval), policy.DryRun ? " (dry run)" : "");
+        var allSucceeded = true;
+        while (!stopping.IsCancellationRequested)
+        {
+            CycleResult result;
+            try
+            {
+                result = await cycle.RunAsync(policy, state, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            state = result.State;
+            _store.Save(policy.Key, state);
+            var healthy = result.Succeeded && (policy.DryRun || policy.Suspend || !result.Final.HasNoSpaceAlarm);
+            allSucceeded &= healthy;
+            LogSummary(logger, policy, result);
+            if (once)
+            {
+                break;
+            }
+            var wait = result.Final.HasNoSpaceAlarm && policy.Compaction.Interval > NoSpaceRetry ? NoSpaceRetry : policy.Compaction.Interval;
+            try
+            {
+                await Task.Delay(wait, _time, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        logger.LogInformation("Policy {Policy}: stopped", policy.Key);
+        return allSucceeded;
+    }
+
+    private static void LogSummary(ILogger logger, HygienePolicy policy, CycleResult result)
+    {
+        var largest = result.Final.Members.Where(m => m.Reachable).MaxBy(m => m.Status!.DbSizeBytes);
+        logger.LogInformation(
+            "Policy {Policy}: cycle {Outcome} in {Seconds:0.00}s: {Steps} steps, reclaimed {Reclaimed}; largest member {Member} {Size} ({Usage}); alarms {Alarms}",
+            policy.Key,
+            result.Interrupted ? "interrupted" : result.Succeeded ? "succeeded" : "failed",
+            (result.FinishedAt - result.StartedAt).TotalSeconds,
+            result.Steps.Count,
+            Quantity.FormatBytes(result.ReclaimedBytes),
+            largest?.Name ?? "-",
+            largest is null ? "-" : Quantity.FormatBytes(largest.Status!.DbSizeBytes),
+            largest?.QuotaUsageRatio is { } usage ? $"{usage * 100:0}% of quota" : "quota unknown",
+            result.Final.Alarms.Count == 0 ? "none" : string.Join(",", result.Final.Alarms.Select(a => $"{a.Alarm}@{a.MemberId:x}")));
+    }
+}

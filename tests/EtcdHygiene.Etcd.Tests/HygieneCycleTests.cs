@@ -1,0 +1,244 @@
+using dotnet_etcd;
+using Etcdserverpb;
+using EtcdHygiene.Core.Execution;
+using EtcdHygiene.Core.Observation;
+using EtcdHygiene.Core.Planning;
+using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Workloads;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EtcdHygiene.Etcd.Tests;
+
+/// <summary>The hygiene cycle against real 3-member clusters: the safety rules of ARCHITECTURE.md §6, for real.</summary>
+public sealed class HygieneCycleTests
+{
+    private const long MiB = 1024 * 1024;
+
+    private static HygienePolicy PolicyFor(EtcdTestCluster cluster, Func<HygienePolicy, HygienePolicy>? change = null)
+    {
+        var policy = new HygienePolicy
+        {
+            Key = new PolicyKey("test", "cycle"),
+            Etcd = new EtcdSettings { Endpoints = cluster.ClientUrls, RequestTimeout = TimeSpan.FromSeconds(3), DefragTimeout = TimeSpan.FromSeconds(30) },
+            Compaction = new CompactionSettings(),
+            Defragmentation = new DefragmentationSettings
+            {
+                MinFragmentationRatio = 0.3,
+                MinDbSizeBytes = 1 * MiB,
+                MinReclaimableBytes = MiB / 2,
+                PauseBetweenMembers = TimeSpan.Zero,
+            },
+            Alarms = new AlarmSettings(),
+            Analysis = new AnalysisSettings(),
+        };
+        return change is null ? policy : change(policy);
+    }
+
+    private static EtcdClusterConnection Connect(EtcdTestCluster cluster) =>
+        new(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls, RequestTimeout = TimeSpan.FromSeconds(3), DefragTimeout = TimeSpan.FromSeconds(30) });
+
+    private static Task<CycleResult> RunCycleAsync(EtcdClusterConnection etcd, HygienePolicy policy, HygieneState? state = null) =>
+        new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, state ?? new HygieneState(), CancellationToken.None);
+
+    [Fact]
+    public async Task NoSpace_IsRecoveredByOneCycle_WithEveryKeyIntact_AndMembersAgreeing()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16 * MiB });
+        var client = cluster.CreateClient();
+        var registry = new RegistryWorkload(client, new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 });
+        await registry.FillUntilNoSpaceAsync();
+        var before = await ReadAllAsync(client);
+        await using var etcd = Connect(cluster);
+        Assert.True((await etcd.ObserveAsync()).HasNoSpaceAlarm);
+
+        // Default policy: Periodic, 1h retention, no samples yet, so only the Latest escalation can help.
+        var result = await RunCycleAsync(etcd, PolicyFor(cluster));
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Steps.Select(s => s.Error)));
+        Assert.Empty(result.Final.Alarms);
+        var emergency = Assert.Single(result.Steps, s => s.Step.Kind == StepKind.Compact);
+        Assert.Equal(CompactionKind.Emergency, emergency.Step.Compaction);
+        Assert.Equal(3, result.Steps.Count(s => s.Step.Kind == StepKind.Defragment));
+        Assert.True(result.ReclaimedBytes > 3 * 8 * MiB, $"reclaimed only {result.ReclaimedBytes} bytes");
+        Assert.All(result.Final.Members, m => Assert.True(m.QuotaUsageRatio < 0.8));
+
+        Assert.Equal(before, await ReadAllAsync(client));
+        await client.PutAsync("/micro/registry/new/node", "registers again");
+        await AssertMembersAgreeAsync(cluster);
+    }
+
+    [Fact]
+    public async Task NoSpace_WithEnoughOutsideTheRetention_IsRecoveredWithoutTheEscalation()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16 * MiB });
+        var client = cluster.CreateClient();
+        await new RegistryWorkload(client, new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
+        await using var etcd = Connect(cluster);
+        var revision = (await etcd.ObserveAsync()).Revision!.Value;
+
+        var result = await RunCycleAsync(etcd, PolicyFor(cluster, p => p with
+        {
+            Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 500 },
+        }));
+
+        Assert.True(result.Succeeded);
+        Assert.Empty(result.Final.Alarms);
+        var compaction = Assert.Single(result.Steps, s => s.Step.Kind == StepKind.Compact).Step;
+        Assert.Equal((CompactionKind.Revisions, revision - 500), (compaction.Compaction!.Value, compaction.Revision!.Value));
+        // The 500 revisions inside the window are still there.
+        var kept = await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("/micro/"), RangeEnd = ByteString.CopyFromUtf8("/micro0"), Revision = revision - 499, CountOnly = true });
+        Assert.True(kept.Count > 0);
+    }
+
+    [Fact]
+    public async Task TheLeaderIsDefragmentedLast_AfterLeadershipMoved()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await FragmentAsync(cluster.CreateClient());
+        await using var etcd = Connect(cluster);
+        var leaderBefore = (await etcd.ObserveAsync()).Leader!;
+
+        var result = await RunCycleAsync(etcd, PolicyFor(cluster, p => p with
+        {
+            Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 },
+        }));
+
+        Assert.True(result.Succeeded);
+        var kinds = result.Steps.Select(s => s.Step.Kind).ToList();
+        Assert.Equal([StepKind.Compact, StepKind.Defragment, StepKind.Defragment, StepKind.MoveLeader, StepKind.Defragment], kinds);
+        var move = result.Steps[3].Step;
+        Assert.Equal(leaderBefore.Id, move.MemberId);
+        Assert.Equal(leaderBefore.Id, result.Steps[4].Step.MemberId);
+        Assert.Equal(move.TargetMemberId, result.Final.Leader?.Id);
+        Assert.All(result.Final.Members, m => Assert.True(m.FragmentationRatio < 0.3, $"{m.Name} still {m.FragmentationRatio:P0} fragmented"));
+    }
+
+    [Fact]
+    public async Task WithoutMoveLeader_TheLeaderIsStillLast_AndKeepsLeading()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await FragmentAsync(cluster.CreateClient());
+        await using var etcd = Connect(cluster);
+        var leaderBefore = (await etcd.ObserveAsync()).Leader!;
+
+        var result = await RunCycleAsync(etcd, PolicyFor(cluster, p => p with
+        {
+            Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 },
+            Defragmentation = p.Defragmentation with { MoveLeader = false },
+        }));
+
+        var defrags = result.Steps.Where(s => s.Step.Kind == StepKind.Defragment).ToList();
+        Assert.Equal(3, defrags.Count);
+        Assert.Equal(leaderBefore.Id, defrags[^1].Step.MemberId);
+        Assert.DoesNotContain(result.Steps, s => s.Step.Kind == StepKind.MoveLeader);
+        Assert.Equal(leaderBefore.Id, result.Final.Leader?.Id);
+    }
+
+    [Fact]
+    public async Task WithAMemberKilled_NothingIsDefragmented_AndTheReasonSaysWhy()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await FragmentAsync(cluster.CreateClient());
+        cluster.Members[2].Kill();
+        await using var etcd = Connect(cluster);
+
+        var result = await RunCycleAsync(etcd, PolicyFor(cluster, p => p with
+        {
+            Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 },
+        }));
+
+        // The compaction goes through raft with two of three; the defragmentation must not.
+        Assert.Equal([StepKind.Compact], result.Steps.Select(s => s.Step.Kind));
+        var blocked = Assert.Single(result.Notes, n => n.Code == "DefragBlocked");
+        Assert.Contains("voting member m3 is unreachable", blocked.Message);
+        var after = await etcd.ObserveAsync();
+        Assert.All(after.Members.Where(m => m.Reachable), m => Assert.True(m.FragmentationRatio > 0.3, "nothing was defragmented"));
+    }
+
+    [Fact]
+    public async Task Retention_KeepsEveryRevisionInsideTheWindow_AndCompactsOnlyOutsideIt()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        var client = cluster.CreateClient();
+        for (var i = 0; i < 50; i++)
+        {
+            await client.PutAsync("/micro/registry/greeter/a", $"v{i}");
+        }
+        await using var etcd = Connect(cluster);
+        var oldRevision = (await etcd.ObserveAsync()).Revision!.Value;
+        for (var i = 0; i < 50; i++)
+        {
+            await client.PutAsync("/micro/registry/greeter/a", $"w{i}");
+        }
+        var recentRevision = (await etcd.ObserveAsync()).Revision!.Value;
+        var now = DateTimeOffset.UtcNow;
+        // What the kept samples say: oldRevision was current 61 minutes ago, recentRevision 10 minutes ago.
+        var state = new HygieneState { Samples = [new(now.AddMinutes(-61), oldRevision), new(now.AddMinutes(-10), recentRevision)] };
+
+        var result = await RunCycleAsync(etcd, PolicyFor(cluster), state);
+
+        var compaction = Assert.Single(result.Steps, s => s.Step.Kind == StepKind.Compact).Step;
+        Assert.Equal(oldRevision, compaction.Revision);
+        Assert.Equal(oldRevision, result.Final.CompactRevision);
+        var inside = await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("/micro/registry/greeter/a"), Revision = oldRevision + 1 });
+        Assert.Equal("w0", inside.Kvs.Single().Value.ToStringUtf8());
+        var outside = await Assert.ThrowsAsync<RpcException>(() =>
+            client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("/micro/registry/greeter/a"), Revision = oldRevision - 1 }));
+        Assert.Contains("compacted", outside.Status.Detail);
+    }
+
+    [Fact]
+    public async Task DryRun_ChangesNothing_ButReportsTheWholeRecovery()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16 * MiB });
+        await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
+        await using var etcd = Connect(cluster);
+        var before = await SnapshotComparison.SettledAsync(etcd);
+
+        var result = await RunCycleAsync(etcd, PolicyFor(cluster, p => p with { DryRun = true }));
+
+        Assert.NotEmpty(result.Steps);
+        Assert.All(result.Steps, s => Assert.Equal(StepResult.DryRun, s.Result));
+        Assert.Contains(result.Notes, n => n.Code == "DryRun");
+        Assert.Empty(SnapshotComparison.Differences(before, await etcd.ObserveAsync()));
+    }
+
+    /// <summary>About 8 MB of overwritten 4 KB values on 250 keys.</summary>
+    private static async Task FragmentAsync(EtcdClient client)
+    {
+        var value = ByteString.CopyFrom(new byte[4096]);
+        for (var round = 0; round < 8; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(async writer =>
+            {
+                for (var i = writer; i < 250; i += 8)
+                {
+                    await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"/garbage/{i}"), Value = value });
+                }
+            }));
+        }
+    }
+
+    private static async Task<Dictionary<string, string>> ReadAllAsync(EtcdClient client)
+    {
+        var all = await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("\0"), RangeEnd = ByteString.CopyFromUtf8("\0") });
+        return all.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
+    }
+
+    /// <summary>HashKV at one revision on every member: the same data everywhere.</summary>
+    private static async Task AssertMembersAgreeAsync(EtcdTestCluster cluster)
+    {
+        var first = cluster.ClientFor(cluster.Members[0]);
+        var revision = (await first.GetAsync("/")).Header.Revision;
+        var hashes = new List<(string Member, uint Hash, long CompactRevision)>();
+        foreach (var member in cluster.Members)
+        {
+            var hash = await cluster.ClientFor(member).HashKVAsync(new HashKVRequest { Revision = revision });
+            hashes.Add((member.Name, hash.Hash, hash.CompactRevision));
+        }
+        Assert.Single(hashes.Select(h => (h.Hash, h.CompactRevision)).Distinct());
+    }
+}

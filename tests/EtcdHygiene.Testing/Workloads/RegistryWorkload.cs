@@ -1,0 +1,140 @@
+using dotnet_etcd;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace EtcdHygiene.Testing.Workloads;
+
+/// <summary>
+/// A go-micro-like service registry writing to a real etcd: nodes register their JSON entry on a
+/// lease and re-register on an interval, some with identical bytes, some reordering a JSON array
+/// (the incident), some really changing. Used by tests, the demo and the benchmarks.
+/// </summary>
+public sealed class RegistryWorkload
+{
+    private readonly EtcdClient _client;
+    private readonly RegistryWorkloadOptions _options;
+    private readonly List<Node> _nodes;
+
+    /// <summary>Creates the workload; nothing is written until <see cref="RunAsync"/>.</summary>
+    public RegistryWorkload(EtcdClient client, RegistryWorkloadOptions options)
+    {
+        _client = client;
+        _options = options;
+        var count = options.Services * options.NodesPerService;
+        _nodes = Enumerable.Range(0, count).Select(i =>
+        {
+            var service = $"svc{i / options.NodesPerService:00}";
+            var entry = new GoMicroServiceEntry(service, $"{service}-{i % options.NodesPerService:x4}{i:x4}", $"10.1.{i / 250}.{i % 250}:{40000 + i}");
+            return new Node(entry, options.BehaviourOf(i, count), options.Prefix);
+        }).ToList();
+    }
+
+    /// <summary>Live counters.</summary>
+    public RegistryWorkloadStats Stats { get; } = new();
+
+    /// <summary>Every simulated node's key and behaviour.</summary>
+    public IReadOnlyList<(string Key, WriterBehaviour Behaviour)> Nodes => _nodes.Select(n => (n.Key, n.Behaviour)).ToList();
+
+    /// <summary>Registers every node once, then re-registers each on the interval until cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var writers = Enumerable.Range(0, _options.Writers).Select(w =>
+            RunWriterAsync(_nodes.Where((_, i) => i % _options.Writers == w).ToList(), cancellationToken));
+        await Task.WhenAll(writers);
+    }
+
+    /// <summary>Re-registers every node <paramref name="rounds"/> times as fast as etcd takes it.</summary>
+    public async Task RunRoundsAsync(int rounds, CancellationToken cancellationToken = default)
+    {
+        for (var round = 0; round < rounds; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, _options.Writers).Select(async w =>
+            {
+                foreach (var node in _nodes.Where((_, i) => i % _options.Writers == w))
+                {
+                    await RegisterAsync(node, cancellationToken);
+                }
+            }));
+        }
+    }
+
+    /// <summary>
+    /// Re-registers as fast as etcd takes it until a write is refused with NOSPACE, as the incident
+    /// did. Throws when <paramref name="maxRounds"/> rounds pass without it (a broken setup, not a slow one).
+    /// </summary>
+    public async Task FillUntilNoSpaceAsync(int maxRounds = 2_000, CancellationToken cancellationToken = default)
+    {
+        for (var round = 0; round < maxRounds && Stats.RefusedNoSpace == 0; round++)
+        {
+            await RunRoundsAsync(1, cancellationToken);
+        }
+        if (Stats.RefusedNoSpace == 0)
+        {
+            throw new InvalidOperationException($"etcd accepted {Stats.Written} registrations in {maxRounds} rounds without NOSPACE");
+        }
+    }
+
+    private async Task RunWriterAsync(List<Node> nodes, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.ReRegisterInterval);
+        try
+        {
+            do
+            {
+                foreach (var node in nodes)
+                {
+                    await RegisterAsync(node, cancellationToken);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RegisterAsync(Node node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (node.LeaseId == 0)
+            {
+                node.LeaseId = (await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = _options.LeaseTtlSeconds }, cancellationToken: cancellationToken)).ID;
+            }
+            var value = node.Next();
+            await _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(node.Key), Value = value, Lease = node.LeaseId }, cancellationToken: cancellationToken);
+            Stats.RecordWrite(value.Length);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+        {
+            Stats.RecordNoSpace();
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+        {
+            Stats.RecordFailure();
+        }
+    }
+
+    private sealed class Node(GoMicroServiceEntry entry, WriterBehaviour behaviour, string prefix)
+    {
+        private readonly ByteString _straight = ByteString.CopyFromUtf8(entry.Render(false));
+        private readonly ByteString _swapped = ByteString.CopyFromUtf8(entry.Render(true));
+        private long _registrations;
+
+        public string Key { get; } = prefix + entry.Key["/micro/registry/".Length..];
+        public WriterBehaviour Behaviour => behaviour;
+        public long LeaseId { get; set; }
+
+        public ByteString Next()
+        {
+            var n = _registrations++;
+            return behaviour switch
+            {
+                WriterBehaviour.Identical => _straight,
+                WriterBehaviour.ReorderOnly => n % 2 == 0 ? _straight : _swapped,
+                _ => ByteString.CopyFromUtf8(entry.Render(false, load: (n % 97).ToString())),
+            };
+        }
+    }
+}

@@ -1,0 +1,42 @@
+namespace EtcdHygiene.Testing.Workloads;
+
+/// <summary>Shape of a simulated service registry.</summary>
+public sealed record RegistryWorkloadOptions
+{
+    /// <summary>Distinct services.</summary>
+    public int Services { get; init; } = 20;
+
+    /// <summary>Nodes (instances) per service; each is one key.</summary>
+    public int NodesPerService { get; init; } = 3;
+
+    /// <summary>How often each node re-registers (go-micro's RegisterInterval).</summary>
+    public TimeSpan ReRegisterInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>TTL of each node's lease (go-micro's RegisterTTL); granted once, kept for the run.</summary>
+    public long LeaseTtlSeconds { get; init; } = 600;
+
+    /// <summary>Share of nodes writing identical bytes.</summary>
+    public double IdenticalShare { get; init; } = 0.2;
+
+    /// <summary>Share of nodes flipping two JSON array elements (the incident).</summary>
+    public double ReorderShare { get; init; } = 0.6;
+
+    /// <summary>Concurrent writers; nodes are spread over them.</summary>
+    public int Writers { get; init; } = 4;
+
+    /// <summary>Key prefix; go-micro's default.</summary>
+    public string Prefix { get; init; } = "/micro/registry/";
+
+    /// <summary>Seed for which node behaves how.</summary>
+    public int Seed { get; init; } = 7;
+
+    /// <summary>The behaviour of node <paramref name="index"/> of <paramref name="count"/>: shares are exact, order is shuffled.</summary>
+    public WriterBehaviour BehaviourOf(int index, int count)
+    {
+        var order = Enumerable.Range(0, count).OrderBy(i => HashCode.Combine(Seed, i)).ToList();
+        var rank = order.IndexOf(index);
+        return rank < IdenticalShare * count ? WriterBehaviour.Identical
+            : rank < (IdenticalShare + ReorderShare) * count ? WriterBehaviour.ReorderOnly
+            : WriterBehaviour.Changing;
+    }
+}
