@@ -26,6 +26,19 @@ for trx in "$results"/*.trx; do
     skipped=$((skipped + $(field notExecuted)))
 done
 
+# The README's first command must keep working: run the demo briefly.
+if [ "$status" -eq 0 ]; then
+    echo "running the demo (scripts/demo.sh) as a smoke test"
+    if DEMO_SECONDS=10 bash scripts/demo.sh > "$results/demo.log" 2>&1; then
+        passed=$((passed + 1))
+        tail -12 "$results/demo.log"
+    else
+        failed=$((failed + 1))
+        echo "the demo failed:"; tail -40 "$results/demo.log"
+        status=1
+    fi
+fi
+
 leftovers=$(pgrep -af 'etcd-hygiene-test-' | grep -v pgrep || true)
 if [ -n "$leftovers" ]; then
     echo "tests left etcd processes running:"; echo "$leftovers"

@@ -267,6 +267,7 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
             QuotaBytes = quota,
             QuotaSource = quotaSource,
             CompactRevision = metrics is null ? null : MemberMetrics.CompactRevision(metrics),
+            FinishedCompactions = metrics is null ? null : MemberMetrics.FinishedCompactions(metrics),
         };
     }
 

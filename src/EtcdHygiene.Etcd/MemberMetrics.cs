@@ -15,11 +15,17 @@ public static class MemberMetrics
     /// <summary>The metric etcd exports its compacted revision as.</summary>
     public const string CompactRevisionName = "etcd_debugging_mvcc_compact_revision";
 
+    /// <summary>Counts compactions the member has finished applying (physically, not just scheduled).</summary>
+    public const string FinishedCompactionsName = "etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count";
+
     /// <summary>The quota in bytes, or null when the text does not carry a usable sample.</summary>
     public static long? Quota(string prometheusText) => Gauge(prometheusText, QuotaName) is { } bytes && bytes > 0 ? (long)bytes : null;
 
     /// <summary>The compacted revision, or null before the first compaction or when absent.</summary>
     public static long? CompactRevision(string prometheusText) => Gauge(prometheusText, CompactRevisionName) is { } revision && revision > 0 ? (long)revision : null;
+
+    /// <summary>How many compactions the member finished applying since it started, or null when absent.</summary>
+    public static long? FinishedCompactions(string prometheusText) => Gauge(prometheusText, FinishedCompactionsName) is { } count && count >= 0 ? (long)count : null;
 
     /// <summary>The first finite sample of an unlabelled or labelled gauge named <paramref name="name"/>.</summary>
     public static double? Gauge(string prometheusText, string name)

@@ -21,9 +21,9 @@ public sealed class EtcdTestClusterTests
             var m3 = cluster.Members[2];
             m3.Pause();
             Assert.True(m3.IsRunning);
-            Assert.Equal('T', ProcessState(m3.ProcessId!.Value)); // stopped by SIGSTOP
+            Assert.Equal('T', EtcdTestMember.ProcessState(m3.ProcessId!.Value)); // stopped by SIGSTOP
             m3.Resume();
-            Assert.NotEqual('T', ProcessState(m3.ProcessId!.Value));
+            Assert.NotEqual('T', EtcdTestMember.ProcessState(m3.ProcessId!.Value));
 
             var m2 = cluster.Members[1];
             m2.Kill();
@@ -62,14 +62,7 @@ public sealed class EtcdTestClusterTests
         Assert.Equal(before, LeftoverDirectories());
     }
 
-    private static char ProcessState(int pid)
-    {
-        // /proc/PID/stat: "pid (comm) S …"; comm may contain spaces, so read after the last ')'.
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[stat.LastIndexOf(')') + 2];
-    }
-
-    private static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && ProcessState(pid) != 'Z';
+    private static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && EtcdTestMember.ProcessState(pid) != 'Z';
 
     private static string[] LeftoverDirectories() =>
         Directory.GetDirectories(Path.GetTempPath(), EtcdTestCluster.DirectoryPrefix + "*").Order().ToArray();

@@ -87,7 +87,8 @@ public sealed class ThreeMemberClusterTests
         clock.Stop();
 
         var hung = snapshot.Members.Single(m => m.Name == paused.Name);
-        Assert.False(hung.Reachable);
+        Assert.False(hung.Reachable,
+            $"{hung.Name} at {hung.Endpoint} ({hung.EndpointSource}) answered while paused: revision {hung.Status?.Revision}, process state {EtcdTestMember.ProcessState(paused.ProcessId!.Value)}");
         Assert.Contains("TimedOut", hung.EndpointNote);
         Assert.All(snapshot.Members.Where(m => m.Name != paused.Name), m =>
         {
@@ -192,8 +193,11 @@ public sealed class ThreeMemberClusterTests
         Assert.Equal(EtcdErrorKind.FutureRevision, future.Kind);
 
         Assert.Null((await etcd.ObserveAsync()).CompactRevision); // etcd reports -1 before any compaction
+        var finishedBefore = (await etcd.ObserveAsync()).Members.Single().FinishedCompactions;
         await etcd.CompactAsync(revision, physical: true);
-        Assert.Equal(revision, (await etcd.ObserveAsync()).CompactRevision);
+        var compactedSnapshot = await etcd.ObserveAsync();
+        Assert.Equal(revision, compactedSnapshot.CompactRevision);
+        Assert.Equal(finishedBefore + 1, compactedSnapshot.Members.Single().FinishedCompactions);
         var compacted = await Assert.ThrowsAsync<EtcdOperationException>(() => etcd.CompactAsync(revision - 1, physical: true));
         Assert.Equal(EtcdErrorKind.RevisionCompacted, compacted.Kind);
         Assert.Contains("Compact", compacted.Message);

@@ -84,7 +84,7 @@ public sealed class HygieneCycle
             {
                 (state, var reclaim) = Record(state, step, progress, snapshot);
                 var after = step.Kind == StepKind.Compact
-                    ? await ObserveSettledAsync(policy, state, step.Revision!.Value)
+                    ? await ObserveCompactedAsync(policy, state, snapshot)
                     : await ObserveAsync(policy, state, CancellationToken.None);
                 state = after.State;
                 if (reclaim is { } before && after.Snapshot.Member(step.MemberId!.Value)?.Status is { } status)
@@ -136,20 +136,20 @@ public sealed class HygieneCycle
 
     /// <summary>
     /// A physical compaction returns once the member that took the request has applied it; the
-    /// others free their pages a moment later. Planning on that moment would see unfragmented
-    /// followers and a fragmented leader, and defragment in the wrong order. So wait, briefly and
-    /// boundedly, until every member reports the compaction and its in-use size stops moving.
+    /// others apply it a moment later, and etcd reports the freed pages in dbSizeInUse only after
+    /// its next backend commits. Planning at once would see unfragmented followers and a fragmented
+    /// leader, and defragment in the wrong order. So wait, boundedly, until every member has
+    /// finished the compaction and its in-use size has stopped falling.
     /// </summary>
-    private async Task<(ClusterSnapshot Snapshot, HygieneState State)> ObserveSettledAsync(HygienePolicy policy, HygieneState state, long compactedTo)
+    private async Task<(ClusterSnapshot Snapshot, HygieneState State)> ObserveCompactedAsync(HygienePolicy policy, HygieneState state, ClusterSnapshot before)
     {
+        var deadline = _time.GetUtcNow() + CompactionSettleTimeout;
         var previous = await ObserveAsync(policy, state, CancellationToken.None);
-        for (var attempt = 0; attempt < SettleAttempts; attempt++)
+        while (_time.GetUtcNow() < deadline)
         {
-            await Task.Delay(SettleInterval, _time);
+            await Task.Delay(CompactionSettlePoll, _time);
             var current = await ObserveAsync(policy, previous.State, CancellationToken.None);
-            var settled = current.Snapshot.Members.Where(m => m.Reachable).All(m =>
-                (m.CompactRevision is null || m.CompactRevision >= compactedTo)
-                && previous.Snapshot.Member(m.Id)?.Status?.DbSizeInUseBytes == m.Status!.DbSizeInUseBytes);
+            var settled = Applied(before, current.Snapshot) && Steady(previous.Snapshot, current.Snapshot);
             previous = current;
             if (settled)
             {
@@ -157,10 +157,22 @@ public sealed class HygieneCycle
             }
         }
         return previous;
+
+        static bool Applied(ClusterSnapshot before, ClusterSnapshot after) =>
+            after.Members.Where(m => m.Reachable).All(m =>
+                m.FinishedCompactions is null
+                || before.Member(m.Id)?.FinishedCompactions is not { } earlier
+                || m.FinishedCompactions > earlier);
+
+        // Registries keep writing, so "steady" allows the small drift of ordinary traffic.
+        static bool Steady(ClusterSnapshot previous, ClusterSnapshot current) =>
+            current.Members.Where(m => m.Reachable).All(m =>
+                previous.Member(m.Id)?.Status is { } earlier
+                && Math.Abs(earlier.DbSizeInUseBytes - m.Status!.DbSizeInUseBytes) <= Math.Max(64 * 1024, m.Status.DbSizeBytes / 100));
     }
 
-    private static readonly TimeSpan SettleInterval = TimeSpan.FromMilliseconds(250);
-    private const int SettleAttempts = 20;
+    private static readonly TimeSpan CompactionSettleTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan CompactionSettlePoll = TimeSpan.FromMilliseconds(250);
 
     private async Task<StepOutcome> ExecuteAsync(HygienePolicy policy, HygieneStep step)
     {

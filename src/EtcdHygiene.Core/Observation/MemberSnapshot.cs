@@ -39,6 +39,12 @@ public sealed record MemberSnapshot
     /// <summary>The revision history is compacted up to, as the member reports on /metrics; null when unknown.</summary>
     public long? CompactRevision { get; init; }
 
+    /// <summary>
+    /// How many compactions the member has finished applying since it started (etcd reports a
+    /// compacted revision as soon as a compaction is scheduled; this counts the ones done). Null when unknown.
+    /// </summary>
+    public long? FinishedCompactions { get; init; }
+
     /// <summary>True when the member answered Status.</summary>
     public bool Reachable => Status is not null;
 

@@ -118,15 +118,41 @@ public sealed class EtcdTestMember
     /// <summary>SIGSTOP: the process keeps its sockets open but answers nothing, like a hung member.</summary>
     public void Pause()
     {
-        Signals.Send(RunningProcess().Id, Signals.SigStop);
+        var pid = RunningProcess().Id;
+        Signals.Send(pid, Signals.SigStop);
+        // Delivery is asynchronous: on a loaded machine the process runs on for a moment.
+        WaitForState(pid, stopped: true);
         IsPaused = true;
     }
 
     /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
     public void Resume()
     {
-        Signals.Send(RunningProcess().Id, Signals.SigCont);
+        var pid = RunningProcess().Id;
+        Signals.Send(pid, Signals.SigCont);
+        WaitForState(pid, stopped: false);
         IsPaused = false;
+    }
+
+    /// <summary>The process state letter from /proc (R, S, T for stopped, Z…).</summary>
+    public static char ProcessState(int pid)
+    {
+        // /proc/PID/stat: "pid (comm) S …"; comm may contain spaces, so read after the last ')'.
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[stat.LastIndexOf(')') + 2];
+    }
+
+    private void WaitForState(int pid, bool stopped)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while ((ProcessState(pid) == 'T') != stopped)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{Name} (pid {pid}) did not {(stopped ? "stop" : "continue")} within 10 s");
+            }
+            Thread.Sleep(5);
+        }
     }
 
     /// <summary>The last lines the member logged, for failure messages.</summary>

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The README's first command. Starts a local 3-member etcd with a 24 MiB quota, lets a go-micro-like
+# registry fill it until NOSPACE (the incident), then starts etcd-hygiene on
+# config/samples/local-demo.yaml and shows it recover the cluster and keep it writable while the
+# registry goes on. Stops everything it started, on success, failure or Ctrl-C.
+#   DEMO_SECONDS  how long etcd-hygiene keeps the cluster healthy after the recovery (default 45)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/prerequisites.sh
+
+HYGIENE_SECONDS=${DEMO_SECONDS:-45}
+QUOTA=$((24 * 1024 * 1024))
+CLIENT_PORTS=(42379 42381 42383)
+PEER_PORTS=(42380 42382 42384)
+ENDPOINTS="http://127.0.0.1:42379,http://127.0.0.1:42381,http://127.0.0.1:42383"
+work=$(mktemp -d -t etcd-hygiene-demo-XXXXXX)
+pids=()
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+cleanup() {
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'echo; echo "interrupted"; exit 130' INT TERM
+
+ensure_etcd
+for port in "${CLIENT_PORTS[@]}" "${PEER_PORTS[@]}"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "port $port is in use; the demo needs 42379-42384 on 127.0.0.1" >&2
+        exit 1
+    fi
+done
+
+say "Building etcd-hygiene and the registry simulator"
+dotnet build Operator.sln -c Release -v quiet -nologo | grep -E "error|Warn|Elapsed" || true
+hygiene=(dotnet src/EtcdHygiene.Operator/bin/Release/net10.0/etcd-hygiene.dll)
+registry=(dotnet bench/EtcdHygiene.Workload/bin/Release/net10.0/registry-workload.dll)
+
+say "Starting a 3-member etcd cluster on 127.0.0.1 with a 24 MiB quota"
+cluster="m1=http://127.0.0.1:42380,m2=http://127.0.0.1:42382,m3=http://127.0.0.1:42384"
+for i in 0 1 2; do
+    name="m$((i + 1))"
+    etcd --name "$name" --data-dir "$work/$name" --logger zap --log-outputs stderr \
+        --listen-client-urls "http://127.0.0.1:${CLIENT_PORTS[$i]}" --advertise-client-urls "http://127.0.0.1:${CLIENT_PORTS[$i]}" \
+        --listen-peer-urls "http://127.0.0.1:${PEER_PORTS[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${PEER_PORTS[$i]}" \
+        --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token etcd-hygiene-demo \
+        --quota-backend-bytes "$QUOTA" >"$work/$name.log" 2>&1 &
+    pids+=($!)
+done
+export ETCDCTL_API=3
+for _ in $(seq 1 60); do
+    etcdctl --endpoints "$ENDPOINTS" endpoint health >/dev/null 2>&1 && break
+    sleep 0.5
+done
+etcdctl --endpoints "$ENDPOINTS" endpoint health
+
+say "The incident: 100 service nodes re-register every 250 ms; most reorder their JSON, none really change"
+"${registry[@]}" --endpoints "$ENDPOINTS" --services 20 --nodes 5 --interval 250ms --writers 8 \
+    --identical-share 0.2 --reorder-share 0.6 --report-every 1s >"$work/registry.log" 2>&1 &
+registry_pid=$!
+pids+=("$registry_pid")
+tail -n +1 -f "$work/registry.log" --pid "$registry_pid" | awk 'NR == 1 || NR % 5 == 0' &
+tail_pid=$!
+pids+=("$tail_pid")
+for _ in $(seq 1 180); do
+    etcdctl --endpoints "$ENDPOINTS" alarm list 2>/dev/null | grep -q NOSPACE && break
+    sleep 0.5
+done
+if ! etcdctl --endpoints "$ENDPOINTS" alarm list | grep -q NOSPACE; then
+    echo "etcd never reached NOSPACE; see $work" >&2
+    exit 1
+fi
+sleep 3
+kill "$tail_pid" 2>/dev/null || true
+say "etcd is full: every registration is refused (mvcc: database space exceeded)"
+etcdctl --endpoints "$ENDPOINTS" endpoint status -w table
+etcdctl --endpoints "$ENDPOINTS" alarm list
+refused() { grep -o 'refused(NOSPACE)=[0-9]*' "$work/registry.log" | tail -1 | cut -d= -f2; }
+
+say "What etcd-hygiene would do (etcd-hygiene check, a dry run)"
+"${hygiene[@]}" check --policy config/samples/local-demo.yaml --state-dir "$work/state" || true
+
+say "Starting etcd-hygiene run for ${HYGIENE_SECONDS}s while the registry keeps writing"
+refused_before=$(refused)
+"${hygiene[@]}" run --policy config/samples/local-demo.yaml --state-dir "$work/state" >"$work/hygiene.log" 2>&1 &
+hygiene_pid=$!
+pids+=("$hygiene_pid")
+tail -n +1 -f "$work/hygiene.log" --pid "$hygiene_pid" | grep --line-buffered -E "warn|Compact|Defragment|Move leader|Disarm|cycle" &
+pids+=($!)
+for _ in $(seq 1 120); do
+    grep -q "cycle succeeded" "$work/hygiene.log" && break
+    sleep 0.5
+done
+sleep 1.5 # the registry reports once a second
+refused_recovered=$(refused)
+tail -n 0 -f "$work/registry.log" --pid "$registry_pid" | awk 'NR % 5 == 0' &
+pids+=($!)
+sleep "$HYGIENE_SECONDS"
+
+say "Stopping the registry and etcd-hygiene"
+kill "$registry_pid" "$hygiene_pid"
+wait "$registry_pid" "$hygiene_pid" 2>/dev/null || true
+sleep 0.5
+
+say "Summary"
+etcdctl --endpoints "$ENDPOINTS" endpoint status -w table
+alarms=$(etcdctl --endpoints "$ENDPOINTS" alarm list)
+final=$(grep -o 'accepted=[0-9]* refused(NOSPACE)=[0-9]*' "$work/registry.log" | tail -1)
+refused_total=$(sed 's/.*refused(NOSPACE)=//' <<<"$final")
+cat <<SUMMARY
+registry writes, whole demo:        $final
+refused before etcd-hygiene ran:    $refused_before
+refused during its recovery:        $((refused_recovered - refused_before))
+refused after the recovery:         $((refused_total - refused_recovered))   (${HYGIENE_SECONDS}s of registrations)
+alarms now:                         ${alarms:-none}
+compactions by etcd-hygiene:        $(grep -c 'Compact to revision [0-9]* ([A-Za-z]*): ' "$work/hygiene.log" || true)
+defragmentations:                   $(grep -c 'Defragment m[0-9]*: ' "$work/hygiene.log" || true)
+NOSPACE alarms disarmed:            $(grep -c 'Disarm NOSPACE of m[0-9]*: ' "$work/hygiene.log" || true)
+cycles:                             $(grep -c 'cycle succeeded' "$work/hygiene.log" || true) succeeded, $(grep -c 'cycle failed' "$work/hygiene.log" || true) failed
+SUMMARY
+if [ -n "$alarms" ] || [ "$((refused_total - refused_recovered))" -ne 0 ]; then
+    echo "etcd-hygiene did not keep the cluster writable; its log:" >&2
+    tail -30 "$work/hygiene.log" >&2
+    exit 1
+fi
+echo "The cluster filled up without etcd-hygiene and stayed writable with it."
