@@ -50,7 +50,7 @@ public sealed class HygieneCycleTests
         var client = cluster.CreateClient();
         var registry = new RegistryWorkload(client, new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 });
         await registry.FillUntilNoSpaceAsync();
-        var before = await ReadAllAsync(client);
+        var before = await EtcdData.ReadAllAsync(client);
         await using var etcd = Connect(cluster);
         Assert.True((await etcd.ObserveAsync()).HasNoSpaceAlarm);
 
@@ -65,7 +65,7 @@ public sealed class HygieneCycleTests
         Assert.True(result.ReclaimedBytes > 3 * 8 * MiB, $"reclaimed only {result.ReclaimedBytes} bytes");
         Assert.All(result.Final.Members, m => Assert.True(m.QuotaUsageRatio < 0.8));
 
-        Assert.Equal(before, await ReadAllAsync(client));
+        Assert.Equal(before, await EtcdData.ReadAllAsync(client));
         await client.PutAsync("/micro/registry/new/node", "registers again");
         await AssertMembersAgreeAsync(cluster);
     }
@@ -96,15 +96,7 @@ public sealed class HygieneCycleTests
     [Fact]
     public async Task TheLeaderIsDefragmentedLast_AfterLeadershipMoved()
     {
-        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
-        await FragmentAsync(cluster.CreateClient());
-        await using var etcd = Connect(cluster);
-        var leaderBefore = (await etcd.ObserveAsync()).Leader!;
-
-        var result = await WhileRegistryWritesAsync(cluster, () => RunCycleAsync(etcd, PolicyFor(cluster, p => p with
-        {
-            Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 },
-        })));
+        var (result, leaderBefore) = await DefragmentFragmentedClusterAsync(moveLeader: true);
 
         Assert.True(result.Succeeded);
         var kinds = result.Steps.Select(s => s.Step.Kind).ToList();
@@ -119,16 +111,7 @@ public sealed class HygieneCycleTests
     [Fact]
     public async Task WithoutMoveLeader_TheLeaderIsStillLast_AndKeepsLeading()
     {
-        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
-        await FragmentAsync(cluster.CreateClient());
-        await using var etcd = Connect(cluster);
-        var leaderBefore = (await etcd.ObserveAsync()).Leader!;
-
-        var result = await WhileRegistryWritesAsync(cluster, () => RunCycleAsync(etcd, PolicyFor(cluster, p => p with
-        {
-            Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 },
-            Defragmentation = p.Defragmentation with { MoveLeader = false },
-        })));
+        var (result, leaderBefore) = await DefragmentFragmentedClusterAsync(moveLeader: false);
 
         var defrags = result.Steps.Where(s => s.Step.Kind == StepKind.Defragment).ToList();
         Assert.Equal(3, defrags.Count);
@@ -141,7 +124,7 @@ public sealed class HygieneCycleTests
     public async Task WithAMemberKilled_NothingIsDefragmented_AndTheReasonSaysWhy()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
-        await FragmentAsync(cluster.CreateClient());
+        await EtcdData.FragmentAsync(cluster.CreateClient());
         cluster.Members[2].Kill();
         await using var etcd = Connect(cluster);
 
@@ -205,6 +188,21 @@ public sealed class HygieneCycleTests
         Assert.Empty(SnapshotComparison.Differences(before, await etcd.ObserveAsync()));
     }
 
+    /// <summary>One cycle on a freshly fragmented 3-member cluster; returns it and who led before.</summary>
+    private static async Task<(CycleResult Result, MemberSnapshot LeaderBefore)> DefragmentFragmentedClusterAsync(bool moveLeader)
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await EtcdData.FragmentAsync(cluster.CreateClient());
+        await using var etcd = Connect(cluster);
+        var leaderBefore = (await etcd.ObserveAsync()).Leader!;
+        var result = await WhileRegistryWritesAsync(cluster, () => RunCycleAsync(etcd, PolicyFor(cluster, p => p with
+        {
+            Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 },
+            Defragmentation = p.Defragmentation with { MoveLeader = moveLeader },
+        })));
+        return (result, leaderBefore);
+    }
+
     /// <summary>
     /// A registry that keeps writing during the cycle, as real ones do. etcd counts pages freed by a
     /// compaction as free (dbSizeInUse drops) only at its next write; on an idle test cluster the
@@ -227,28 +225,6 @@ public sealed class HygieneCycleTests
             stop.Cancel();
             await writing;
         }
-    }
-
-    /// <summary>About 8 MB of overwritten 4 KB values on 250 keys.</summary>
-    private static async Task FragmentAsync(EtcdClient client)
-    {
-        var value = ByteString.CopyFrom(new byte[4096]);
-        for (var round = 0; round < 8; round++)
-        {
-            await Task.WhenAll(Enumerable.Range(0, 8).Select(async writer =>
-            {
-                for (var i = writer; i < 250; i += 8)
-                {
-                    await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"/garbage/{i}"), Value = value });
-                }
-            }));
-        }
-    }
-
-    private static async Task<Dictionary<string, string>> ReadAllAsync(EtcdClient client)
-    {
-        var all = await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("\0"), RangeEnd = ByteString.CopyFromUtf8("\0") });
-        return all.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
     }
 
     /// <summary>HashKV at one revision on every member: the same data everywhere.</summary>

@@ -49,7 +49,7 @@ public sealed class IncidentTests
         // etcd refuses a write when size + its cost would pass the quota: the file is at the quota.
         Assert.InRange(member.Status.DbSizeBytes, Quota - 1024 * 1024, Quota + 1024 * 1024);
 
-        var keysBefore = await ReadAllAsync(registry);
+        var keysBefore = await EtcdData.ReadAllAsync(registry);
 
         await etcd.CompactAsync(atNoSpace.Revision!.Value, physical: true);
         await etcd.DefragmentAsync(member.Id);
@@ -62,7 +62,7 @@ public sealed class IncidentTests
         Assert.Empty(recovered.Alarms);
         Assert.True(recovered.Members[0].Status!.DbSizeBytes < Quota / 4,
             $"defrag should have given the space back, db is {recovered.Members[0].Status!.DbSizeBytes} bytes");
-        Assert.Equal(keysBefore, await ReadAllAsync(registry));
+        Assert.Equal(keysBefore, await EtcdData.ReadAllAsync(registry));
 
         await registry.PutAsync(new PutRequest { Key = Bytes(greeter.Key), Value = Bytes(greeter.Render(false)), Lease = lease.ID });
         var stored = await registry.GetAsync(greeter.Key);
@@ -86,12 +86,6 @@ public sealed class IncidentTests
             }
         }
         throw new Xunit.Sdk.XunitException("etcd accepted 200,000 rewrites under a 16 MiB quota; NOSPACE never came");
-    }
-
-    private static async Task<Dictionary<string, string>> ReadAllAsync(EtcdClient client)
-    {
-        var all = await client.GetAsync(new RangeRequest { Key = Bytes("\0"), RangeEnd = Bytes("\0") });
-        return all.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
     }
 
     private static ByteString Bytes(string text) => ByteString.CopyFromUtf8(text);

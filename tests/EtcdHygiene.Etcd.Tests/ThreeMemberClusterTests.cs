@@ -16,7 +16,7 @@ public sealed class ThreeMemberClusterTests
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
         var client = cluster.CreateClient();
-        await WriteGarbageAsync(client);
+        await EtcdData.FragmentAsync(client, keys: 500, rounds: 4);
         await using var etcd = Connect(cluster);
 
         var beforeCompaction = await etcd.ObserveAsync();
@@ -218,22 +218,6 @@ public sealed class ThreeMemberClusterTests
 
     private static EtcdClusterConnection Connect(EtcdTestCluster cluster, TimeSpan? timeout = null) =>
         new(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls, RequestTimeout = timeout ?? TimeSpan.FromSeconds(5) });
-
-    /// <summary>About 8 MB of history over 2 MB of live data: what a defrag should give back.</summary>
-    private static async Task WriteGarbageAsync(EtcdClient client)
-    {
-        var value = ByteString.CopyFrom(new byte[4096]);
-        for (var round = 0; round < 4; round++)
-        {
-            await Task.WhenAll(Enumerable.Range(0, 8).Select(async writer =>
-            {
-                for (var i = writer; i < 500; i += 8)
-                {
-                    await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"/garbage/{i}"), Value = value });
-                }
-            }));
-        }
-    }
 
     /// <summary>Followers apply a compaction on their own time; wait until no member's size moves.</summary>
     private static async Task<ClusterSnapshot> WaitForStableSizesAsync(EtcdClusterConnection etcd)
