@@ -84,14 +84,21 @@ public static partial class PolicyValidator
         {
             problems.Add($"{path}.credentialsSecretRef.name is required when credentialsSecretRef is set");
         }
+        var quota = spec?.QuotaBackendBytes is null ? (long?)null : Bytes($"{path}.quotaBackendBytes", spec.QuotaBackendBytes, 0, problems, positive: true);
+        var requestTimeout = Duration($"{path}.requestTimeout", spec?.RequestTimeout, defaults.RequestTimeout, problems, positive: true);
+        var defragTimeout = Duration($"{path}.defragTimeout", spec?.DefragTimeout, defaults.DefragTimeout, problems, positive: true);
+        if (defragTimeout < requestTimeout)
+        {
+            problems.Add($"{path}.defragTimeout must not be shorter than requestTimeout (got {GoDuration.Format(defragTimeout)} < {GoDuration.Format(requestTimeout)})");
+        }
         return new EtcdSettings
         {
             Endpoints = endpoints,
             TlsSecretName = spec?.TlsSecretRef?.Name,
             CredentialsSecretName = spec?.CredentialsSecretRef?.Name,
-            QuotaBackendBytes = spec?.QuotaBackendBytes is null ? null : Bytes($"{path}.quotaBackendBytes", spec.QuotaBackendBytes, 0, problems, positive: true),
-            RequestTimeout = Duration($"{path}.requestTimeout", spec?.RequestTimeout, defaults.RequestTimeout, problems, positive: true),
-            DefragTimeout = Duration($"{path}.defragTimeout", spec?.DefragTimeout, defaults.DefragTimeout, problems, positive: true),
+            QuotaBackendBytes = quota,
+            RequestTimeout = requestTimeout,
+            DefragTimeout = defragTimeout,
         };
     }
 
@@ -128,6 +135,10 @@ public static partial class PolicyValidator
             {
                 problems.Add($"{path}.schedule must be a cron expression with five fields, e.g. \"0 3 * * *\" (got {Show(spec.Schedule)}: {e.Message})");
             }
+        }
+        if (spec.WindowDuration is not null && spec.Schedule is null)
+        {
+            problems.Add($"{path}.windowDuration needs a schedule: without one, defragmentation may run at any time");
         }
         return new DefragmentationSettings
         {

@@ -1,3 +1,6 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
 namespace EtcdHygiene.Core.Policy;
 
 /// <summary>
@@ -23,7 +26,11 @@ public sealed class RegistryPolicyManifest
     public PolicyMetadata Metadata { get; set; } = new();
 
     /// <summary>What the user asks for.</summary>
+    [Required]
     public RegistryPolicySpec? Spec { get; set; }
+
+    /// <summary>What the operator last saw and did.</summary>
+    public RegistryPolicyStatus? Status { get; set; }
 }
 
 /// <summary>The metadata fields the policy uses.</summary>
@@ -46,6 +53,7 @@ public sealed class PolicyMetadata
 public sealed class RegistryPolicySpec
 {
     /// <summary>How to reach the etcd cluster.</summary>
+    [Required]
     public EtcdSpec? Etcd { get; set; }
 
     /// <summary>History compaction.</summary>
@@ -61,16 +69,23 @@ public sealed class RegistryPolicySpec
     public AnalysisSpec? Analysis { get; set; }
 
     /// <summary>Observe and report, act on nothing.</summary>
+    [DefaultValue(false)]
     public bool? Suspend { get; set; }
 
     /// <summary>Do everything but the mutating RPCs.</summary>
+    [DefaultValue(false)]
     public bool? DryRun { get; set; }
 }
 
 /// <summary><c>spec.etcd</c>.</summary>
+[CelRule("!has(self.requestTimeout) || !has(self.defragTimeout) || duration(self.defragTimeout) >= duration(self.requestTimeout)",
+    "defragTimeout must not be shorter than requestTimeout")]
 public sealed class EtcdSpec
 {
     /// <summary>Client URLs; members are found through MemberList.</summary>
+    [Required]
+    [MinLength(1)]
+    [TextFormat(TextFormat.Url)]
     public List<string>? Endpoints { get; set; }
 
     /// <summary>Secret with ca.crt, tls.crt, tls.key (Kubernetes mode).</summary>
@@ -80,12 +95,17 @@ public sealed class EtcdSpec
     public SecretReference? CredentialsSecretRef { get; set; }
 
     /// <summary>The backend quota, e.g. 2Gi, when etcd does not tell it.</summary>
+    [TextFormat(TextFormat.Quantity)]
     public string? QuotaBackendBytes { get; set; }
 
     /// <summary>Timeout of ordinary RPCs, e.g. 10s.</summary>
+    [TextFormat(TextFormat.Duration)]
+    [DefaultValue(PolicyDefaults.RequestTimeout)]
     public string? RequestTimeout { get; set; }
 
     /// <summary>Timeout of a defragmentation or physical compaction, e.g. 5m.</summary>
+    [TextFormat(TextFormat.Duration)]
+    [DefaultValue(PolicyDefaults.DefragTimeout)]
     public string? DefragTimeout { get; set; }
 }
 
@@ -93,6 +113,8 @@ public sealed class EtcdSpec
 public sealed class SecretReference
 {
     /// <summary>The Secret's name.</summary>
+    [Required]
+    [MinLength(1)]
     public string? Name { get; set; }
 }
 
@@ -100,34 +122,48 @@ public sealed class SecretReference
 public sealed class CompactionSpec
 {
     /// <summary>Periodic, Revision or Disabled.</summary>
+    [AllowedValues("Periodic", "Revision", "Disabled")]
+    [DefaultValue(PolicyDefaults.CompactionMode)]
     public string? Mode { get; set; }
 
     /// <summary>Periodic: how much history to keep, e.g. 1h.</summary>
+    [TextFormat(TextFormat.Duration)]
+    [DefaultValue(PolicyDefaults.Retention)]
     public string? Retention { get; set; }
 
     /// <summary>Revision: how many revisions to keep.</summary>
+    [Range(1, long.MaxValue)]
+    [DefaultValue(PolicyDefaults.RetainRevisions)]
     public long? RetainRevisions { get; set; }
 
     /// <summary>At most one compaction per interval, e.g. 5m.</summary>
+    [TextFormat(TextFormat.Duration)]
+    [DefaultValue(PolicyDefaults.Interval)]
     public string? Interval { get; set; }
 }
 
 /// <summary><c>spec.defragmentation</c>.</summary>
+[CelRule("!has(self.windowDuration) || has(self.schedule)", "windowDuration needs a schedule: without one, defragmentation may run at any time")]
 public sealed class DefragmentationSpec
 {
     /// <summary>When a member is worth defragmenting.</summary>
     public DefragRuleSpec? Rule { get; set; }
 
     /// <summary>Optional cron expression (UTC) opening a defragmentation window.</summary>
+    [MinLength(9)]
     public string? Schedule { get; set; }
 
-    /// <summary>How long the window stays open after each cron occurrence, e.g. 1h.</summary>
+    /// <summary>How long the window stays open after each cron occurrence, e.g. 2h; 1h when a schedule is set without it.</summary>
+    [TextFormat(TextFormat.Duration)]
     public string? WindowDuration { get; set; }
 
     /// <summary>Hand leadership away before defragmenting the leader.</summary>
+    [DefaultValue(PolicyDefaults.MoveLeader)]
     public bool? MoveLeader { get; set; }
 
     /// <summary>Pause between two members, e.g. 10s.</summary>
+    [TextFormat(TextFormat.Duration)]
+    [DefaultValue(PolicyDefaults.PauseBetweenMembers)]
     public string? PauseBetweenMembers { get; set; }
 }
 
@@ -135,15 +171,23 @@ public sealed class DefragmentationSpec
 public sealed class DefragRuleSpec
 {
     /// <summary>Share of the file not in use, 0..1.</summary>
+    [Range(0.0, 1.0)]
+    [DefaultValue(PolicyDefaults.MinFragmentationRatio)]
     public double? MinFragmentationRatio { get; set; }
 
     /// <summary>Smallest database worth defragmenting, e.g. 100Mi.</summary>
+    [TextFormat(TextFormat.Quantity)]
+    [DefaultValue(PolicyDefaults.MinDbSizeBytes)]
     public string? MinDbSizeBytes { get; set; }
 
     /// <summary>Smallest gain worth a stop-the-world, e.g. 32Mi.</summary>
+    [TextFormat(TextFormat.Quantity)]
+    [DefaultValue(PolicyDefaults.MinReclaimableBytes)]
     public string? MinReclaimableBytes { get; set; }
 
     /// <summary>Defragment regardless of fragmentation once this share of the quota is used, 0..1.</summary>
+    [Range(0.0, 1.0)]
+    [DefaultValue(PolicyDefaults.QuotaUsageAbove)]
     public double? QuotaUsageAbove { get; set; }
 }
 
@@ -151,12 +195,17 @@ public sealed class DefragRuleSpec
 public sealed class AlarmsSpec
 {
     /// <summary>Disarm NOSPACE when safe.</summary>
+    [DefaultValue(PolicyDefaults.DisarmNoSpace)]
     public bool? DisarmNoSpace { get; set; }
 
     /// <summary>Disarm only when every member is below this share of the quota, 0..1.</summary>
+    [Range(0.0, 1.0, MinimumIsExclusive = true)]
+    [DefaultValue(PolicyDefaults.DisarmBelowQuotaRatio)]
     public double? DisarmBelowQuotaRatio { get; set; }
 
     /// <summary>RetentionOnly or Latest.</summary>
+    [AllowedValues("RetentionOnly", "Latest")]
+    [DefaultValue(PolicyDefaults.EmergencyCompaction)]
     public string? EmergencyCompaction { get; set; }
 }
 
@@ -167,8 +216,12 @@ public sealed class AnalysisSpec
     public List<string>? Prefixes { get; set; }
 
     /// <summary>Rate window, e.g. 10m.</summary>
+    [TextFormat(TextFormat.Duration)]
+    [DefaultValue(PolicyDefaults.AnalysisWindow)]
     public string? Window { get; set; }
 
     /// <summary>How many key groups to report.</summary>
+    [Range(1, 100)]
+    [DefaultValue(PolicyDefaults.TopKeys)]
     public int? TopKeys { get; set; }
 }

@@ -139,6 +139,25 @@ public sealed class PolicyFileTests
         Assert.Contains("retension", error.Message);
     }
 
+    [Fact]
+    public void CrossFieldRules_TheCrdAlsoChecks_AreReportedForFilesToo()
+    {
+        var error = Assert.Throws<PolicyFileException>(() => PolicyFile.Parse("""
+            apiVersion: etcdhygiene.io/v1alpha1
+            kind: RegistryPolicy
+            metadata: { name: cross }
+            spec:
+              etcd: { endpoints: ["http://127.0.0.1:2379"], requestTimeout: 30s, defragTimeout: 10s }
+              defragmentation: { windowDuration: 2h }
+            """, "cross.yaml"));
+
+        Assert.Equal(
+        [
+            "spec.etcd.defragTimeout must not be shorter than requestTimeout (got 10s < 30s)",
+            "spec.defragmentation.windowDuration needs a schedule: without one, defragmentation may run at any time",
+        ], error.Problems);
+    }
+
     [Theory]
     [InlineData("", "expected exactly one RegistryPolicy document (found 0)")]
     [InlineData("kind: RegistryPolicy\n---\nkind: RegistryPolicy\n", "expected exactly one RegistryPolicy document (found 2)")]

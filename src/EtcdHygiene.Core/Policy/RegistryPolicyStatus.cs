@@ -1,0 +1,122 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EtcdHygiene.Core.Policy;
+
+/// <summary><c>status</c> of a RegistryPolicy: what the operator last saw and did.</summary>
+public sealed class RegistryPolicyStatus
+{
+    /// <summary>The spec generation this status describes.</summary>
+    public long? ObservedGeneration { get; set; }
+
+    /// <summary>Ready, Degraded, Progressing, QuotaPressure, NoSpaceAlarm, DefragBlocked, ChurnDetected, InvalidSpec.</summary>
+    public List<PolicyCondition>? Conditions { get; set; }
+
+    /// <summary>Every member as last observed.</summary>
+    public List<MemberStatusEntry>? Members { get; set; }
+
+    /// <summary>The cluster's revision at the last observation.</summary>
+    public long? Revision { get; set; }
+
+    /// <summary>The revision history is compacted up to.</summary>
+    public long? CompactedRevision { get; set; }
+
+    /// <summary>When the operator last compacted (RFC 3339).</summary>
+    public string? LastCompactionTime { get; set; }
+
+    /// <summary>The last defragmentation.</summary>
+    public LastDefragStatus? LastDefrag { get; set; }
+
+    /// <summary>Physical size of the largest member, for people (e.g. "1.2 GiB").</summary>
+    public string? LargestDbSize { get; set; }
+
+    /// <summary>The highest quota usage of any member, in percent.</summary>
+    public int? QuotaPercent { get; set; }
+
+    /// <summary>Active alarms, e.g. "NOSPACE", empty when none.</summary>
+    public string? Alarm { get; set; }
+
+    /// <summary>Revision samples kept for Periodic compaction, so a restarted operator compacts on time.</summary>
+    public List<RevisionSampleStatus>? RevisionSamples { get; set; }
+}
+
+/// <summary>A condition in the shape of metav1.Condition.</summary>
+public sealed class PolicyCondition
+{
+    /// <summary>The condition type, e.g. Ready.</summary>
+    [Required]
+    public string? Type { get; set; }
+
+    /// <summary>True, False or Unknown.</summary>
+    [Required]
+    [AllowedValues("True", "False", "Unknown")]
+    public string? Status { get; set; }
+
+    /// <summary>CamelCase reason.</summary>
+    public string? Reason { get; set; }
+
+    /// <summary>What a person reads.</summary>
+    public string? Message { get; set; }
+
+    /// <summary>The generation the condition was set for.</summary>
+    public long? ObservedGeneration { get; set; }
+
+    /// <summary>When the status last flipped (RFC 3339).</summary>
+    public string? LastTransitionTime { get; set; }
+}
+
+/// <summary>One member in status.</summary>
+public sealed class MemberStatusEntry
+{
+    /// <summary>Member id in hex, as etcdctl prints it.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>Member name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The URL the member was reached at.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Leads the cluster.</summary>
+    public bool? IsLeader { get; set; }
+
+    /// <summary>Non-voting.</summary>
+    public bool? IsLearner { get; set; }
+
+    /// <summary>Physical backend size.</summary>
+    public long? DbSizeBytes { get; set; }
+
+    /// <summary>Bytes holding live data.</summary>
+    public long? DbSizeInUseBytes { get; set; }
+
+    /// <summary>1 - inUse / size, as a decimal string (e.g. "0.62"): CRDs discourage floats.</summary>
+    public string? FragmentationRatio { get; set; }
+
+    /// <summary>size / quota, as a decimal string.</summary>
+    public string? QuotaUsageRatio { get; set; }
+
+    /// <summary>Alarms this member raised.</summary>
+    public List<string>? Alarms { get; set; }
+
+    /// <summary>When the operator last defragmented it (RFC 3339).</summary>
+    public string? LastDefragTime { get; set; }
+}
+
+/// <summary>The last defragmentation.</summary>
+public sealed class LastDefragStatus
+{
+    /// <summary>When it finished (RFC 3339).</summary>
+    public string? Time { get; set; }
+
+    /// <summary>Bytes it gave back.</summary>
+    public long? ReclaimedBytes { get; set; }
+}
+
+/// <summary>A kept revision sample.</summary>
+public sealed class RevisionSampleStatus
+{
+    /// <summary>When (RFC 3339).</summary>
+    public string? Time { get; set; }
+
+    /// <summary>The revision then.</summary>
+    public long? Revision { get; set; }
+}

@@ -1,0 +1,37 @@
+namespace EtcdHygiene.Core.Policy;
+
+/// <summary>How a string field of the API is written, so the CRD can check it before we do.</summary>
+public enum TextFormat
+{
+    /// <summary>A Go-style duration: 10s, 5m, 1h30m.</summary>
+    Duration,
+    /// <summary>A Kubernetes byte quantity: 100Mi, 2Gi, or a plain number of bytes.</summary>
+    Quantity,
+    /// <summary>An http:// or https:// URL.</summary>
+    Url,
+}
+
+/// <summary>Marks a string field with its <see cref="TextFormat"/>.</summary>
+/// <param name="format">How the field is written.</param>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class TextFormatAttribute(TextFormat format) : Attribute
+{
+    /// <summary>How the field is written.</summary>
+    public TextFormat Format { get; } = format;
+}
+
+/// <summary>
+/// A cross-field rule the API server checks (CEL, <c>x-kubernetes-validations</c>); the validator
+/// checks the same rule for policy files.
+/// </summary>
+/// <param name="rule">The CEL expression, evaluated with <c>self</c> the annotated object.</param>
+/// <param name="message">What a person reads when it fails.</param>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Property, AllowMultiple = true)]
+public sealed class CelRuleAttribute(string rule, string message) : Attribute
+{
+    /// <summary>The CEL expression.</summary>
+    public string Rule { get; } = rule;
+
+    /// <summary>The failure message.</summary>
+    public string Message { get; } = message;
+}

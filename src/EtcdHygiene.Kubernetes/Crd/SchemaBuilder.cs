@@ -1,0 +1,123 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using EtcdHygiene.Core.Policy;
+using k8s.Models;
+
+namespace EtcdHygiene.Kubernetes.Crd;
+
+/// <summary>
+/// Turns the API's C# types into a structural OpenAPI v3 schema: types from the properties,
+/// descriptions from the XML docs, bounds, enums, defaults and formats from the attributes, and
+/// CEL rules from <see cref="CelRuleAttribute"/>.
+/// </summary>
+internal sealed class SchemaBuilder(XmlDocumentation docs)
+{
+    public const string DurationPattern = @"^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h))+)$";
+    public const string QuantityPattern = @"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$";
+    public const string UrlPattern = @"^https?://[^/\s]+/?$";
+
+    public V1JSONSchemaProps ForObject(Type type)
+    {
+        var schema = new V1JSONSchemaProps
+        {
+            Type = "object",
+            Description = docs.Of(type),
+            Properties = new Dictionary<string, V1JSONSchemaProps>(),
+        };
+        var required = new List<string>();
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            var name = JsonName(property);
+            schema.Properties[name] = ForProperty(property);
+            if (property.GetCustomAttribute<RequiredAttribute>() is not null)
+            {
+                required.Add(name);
+            }
+        }
+        schema.Required = required.Count > 0 ? required : null;
+        var rules = type.GetCustomAttributes<CelRuleAttribute>().Select(r => new V1ValidationRule { Rule = r.Rule, Message = r.Message }).ToList();
+        schema.XKubernetesValidations = rules.Count > 0 ? rules : null;
+        return schema;
+    }
+
+    private V1JSONSchemaProps ForProperty(PropertyInfo property)
+    {
+        var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+        var format = property.GetCustomAttribute<TextFormatAttribute>()?.Format;
+        V1JSONSchemaProps schema;
+        if (type != typeof(string) && type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            var itemType = type.GetGenericArguments()[0];
+            schema = new V1JSONSchemaProps
+            {
+                Type = "array",
+                Items = itemType == typeof(string) ? ForScalar(typeof(string), format, null) : ForObject(itemType),
+                MinItems = property.GetCustomAttribute<MinLengthAttribute>()?.Length,
+            };
+            if (itemType == typeof(PolicyCondition))
+            {
+                // Conditions are a map keyed by type, as metav1.Condition lists are.
+                schema.XKubernetesListType = "map";
+                schema.XKubernetesListMapKeys = ["type"];
+            }
+        }
+        else if (type == typeof(string) || type.IsPrimitive)
+        {
+            schema = ForScalar(type, format, property);
+        }
+        else
+        {
+            schema = ForObject(type);
+        }
+        schema.Description = docs.Of(property);
+        if (property.GetCustomAttribute<DefaultValueAttribute>()?.Value is { } value)
+        {
+            schema.DefaultProperty = value;
+        }
+        return schema;
+    }
+
+    private static V1JSONSchemaProps ForScalar(Type type, TextFormat? format, PropertyInfo? property)
+    {
+        var schema = format switch
+        {
+            TextFormat.Quantity => new V1JSONSchemaProps
+            {
+                XKubernetesIntOrString = true,
+                AnyOf = [new V1JSONSchemaProps { Type = "integer" }, new V1JSONSchemaProps { Type = "string" }],
+                Pattern = QuantityPattern,
+            },
+            TextFormat.Duration => new V1JSONSchemaProps { Type = "string", Pattern = DurationPattern },
+            TextFormat.Url => new V1JSONSchemaProps { Type = "string", Pattern = UrlPattern },
+            _ when type == typeof(string) => new V1JSONSchemaProps { Type = "string" },
+            _ when type == typeof(bool) => new V1JSONSchemaProps { Type = "boolean" },
+            _ when type == typeof(double) => new V1JSONSchemaProps { Type = "number" },
+            _ when type == typeof(int) => new V1JSONSchemaProps { Type = "integer", Format = "int32" },
+            _ when type == typeof(long) => new V1JSONSchemaProps { Type = "integer", Format = "int64" },
+            _ => throw new NotSupportedException($"no schema for {type}"),
+        };
+        if (property is null)
+        {
+            return schema;
+        }
+        if (property.GetCustomAttribute<RangeAttribute>() is { } range)
+        {
+            schema.Minimum = Convert.ToDouble(range.Minimum);
+            schema.ExclusiveMinimum = range.MinimumIsExclusive ? true : null;
+            var maximum = Convert.ToDouble(range.Maximum);
+            schema.Maximum = maximum >= long.MaxValue ? null : maximum;
+        }
+        if (property.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed)
+        {
+            schema.EnumProperty = allowed.Values.Cast<object>().ToList();
+        }
+        if (type == typeof(string) && property.GetCustomAttribute<MinLengthAttribute>() is { } minLength)
+        {
+            schema.MinLength = minLength.Length;
+        }
+        return schema;
+    }
+
+    private static string JsonName(PropertyInfo property) => char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
+}
