@@ -1,0 +1,62 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using k8s;
+using k8s.Models;
+
+namespace EtcdHygiene.Kubernetes.Runtime;
+
+/// <summary>LIST and WATCH of a custom resource through KubernetesClient.</summary>
+public sealed class CustomResourceSource<T, TList> : IResourceSource<T>
+    where T : IKubernetesObject<V1ObjectMeta>
+    where TList : IKubernetesObject<V1ListMeta>, IItems<T>
+{
+    private readonly IKubernetes _client;
+    private readonly string _group;
+    private readonly string _version;
+    private readonly string _plural;
+    private readonly string? _namespace;
+
+    /// <summary>Watches <paramref name="plural"/> in <paramref name="ns"/>, or in every namespace when null.</summary>
+    public CustomResourceSource(IKubernetes client, string group, string version, string plural, string? ns)
+    {
+        _client = client;
+        _group = group;
+        _version = version;
+        _plural = plural;
+        _namespace = ns;
+    }
+
+    /// <inheritdoc />
+    public async Task<(IReadOnlyList<T> Items, string ResourceVersion)> ListAsync(CancellationToken cancellationToken)
+    {
+        var list = _namespace is null
+            ? await _client.CustomObjects.ListClusterCustomObjectAsync<TList>(_group, _version, _plural, cancellationToken: cancellationToken)
+            : await _client.CustomObjects.ListNamespacedCustomObjectAsync<TList>(_group, _version, _namespace, _plural, cancellationToken: cancellationToken);
+        return (list.Items.ToList(), list.Metadata.ResourceVersion);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync(string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Exception? error = null;
+        // ERROR events (410 Gone among them) reach us only through onError; without it they vanish.
+        var events = _namespace is null
+            ? _client.CustomObjects.WatchListClusterCustomObjectAsync(_group, _version, _plural,
+                allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: e => error ??= e!, cancellationToken: cancellationToken)
+            : _client.CustomObjects.WatchListNamespacedCustomObjectAsync(_group, _version, _namespace, _plural,
+                allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: e => error ??= e!, cancellationToken: cancellationToken);
+        await foreach (var (type, raw) in events)
+        {
+            // Custom objects arrive untyped; bookmarks carry only kind, apiVersion and resourceVersion.
+            yield return (type, KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(raw)));
+        }
+        if (error is KubernetesException { Status.Code: (int)HttpStatusCode.Gone } gone)
+        {
+            throw new ResourceExpiredException(gone.Status.Message ?? "resource version expired");
+        }
+        if (error is not null)
+        {
+            throw error;
+        }
+    }
+}
