@@ -6,6 +6,7 @@ var root = new RootCommand("etcd-hygiene keeps etcd clusters used as service reg
     RunCommand.Create(),
     CheckCommand.Create(),
     CrdCommand.Create(),
+    OperatorCommand.Create(),
 };
 // Signals are handled by the commands themselves so that a stop never cuts a step in half.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -58,6 +58,7 @@ public sealed class InformerTests : IAsyncLifetime
             (InformerEventType.Deleted, "other/b", 1L),
         ], _events);
         Assert.Equal("2h", _informer.Get("registry/a")!.Spec!.Compaction!.Retention);
+        Assert.Equal("2147483648", _informer.Get("registry/a")!.Spec!.Etcd!.QuotaBackendBytes);
         Assert.Single(_informer.Items);
     }
 
@@ -129,7 +130,8 @@ public sealed class InformerTests : IAsyncLifetime
         ["metadata"] = new JsonObject { ["name"] = name },
         ["spec"] = new JsonObject
         {
-            ["etcd"] = new JsonObject { ["endpoints"] = new JsonArray("http://127.0.0.1:2379"), ["quotaBackendBytes"] = "2Gi" },
+            // Quantities are int-or-string: a plain number must not break the whole list.
+            ["etcd"] = new JsonObject { ["endpoints"] = new JsonArray("http://127.0.0.1:2379"), ["quotaBackendBytes"] = 2147483648L },
             ["compaction"] = new JsonObject { ["retention"] = retention },
         },
     };

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 
 namespace EtcdHygiene.Core.Policy;
 
@@ -96,6 +97,7 @@ public sealed class EtcdSpec
 
     /// <summary>The backend quota, e.g. 2Gi, when etcd does not tell it.</summary>
     [TextFormat(TextFormat.Quantity)]
+    [JsonConverter(typeof(QuantityJsonConverter))]
     public string? QuotaBackendBytes { get; set; }
 
     /// <summary>Timeout of ordinary RPCs, e.g. 10s.</summary>
@@ -177,11 +179,13 @@ public sealed class DefragRuleSpec
 
     /// <summary>Smallest database worth defragmenting, e.g. 100Mi.</summary>
     [TextFormat(TextFormat.Quantity)]
+    [JsonConverter(typeof(QuantityJsonConverter))]
     [DefaultValue(PolicyDefaults.MinDbSizeBytes)]
     public string? MinDbSizeBytes { get; set; }
 
     /// <summary>Smallest gain worth a stop-the-world, e.g. 32Mi.</summary>
     [TextFormat(TextFormat.Quantity)]
+    [JsonConverter(typeof(QuantityJsonConverter))]
     [DefaultValue(PolicyDefaults.MinReclaimableBytes)]
     public string? MinReclaimableBytes { get; set; }
 

@@ -1,0 +1,104 @@
+using EtcdHygiene.Kubernetes.Crd;
+using EtcdHygiene.Kubernetes.Resources;
+using EtcdHygiene.Kubernetes.Runtime;
+using k8s;
+using k8s.LeaderElection;
+using k8s.LeaderElection.ResourceLock;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdHygiene.Operator.Controller;
+
+/// <summary>
+/// The operator process: with leader election, the controller runs only while this replica holds
+/// the Lease, and losing it ends the run (the process exits so the pod restarts clean).
+/// </summary>
+public sealed class OperatorHost(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging)
+{
+    private readonly ILogger _logger = logging.CreateLogger<OperatorHost>();
+    private volatile PolicyController? _controller;
+    private int _reconciles;
+
+    /// <summary>True while this replica runs the controller.</summary>
+    public bool IsLeading => _controller is not null;
+
+    /// <summary>True once the running controller has listed every policy.</summary>
+    public bool HasSynced => _controller?.HasSynced ?? false;
+
+    /// <summary>Reconciles this replica ran, for tests and logs.</summary>
+    public int Reconciles => Volatile.Read(ref _reconciles);
+
+    /// <summary>Runs until stopped (returns 0) or until leadership is lost (returns 1).</summary>
+    public async Task<int> RunAsync(CancellationToken stopping)
+    {
+        if (!options.LeaderElect)
+        {
+            await RunControllerAsync(stopping);
+            return 0;
+        }
+        var config = new LeaderElectionConfig(new LeaseLock(client, options.LeaseNamespace, options.LeaseName, options.Identity))
+        {
+            LeaseDuration = options.LeaseDuration,
+            RenewDeadline = options.RenewDeadline,
+            RetryPeriod = options.RetryPeriod,
+        };
+        using var elector = new LeaderElector(config);
+        var leading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        elector.OnStartedLeading += () => leading.TrySetResult();
+        elector.OnNewLeader += leader => _logger.LogInformation("Leader is now {Leader}", leader);
+        _logger.LogInformation("Waiting for the lease {Namespace}/{Lease} as {Identity}", options.LeaseNamespace, options.LeaseName, options.Identity);
+        var election = elector.RunUntilLeadershipLostAsync(stopping);
+        await Task.WhenAny(leading.Task, election);
+        if (!leading.Task.IsCompleted)
+        {
+            await IgnoreCancellation(election);
+            return 0;
+        }
+        using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var controller = RunControllerAsync(leadership.Token);
+        await Task.WhenAny(election, controller);
+        var lost = election.IsCompleted && !stopping.IsCancellationRequested;
+        leadership.Cancel();
+        await controller;
+        await IgnoreCancellation(election);
+        if (lost)
+        {
+            _logger.LogWarning("Lost the lease {Lease}; exiting so that the pod restarts clean", options.LeaseName);
+            return 1;
+        }
+        return 0;
+    }
+
+    private async Task RunControllerAsync(CancellationToken stopping)
+    {
+        var source = new CustomResourceSource<RegistryPolicyResource, RegistryPolicyList>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, options.Namespace);
+        await using var connections = new EtcdConnections(time, logging);
+        var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, logging.CreateLogger<StatusPatcher>());
+        var events = new EventRecorder(client, "etcd-hygiene", time, logging.CreateLogger<EventRecorder>());
+        var controller = new PolicyController(source, cache =>
+        {
+            var reconciler = new RegistryPolicyReconciler(cache, new SecretReader(client), connections, status, events, time, logging);
+            return reconciler;
+        }, options.Workers, time, logging, onReconcile: () => Interlocked.Increment(ref _reconciles));
+        _controller = controller;
+        _logger.LogInformation("Controller started, watching {Scope}", options.Namespace is null ? "all namespaces" : $"namespace {options.Namespace}");
+        try
+        {
+            await controller.RunAsync(stopping);
+        }
+        finally
+        {
+            _controller = null;
+        }
+    }
+
+    private static async Task IgnoreCancellation(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

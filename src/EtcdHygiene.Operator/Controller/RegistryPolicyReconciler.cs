@@ -1,0 +1,146 @@
+using EtcdHygiene.Core.Execution;
+using EtcdHygiene.Core.Planning;
+using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Kubernetes.Resources;
+using EtcdHygiene.Kubernetes.Runtime;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdHygiene.Operator.Controller;
+
+/// <summary>
+/// RegistryPolicy → one hygiene cycle: validate the spec (nothing reaches etcd when it is
+/// invalid), read its Secrets, run the cycle, record an event for every action and refusal, write
+/// status, and ask to be called again when the next cycle is due.
+/// </summary>
+public sealed class RegistryPolicyReconciler
+{
+    /// <summary>How soon to look again while NOSPACE lasts: no instance can register meanwhile.</summary>
+    public static readonly TimeSpan NoSpaceRequeue = TimeSpan.FromSeconds(10);
+
+    /// <summary>How soon to retry when a Secret is missing.</summary>
+    public static readonly TimeSpan SecretRequeue = TimeSpan.FromSeconds(30);
+
+    private readonly Func<string, RegistryPolicyResource?> _cache;
+    private readonly SecretReader _secrets;
+    private readonly EtcdConnections _connections;
+    private readonly StatusPatcher _status;
+    private readonly EventRecorder _events;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _logging;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the reconciler over the informer's cache.</summary>
+    public RegistryPolicyReconciler(Func<string, RegistryPolicyResource?> cache, SecretReader secrets, EtcdConnections connections,
+        StatusPatcher status, EventRecorder events, TimeProvider time, ILoggerFactory logging)
+    {
+        _cache = cache;
+        _secrets = secrets;
+        _connections = connections;
+        _status = status;
+        _events = events;
+        _time = time;
+        _logging = logging;
+        _logger = logging.CreateLogger<RegistryPolicyReconciler>();
+    }
+
+    /// <summary>Reconciles the policy "namespace/name".</summary>
+    public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken stopping)
+    {
+        var resource = _cache(key);
+        var parts = key.Split('/', 2);
+        var policyKey = new PolicyKey(parts[0], parts[1]);
+        if (resource is null || resource.Metadata.DeletionTimestamp is not null)
+        {
+            // Deleted: stop everything run for it.
+            await _connections.RemoveAsync(policyKey);
+            _logger.LogInformation("Policy {Policy} is gone; its etcd connection is closed", key);
+            return ReconcileResult.Done;
+        }
+        var subject = Reference(resource);
+        var generation = resource.Metadata.Generation ?? 0;
+        var validation = PolicyValidator.Validate(new RegistryPolicyManifest
+        {
+            ApiVersion = resource.ApiVersion,
+            Kind = resource.Kind,
+            Metadata = new PolicyMetadata { Name = resource.Metadata.Name, Namespace = resource.Metadata.NamespaceProperty, Generation = generation },
+            Spec = resource.Spec,
+        });
+        if (!validation.IsValid)
+        {
+            var problems = string.Join("; ", validation.Problems);
+            _logger.LogWarning("Policy {Policy}: invalid spec: {Problems}", key, problems);
+            await _events.RecordAsync(subject, "Warning", "InvalidSpec", problems, stopping);
+            await _status.PatchAsync(policyKey.Namespace, policyKey.Name, resource.Status,
+                StatusBuilder.Invalid(Clone(resource.Status), generation, validation.Problems, _time.GetUtcNow()), stopping);
+            return ReconcileResult.Done;
+        }
+        var policy = validation.Policy!;
+
+        Etcd.EtcdConnectionOptions options;
+        try
+        {
+            options = await _secrets.OptionsForAsync(policy, stopping);
+        }
+        catch (SecretUnavailableException e)
+        {
+            await _events.RecordAsync(subject, "Warning", "SecretUnavailable", e.Message, stopping);
+            var status = Clone(resource.Status) ?? new RegistryPolicyStatus();
+            var conditions = status.Conditions ?? [];
+            Conditions.Set(conditions, Conditions.Ready, false, "SecretUnavailable", e.Message, generation, _time.GetUtcNow());
+            status.Conditions = conditions;
+            status.ObservedGeneration = generation;
+            await _status.PatchAsync(policyKey.Namespace, policyKey.Name, resource.Status, status, stopping);
+            return ReconcileResult.After(SecretRequeue);
+        }
+
+        var etcd = await _connections.ForAsync(policyKey, options);
+        var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());
+        var result = await cycle.RunAsync(policy, StatusBuilder.StateFrom(resource.Status), stopping);
+        await RecordEventsAsync(subject, result, stopping);
+        await _status.PatchAsync(policyKey.Namespace, policyKey.Name, resource.Status,
+            StatusBuilder.From(policy, result, Clone(resource.Status), _time.GetUtcNow()), CancellationToken.None);
+        return ReconcileResult.After(result.Final.HasNoSpaceAlarm && policy.Compaction.Interval > NoSpaceRequeue ? NoSpaceRequeue : policy.Compaction.Interval);
+    }
+
+    private async Task RecordEventsAsync(V1ObjectReference subject, CycleResult result, CancellationToken cancellationToken)
+    {
+        foreach (var outcome in result.Steps)
+        {
+            var step = outcome.Step;
+            var (type, reason, message) = outcome.Result switch
+            {
+                StepResult.Failed => ("Warning", "StepFailed", $"{step.Title} failed: {outcome.Error}"),
+                StepResult.DryRun => ("Normal", "DryRun", $"would {step.Title}: {step.Reason}"),
+                _ => step.Kind switch
+                {
+                    StepKind.Compact when step.Compaction == CompactionKind.Emergency => ("Warning", "EmergencyCompaction", $"{step.Title}: {step.Reason}"),
+                    StepKind.Compact => ("Normal", "Compacted", $"{step.Title}: {step.Reason}"),
+                    StepKind.MoveLeader => ("Normal", "LeaderMoved", $"{step.Title}: {step.Reason}"),
+                    StepKind.Defragment => ("Normal", "Defragmented",
+                        $"{step.Title} in {outcome.Duration.TotalSeconds:0.0}s, reclaimed {Quantity.FormatBytes(outcome.ReclaimedBytes ?? 0)}: {step.Reason}"),
+                    StepKind.DisarmNoSpace => ("Normal", "NoSpaceDisarmed", $"{step.Title}: {step.Reason}"),
+                    _ => ("Normal", step.Kind.ToString(), step.Reason),
+                },
+            };
+            await _events.RecordAsync(subject, type, reason, message, cancellationToken);
+        }
+        foreach (var note in result.Notes.Where(n => n.Severity == NoteSeverity.Warning))
+        {
+            await _events.RecordAsync(subject, "Warning", note.Code, note.Message, cancellationToken);
+        }
+    }
+
+    private static V1ObjectReference Reference(RegistryPolicyResource resource) => new()
+    {
+        ApiVersion = resource.ApiVersion,
+        Kind = resource.Kind,
+        Name = resource.Metadata.Name,
+        NamespaceProperty = resource.Metadata.NamespaceProperty,
+        Uid = resource.Metadata.Uid,
+        ResourceVersion = resource.Metadata.ResourceVersion,
+    };
+
+    private static RegistryPolicyStatus? Clone(RegistryPolicyStatus? status) =>
+        status is null ? null : System.Text.Json.JsonSerializer.Deserialize<RegistryPolicyStatus>(System.Text.Json.JsonSerializer.Serialize(status));
+}

@@ -1,0 +1,214 @@
+using k8s;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EtcdHygiene.Operator.Controller;
+using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Workloads;
+
+namespace EtcdHygiene.Operator.Tests;
+
+/// <summary>The operator against the in-process Kubernetes API, with real etcd behind it.</summary>
+public sealed class ControllerTests
+{
+    private static readonly JsonObject Quiet = new() { ["compaction"] = new JsonObject { ["interval"] = "1h" }, ["defragmentation"] = new JsonObject { ["pauseBetweenMembers"] = "0s" } };
+
+    [Fact]
+    public async Task ANewPolicy_ReachesReady_AndItsMembersMatchEtcdctl()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True"), what: "Ready");
+
+        var status = kube.Policy("registry")!["status"]!;
+        Assert.Equal(1, (long)status["observedGeneration"]!);
+        var etcdctl = await EtcdctlStatusAsync(cluster);
+        var members = status["members"]!.AsArray().Select(m => ((string)m!["id"]!, (long)m["dbSizeBytes"]!, (bool)m["isLeader"]!)).OrderBy(m => m.Item1);
+        Assert.Equal(etcdctl.OrderBy(m => m.Id), members);
+    }
+
+    [Fact]
+    public async Task NoSpace_ShowsAsACondition_ThenIsRecoveredWithEventsInOrder()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16L << 20 });
+        await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        var suspended = Quiet.DeepClone().AsObject();
+        suspended["suspend"] = true;
+        kube.ApplyPolicy("registry", cluster.ClientUrls, suspended);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "NoSpaceAlarm", "True"), what: "NoSpaceAlarm True");
+        Assert.True(kube.ConditionIs("registry", "Ready", "False"));
+        Assert.Equal("NOSPACE", (string?)kube.Policy("registry")!["status"]!["alarm"]);
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True") && kube.ConditionIs("registry", "NoSpaceAlarm", "False"), what: "recovered");
+
+        var reasons = kube.EventsOf("registry").Select(e => e.Reason).ToList();
+        var compaction = reasons.IndexOf("EmergencyCompaction");
+        var defrags = reasons.Select((r, i) => (r, i)).Where(x => x.r == "Defragmented").Select(x => x.i).ToList();
+        var disarm = reasons.IndexOf("NoSpaceDisarmed");
+        Assert.True(compaction >= 0, string.Join(",", reasons));
+        Assert.Equal(3, defrags.Count);
+        Assert.True(compaction < defrags[0] && defrags[^1] < disarm, string.Join(",", reasons));
+        Assert.Contains("NoSpaceAlarm", reasons);
+    }
+
+    [Fact]
+    public async Task ObservedGenerationFollowsSpecChanges_AndStatusOnlyChangesStartNoCycle()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var (host, _, _) = kube.StartReplica();
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+        await OperatorFixture.WaitUntilAsync(() => (long?)kube.Policy("registry")?["status"]?["observedGeneration"] == 1, what: "observedGeneration 1");
+
+        var changed = Quiet.DeepClone().AsObject();
+        changed["dryRun"] = true;
+        kube.ApplyPolicy("registry", cluster.ClientUrls, changed);
+        Assert.Equal(2, (long)kube.Policy("registry")!["metadata"]!["generation"]!);
+        await OperatorFixture.WaitUntilAsync(() => (long?)kube.Policy("registry")?["status"]?["observedGeneration"] == 2, what: "observedGeneration 2");
+
+        await Task.Delay(500);
+        var reconciles = host.Reconciles;
+        await kube.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new global::k8s.Models.V1Patch("""{"status":{"alarm":"touched by a person"}}""", global::k8s.Models.V1Patch.PatchType.MergePatch),
+            "etcdhygiene.io", "v1alpha1", OperatorFixture.Ns, "registrypolicies", "registry");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(reconciles, host.Reconciles);
+    }
+
+    [Fact]
+    public async Task AConflictingStatusWrite_IsRetried()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.Api.ConflictNextStatusWrites(2);
+        kube.StartReplica();
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True"), what: "Ready after conflicts");
+        Assert.True(kube.Api.Requests.Count(r => r.StartsWith("PATCH") && r.Contains("/status")) >= 3);
+    }
+
+    [Fact]
+    public async Task AnInvalidSpec_IsReportedByField_AndNothingReachesEtcd()
+    {
+        var etcd = new TcpListener(IPAddress.Loopback, 0);
+        etcd.Start();
+        var connections = 0;
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                try
+                {
+                    using var accepted = await etcd.AcceptTcpClientAsync();
+                    Interlocked.Increment(ref connections);
+                }
+                catch (Exception)
+                {
+                    return;
+                }
+            }
+        });
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        kube.ApplyPolicy("bad", [$"http://127.0.0.1:{((IPEndPoint)etcd.LocalEndpoint).Port}"],
+            new JsonObject { ["defragmentation"] = new JsonObject { ["rule"] = new JsonObject { ["minFragmentationRatio"] = 1.5 } } });
+
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("bad", "InvalidSpec", "True"), what: "InvalidSpec");
+        Assert.Contains("spec.defragmentation.rule.minFragmentationRatio must be between 0 and 1 (got 1.5)", (string?)kube.Condition("bad", "InvalidSpec")!["message"]);
+        Assert.True(kube.ConditionIs("bad", "Ready", "False"));
+        Assert.Contains(kube.EventsOf("bad"), e => e is ("Warning", "InvalidSpec", _));
+        await Task.Delay(500);
+        Assert.Equal(0, connections);
+        etcd.Stop();
+    }
+
+    [Fact]
+    public async Task AMissingSecret_IsNamedInACondition()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        var policy = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
+        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
+        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+
+        await OperatorFixture.WaitUntilAsync(() => (string?)kube.Condition("secured", "Ready")?["reason"] == "SecretUnavailable", what: "SecretUnavailable");
+        Assert.Equal("Secret registry/etcd-auth does not exist", (string?)kube.Condition("secured", "Ready")!["message"]);
+    }
+
+    [Fact]
+    public async Task TwoReplicas_OnlyTheLeaderReconciles_AndTheOtherTakesOverWhenItStops()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var election = new OperatorOptions
+        {
+            LeaderElect = true,
+            LeaseNamespace = OperatorFixture.Ns,
+            LeaseDuration = TimeSpan.FromSeconds(3),
+            RenewDeadline = TimeSpan.FromSeconds(2),
+            RetryPeriod = TimeSpan.FromMilliseconds(500),
+        };
+        var first = kube.StartReplica(election with { Identity = "replica-a" });
+        await OperatorFixture.WaitUntilAsync(() => first.Host.IsLeading, what: "replica-a leads");
+        var second = kube.StartReplica(election with { Identity = "replica-b" });
+        var interval = new JsonObject { ["compaction"] = new JsonObject { ["interval"] = "1s" } };
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, interval);
+        await OperatorFixture.WaitUntilAsync(() => first.Host.Reconciles >= 2, what: "replica-a reconciles");
+        Assert.False(second.Host.IsLeading);
+        Assert.Equal(0, second.Host.Reconciles);
+
+        first.Stop.Cancel();
+        Assert.Equal(0, await first.Run);
+        await OperatorFixture.WaitUntilAsync(() => second.Host.Reconciles >= 1, TimeSpan.FromSeconds(30), "replica-b takes over");
+        Assert.Equal("replica-b", (string?)kube.Api.Get(new("apis/coordination.k8s.io/v1", "leases"), OperatorFixture.Ns, "etcd-hygiene-leader")!["spec"]!["holderIdentity"]);
+    }
+
+    [Fact]
+    public async Task DeletingThePolicy_StopsItsWork()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var (host, _, _) = kube.StartReplica();
+        kube.ApplyPolicy("registry", cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["interval"] = "1s" } });
+        await OperatorFixture.WaitUntilAsync(() => host.Reconciles >= 2, what: "periodic reconciles");
+
+        kube.Api.Delete(OperatorFixture.Policies, OperatorFixture.Ns, "registry");
+        await Task.Delay(1500);
+        var afterDelete = host.Reconciles;
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(afterDelete, host.Reconciles);
+    }
+
+    private static async Task<List<(string Id, long Size, bool Leader)>> EtcdctlStatusAsync(EtcdTestCluster cluster)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(EtcdBinary.LocateEtcdctl()) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "--endpoints", string.Join(",", cluster.ClientUrls), "endpoint", "status", "-w", "json" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["ETCDCTL_API"] = "3";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return JsonNode.Parse(output)!.AsArray().Select(e => e!["Status"]!).Select(s => (
+            ((ulong)s["header"]!["member_id"]!).ToString("x"),
+            (long)s["dbSize"]!,
+            (ulong)s["header"]!["member_id"]! == (ulong)s["leader"]!)).ToList();
+    }
+}

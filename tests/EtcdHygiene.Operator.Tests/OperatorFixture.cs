@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using EtcdHygiene.Kubernetes.Crd;
+using EtcdHygiene.Operator.Controller;
+using EtcdHygiene.Testing.Kubernetes;
+using k8s;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EtcdHygiene.Operator.Tests;
+
+/// <summary>An in-process API server and operator replicas running against it.</summary>
+internal sealed class OperatorFixture : IAsyncDisposable
+{
+    public const string Ns = "registry";
+    public static readonly ResourceKind Policies = new($"apis/{RegistryPolicyCrd.Group}/{RegistryPolicyCrd.Version}", RegistryPolicyCrd.Plural);
+    public static readonly ResourceKind Events = new("api/v1", "events");
+    private readonly List<(CancellationTokenSource Stop, Task<int> Run)> _replicas = [];
+
+    private OperatorFixture(FakeKubernetesApi api)
+    {
+        Api = api;
+        Client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url });
+    }
+
+    public FakeKubernetesApi Api { get; }
+
+    public IKubernetes Client { get; }
+
+    public static async Task<OperatorFixture> StartAsync() => new(await FakeKubernetesApi.StartAsync());
+
+    /// <summary>Starts a replica; stop it with the returned source.</summary>
+    public (OperatorHost Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null)
+    {
+        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        var stop = new CancellationTokenSource();
+        var run = Task.Run(() => host.RunAsync(stop.Token));
+        _replicas.Add((stop, run));
+        return (host, stop, run);
+    }
+
+    public JsonObject ApplyPolicy(string name, IEnumerable<string> endpoints, JsonObject? specExtra = null)
+    {
+        var spec = new JsonObject { ["etcd"] = new JsonObject { ["endpoints"] = new JsonArray(endpoints.Select(e => (JsonNode)e).ToArray()), ["requestTimeout"] = "3s", ["defragTimeout"] = "30s" } };
+        foreach (var (key, value) in specExtra ?? [])
+        {
+            spec[key] = value?.DeepClone();
+        }
+        return Api.Apply(Policies, Ns, new JsonObject
+        {
+            ["apiVersion"] = $"{RegistryPolicyCrd.Group}/{RegistryPolicyCrd.Version}",
+            ["kind"] = "RegistryPolicy",
+            ["metadata"] = new JsonObject { ["name"] = name },
+            ["spec"] = spec,
+        });
+    }
+
+    public JsonObject? Policy(string name) => Api.Get(Policies, Ns, name);
+
+    public JsonObject? Condition(string name, string type) =>
+        Policy(name)?["status"]?["conditions"]?.AsArray().OfType<JsonObject>().FirstOrDefault(c => (string?)c["type"] == type);
+
+    public bool ConditionIs(string name, string type, string status) => (string?)Condition(name, type)?["status"] == status;
+
+    /// <summary>The events about a policy, oldest first.</summary>
+    public IReadOnlyList<(string Type, string Reason, string Message)> EventsOf(string name) =>
+        Api.List(Events)
+            .Where(e => (string?)e["involvedObject"]?["name"] == name)
+            .OrderBy(e => long.Parse((string)e["metadata"]!["resourceVersion"]!))
+            .Select(e => ((string)e["type"]!, (string)e["reason"]!, (string)e["message"]!))
+            .ToList();
+
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, string? what = null, Func<string>? describe = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"not reached in time: {what}{(describe is null ? "" : Environment.NewLine + describe())}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (stop, run) in _replicas)
+        {
+            stop.Cancel();
+            try
+            {
+                await run;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        await Api.DisposeAsync();
+    }
+}
