@@ -10,9 +10,10 @@ source scripts/lib/prerequisites.sh
 
 HYGIENE_SECONDS=${DEMO_SECONDS:-45}
 QUOTA=$((24 * 1024 * 1024))
-CLIENT_PORTS=(42379 42381 42383)
-PEER_PORTS=(42380 42382 42384)
-ENDPOINTS="http://127.0.0.1:42379,http://127.0.0.1:42381,http://127.0.0.1:42383"
+# Below Linux's ephemeral port range (32768-60999), so no outgoing connection can hold them.
+CLIENT_PORTS=(12379 12381 12383)
+PEER_PORTS=(12380 12382 12384)
+ENDPOINTS="http://127.0.0.1:12379,http://127.0.0.1:12381,http://127.0.0.1:12383"
 work=$(mktemp -d -t etcd-hygiene-demo-XXXXXX)
 pids=()
 
@@ -30,7 +31,7 @@ trap 'echo; echo "interrupted"; exit 130' INT TERM
 ensure_etcd
 for port in "${CLIENT_PORTS[@]}" "${PEER_PORTS[@]}"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        echo "port $port is in use; the demo needs 42379-42384 on 127.0.0.1" >&2
+        echo "port $port is in use; the demo needs 12379-12384 on 127.0.0.1" >&2
         exit 1
     fi
 done
@@ -41,7 +42,7 @@ hygiene=(dotnet src/EtcdHygiene.Operator/bin/Release/net10.0/etcd-hygiene.dll)
 registry=(dotnet bench/EtcdHygiene.Workload/bin/Release/net10.0/registry-workload.dll)
 
 say "Starting a 3-member etcd cluster on 127.0.0.1 with a 24 MiB quota"
-cluster="m1=http://127.0.0.1:42380,m2=http://127.0.0.1:42382,m3=http://127.0.0.1:42384"
+cluster="m1=http://127.0.0.1:12380,m2=http://127.0.0.1:12382,m3=http://127.0.0.1:12384"
 for i in 0 1 2; do
     name="m$((i + 1))"
     etcd --name "$name" --data-dir "$work/$name" --logger zap --log-outputs stderr \
@@ -52,10 +53,25 @@ for i in 0 1 2; do
     pids+=($!)
 done
 export ETCDCTL_API=3
+healthy=""
 for _ in $(seq 1 60); do
-    etcdctl --endpoints "$ENDPOINTS" endpoint health >/dev/null 2>&1 && break
+    for i in 0 1 2; do
+        if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+            echo "etcd m$((i + 1)) exited while starting:" >&2
+            tail -5 "$work/m$((i + 1)).log" >&2
+            exit 1
+        fi
+    done
+    if etcdctl --endpoints "$ENDPOINTS" --dial-timeout 1s --command-timeout 2s endpoint health >/dev/null 2>&1; then
+        healthy=1
+        break
+    fi
     sleep 0.5
 done
+if [ -z "$healthy" ]; then
+    echo "etcd did not become healthy within 30 s; logs in $work" >&2
+    exit 1
+fi
 etcdctl --endpoints "$ENDPOINTS" endpoint health
 
 say "The incident: 100 service nodes re-register every 250 ms; most reorder their JSON, none really change"

@@ -32,8 +32,7 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
     {
         if (!options.LeaderElect)
         {
-            await RunControllerAsync(stopping);
-            return 0;
+            return await RunControllerSafelyAsync(stopping);
         }
         var config = new LeaderElectionConfig(new LeaseLock(client, options.LeaseNamespace, options.LeaseName, options.Identity))
         {
@@ -54,18 +53,33 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
             return 0;
         }
         using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var controller = RunControllerAsync(leadership.Token);
+        var controller = RunControllerSafelyAsync(leadership.Token);
         await Task.WhenAny(election, controller);
         var lost = election.IsCompleted && !stopping.IsCancellationRequested;
         leadership.Cancel();
-        await controller;
+        var exit = await controller;
         await IgnoreCancellation(election);
         if (lost)
         {
             _logger.LogWarning("Lost the lease {Lease}; exiting so that the pod restarts clean", options.LeaseName);
             return 1;
         }
-        return 0;
+        return exit;
+    }
+
+    /// <summary>Runs the controller; a crash is logged and becomes exit code 1, never a stack trace on the console.</summary>
+    private async Task<int> RunControllerSafelyAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await RunControllerAsync(stopping);
+            return 0;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogCritical(e, "The controller stopped unexpectedly");
+            return 1;
+        }
     }
 
     private async Task RunControllerAsync(CancellationToken stopping)

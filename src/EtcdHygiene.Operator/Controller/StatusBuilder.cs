@@ -43,7 +43,7 @@ public static class StatusBuilder
 
         var (ready, readyReason, readyMessage) =
             failed is not null ? (false, "StepFailed", $"{failed.Step.Title} failed: {failed.Error}")
-            : corrupt ? (false, "CorruptAlarm", result.Notes.First(n => n.Code == "CorruptAlarm").Message)
+            : corrupt ? (false, "CorruptAlarm", result.Notes.FirstOrDefault(n => n.Code == "CorruptAlarm")?.Message ?? "a member raised the CORRUPT alarm")
             : noSpace ? (false, "NoSpaceAlarm", result.Notes.FirstOrDefault(n => n.Code is "NoSpacePersists" or "NoSpaceAlarm")?.Message ?? "NOSPACE is active")
             : !result.Succeeded ? (false, "ClusterUnreachable", string.Join("; ", result.Notes.Where(n => n.Severity == NoteSeverity.Warning).Select(n => n.Message)))
             : (true, "CycleSucceeded", $"{snapshot.Members.Count} members observed; {result.Steps.Count} steps in the last cycle");

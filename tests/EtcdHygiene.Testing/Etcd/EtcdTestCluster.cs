@@ -34,10 +34,28 @@ public sealed class EtcdTestCluster : IAsyncDisposable
     /// <summary>Every member's client URL.</summary>
     public IReadOnlyList<string> ClientUrls => Members.Select(m => m.ClientUrl).ToList();
 
-    /// <summary>Starts the members and waits until each reports healthy.</summary>
+    /// <summary>
+    /// Starts the members and waits until each reports healthy. Free ports are only free until
+    /// etcd binds them, and an outgoing connection elsewhere can take one meanwhile: a start that
+    /// fails with "address already in use" is retried on new ports.
+    /// </summary>
     public static async Task<EtcdTestCluster> StartAsync(EtcdTestClusterOptions? options = null, CancellationToken cancellationToken = default)
     {
-        options ??= new EtcdTestClusterOptions();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(options ?? new EtcdTestClusterOptions(), cancellationToken);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use"))
+            {
+                // Try again on other ports.
+            }
+        }
+    }
+
+    private static async Task<EtcdTestCluster> StartOnceAsync(EtcdTestClusterOptions options, CancellationToken cancellationToken)
+    {
         if (options.Members < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(options), "a cluster needs at least one member");
