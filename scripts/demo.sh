@@ -29,9 +29,9 @@ trap cleanup EXIT
 trap 'echo; echo "interrupted"; exit 130' INT TERM
 
 ensure_etcd
-for port in "${CLIENT_PORTS[@]}" "${PEER_PORTS[@]}"; do
+for port in "${CLIENT_PORTS[@]}" "${PEER_PORTS[@]}" 12390 12391; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        echo "port $port is in use; the demo needs 12379-12384 on 127.0.0.1" >&2
+        echo "port $port is in use; the demo needs 12379-12384, 12390 and 12391 on 127.0.0.1" >&2
         exit 1
     fi
 done
@@ -102,7 +102,8 @@ say "What etcd-hygiene would do (etcd-hygiene check, a dry run)"
 
 say "Starting etcd-hygiene run for ${HYGIENE_SECONDS}s while the registry keeps writing"
 refused_before=$(refused)
-"${hygiene[@]}" run --policy config/samples/local-demo.yaml --state-dir "$work/state" >"$work/hygiene.log" 2>&1 &
+"${hygiene[@]}" run --policy config/samples/local-demo.yaml --state-dir "$work/state" \
+    --metrics-bind-address 127.0.0.1:12390 --health-probe-bind-address 127.0.0.1:12391 >"$work/hygiene.log" 2>&1 &
 hygiene_pid=$!
 pids+=("$hygiene_pid")
 tail -n +1 -f "$work/hygiene.log" --pid "$hygiene_pid" | grep --line-buffered -E "warn|Compact|Defragment|Move leader|Disarm|cycle" &
@@ -116,6 +117,9 @@ refused_recovered=$(refused)
 tail -n 0 -f "$work/registry.log" --pid "$registry_pid" | awk 'NR % 5 == 0' &
 pids+=($!)
 sleep "$HYGIENE_SECONDS"
+
+say "What Prometheus scrapes from http://127.0.0.1:12390/metrics"
+curl -s http://127.0.0.1:12390/metrics | grep -E '^etcd_hygiene_(member_db_size_bytes|member_fragmentation_ratio|compactions_total|defrags_total|alarm_disarms_total|reclaimed_bytes_total)' || true
 
 say "Stopping the registry and etcd-hygiene"
 kill "$registry_pid" "$hygiene_pid"

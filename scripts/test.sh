@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/prerequisites.sh
 
 ensure_etcd
+ensure_prometheus
 
 results=artifacts/test-results
 rm -rf "$results"

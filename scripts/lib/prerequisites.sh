@@ -24,3 +24,12 @@ ensure_etcd() {
     fi
     etcd --version | head -1
 }
+
+# promtool and prometheus from Debian's prometheus package (alert rule tests, a real scrape).
+ensure_prometheus() {
+    if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+        echo "installing prometheus from Debian"
+        apt_install prometheus
+    fi
+    promtool --version 2>&1 | head -1
+}

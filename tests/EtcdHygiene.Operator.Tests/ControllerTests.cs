@@ -26,7 +26,7 @@ public sealed class ControllerTests
 
         var status = kube.Policy("registry")!["status"]!;
         Assert.Equal(1, (long)status["observedGeneration"]!);
-        var etcdctl = await EtcdctlStatusAsync(cluster);
+        var etcdctl = await Etcdctl.EndpointStatusAsync(cluster);
         var members = status["members"]!.AsArray().Select(m => ((string)m!["id"]!, (long)m["dbSizeBytes"]!, (bool)m["isLeader"]!)).OrderBy(m => m.Item1);
         Assert.Equal(etcdctl.OrderBy(m => m.Id), members);
     }
@@ -193,22 +193,5 @@ public sealed class ControllerTests
         await Task.Delay(TimeSpan.FromSeconds(3));
 
         Assert.Equal(afterDelete, host.Reconciles);
-    }
-
-    private static async Task<List<(string Id, long Size, bool Leader)>> EtcdctlStatusAsync(EtcdTestCluster cluster)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo(EtcdBinary.LocateEtcdctl()) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "--endpoints", string.Join(",", cluster.ClientUrls), "endpoint", "status", "-w", "json" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["ETCDCTL_API"] = "3";
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return JsonNode.Parse(output)!.AsArray().Select(e => e!["Status"]!).Select(s => (
-            ((ulong)s["header"]!["member_id"]!).ToString("x"),
-            (long)s["dbSize"]!,
-            (ulong)s["header"]!["member_id"]! == (ulong)s["leader"]!)).ToList();
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using EtcdHygiene.Kubernetes.Crd;
 using EtcdHygiene.Operator.Controller;
+using EtcdHygiene.Operator.Metrics;
 using EtcdHygiene.Testing.Kubernetes;
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -30,7 +31,7 @@ internal sealed class OperatorFixture : IAsyncDisposable
     /// <summary>Starts a replica; stop it with the returned source.</summary>
     public (OperatorHost Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null)
     {
-        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, NullLoggerFactory.Instance, new HygieneMetrics(new Prometheus.CollectorRegistry()));
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => host.RunAsync(stop.Token));
         _replicas.Add((stop, run));

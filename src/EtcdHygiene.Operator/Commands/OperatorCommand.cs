@@ -65,7 +65,7 @@ internal static class OperatorCommand
                 LeaseName = parse.GetValue(leaseName)!,
                 Identity = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : $"{Environment.MachineName}-{Environment.ProcessId}",
                 Workers = parse.GetValue(workers),
-            }, TimeProvider.System, logging);
+            }, TimeProvider.System, logging, new Metrics.HygieneMetrics());
 
             IAsyncDisposable probes, metricsEndpoint;
             try

@@ -12,7 +12,7 @@ namespace EtcdHygiene.Operator.Controller;
 /// The operator process: with leader election, the controller runs only while this replica holds
 /// the Lease, and losing it ends the run (the process exits so the pod restarts clean).
 /// </summary>
-public sealed class OperatorHost(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging)
+public sealed class OperatorHost(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics)
 {
     private readonly ILogger _logger = logging.CreateLogger<OperatorHost>();
     private volatile PolicyController? _controller;
@@ -90,7 +90,7 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
         var events = new EventRecorder(client, "etcd-hygiene", time, logging.CreateLogger<EventRecorder>());
         var controller = new PolicyController(source, cache =>
         {
-            var reconciler = new RegistryPolicyReconciler(cache, new SecretReader(client), connections, status, events, time, logging);
+            var reconciler = new RegistryPolicyReconciler(cache, new SecretReader(client), connections, status, events, metrics, time, logging);
             return reconciler;
         }, options.Workers, time, logging, onReconcile: () => Interlocked.Increment(ref _reconciles));
         _controller = controller;

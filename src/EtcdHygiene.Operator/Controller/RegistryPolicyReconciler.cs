@@ -29,11 +29,13 @@ public sealed class RegistryPolicyReconciler
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _logging;
     private readonly ILogger _logger;
+    private readonly Metrics.HygieneMetrics _metrics;
 
     /// <summary>Creates the reconciler over the informer's cache.</summary>
     public RegistryPolicyReconciler(Func<string, RegistryPolicyResource?> cache, SecretReader secrets, EtcdConnections connections,
-        StatusPatcher status, EventRecorder events, TimeProvider time, ILoggerFactory logging)
+        StatusPatcher status, EventRecorder events, Metrics.HygieneMetrics metrics, TimeProvider time, ILoggerFactory logging)
     {
+        _metrics = metrics;
         _cache = cache;
         _secrets = secrets;
         _connections = connections;
@@ -54,6 +56,7 @@ public sealed class RegistryPolicyReconciler
         {
             // Deleted: stop everything run for it.
             await _connections.RemoveAsync(policyKey);
+            _metrics.Forget(policyKey);
             _logger.LogInformation("Policy {Policy} is gone; its etcd connection is closed", key);
             return ReconcileResult.Done;
         }
@@ -97,6 +100,7 @@ public sealed class RegistryPolicyReconciler
         var etcd = await _connections.ForAsync(policyKey, options);
         var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());
         var result = await cycle.RunAsync(policy, StatusBuilder.StateFrom(resource.Status), stopping);
+        _metrics.Record(policy, result);
         await RecordEventsAsync(subject, result, stopping);
         await _status.PatchAsync(policyKey.Namespace, policyKey.Name, resource.Status,
             StatusBuilder.From(policy, result, Clone(resource.Status), _time.GetUtcNow()), CancellationToken.None);

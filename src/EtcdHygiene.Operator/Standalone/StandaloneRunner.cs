@@ -2,6 +2,7 @@ using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
+using EtcdHygiene.Operator.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Operator.Standalone;
@@ -19,18 +20,26 @@ public sealed class StandaloneRunner
     private readonly StateStore _store;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _logging;
+    private readonly HygieneMetrics _metrics;
 
     /// <summary>Creates the runner.</summary>
-    public StandaloneRunner(StateStore store, TimeProvider time, ILoggerFactory logging)
+    public StandaloneRunner(StateStore store, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics)
     {
         _store = store;
         _time = time;
         _logging = logging;
+        _metrics = metrics;
     }
+
+    /// <summary>True once every policy finished its first cycle (for /readyz).</summary>
+    public bool Ready => _pending == 0;
+
+    private int _pending = int.MaxValue;
 
     /// <summary>Runs every policy; returns true when every cycle succeeded.</summary>
     public async Task<bool> RunAsync(IReadOnlyList<PolicySource> sources, bool once, CancellationToken stopping)
     {
+        _pending = sources.Count;
         var results = await Task.WhenAll(sources.Select(s => RunPolicyAsync(s, once, stopping)));
         return results.All(ok => ok);
     }
@@ -45,6 +54,7 @@ public sealed class StandaloneRunner
         logger.LogInformation("Policy {Policy}: watching {Endpoints} every {Interval}{DryRun}",
             policy.Key, string.Join(",", policy.Etcd.Endpoints), GoDuration.Format(policy.Compaction.Interval), policy.DryRun ? " (dry run)" : "");
         var allSucceeded = true;
+        var firstCycle = true;
         while (!stopping.IsCancellationRequested)
         {
             CycleResult result;
@@ -58,6 +68,12 @@ public sealed class StandaloneRunner
             }
             state = result.State;
             _store.Save(policy.Key, state);
+            _metrics.Record(policy, result);
+            if (firstCycle)
+            {
+                firstCycle = false;
+                Interlocked.Decrement(ref _pending);
+            }
             var healthy = result.Succeeded && (policy.DryRun || policy.Suspend || !result.Final.HasNoSpaceAlarm);
             allSucceeded &= healthy;
             LogSummary(logger, policy, result);

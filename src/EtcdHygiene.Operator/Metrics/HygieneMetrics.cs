@@ -1,0 +1,177 @@
+using EtcdHygiene.Core.Execution;
+using EtcdHygiene.Core.Observation;
+using EtcdHygiene.Core.Planning;
+using EtcdHygiene.Core.Policy;
+using Prometheus;
+
+namespace EtcdHygiene.Operator.Metrics;
+
+/// <summary>
+/// The Prometheus metrics of ARCHITECTURE.md §8, fed from cycle results by both front ends.
+/// Labels are bounded (namespace, policy, member, alarm, result, kind); forgetting a policy
+/// removes every series it had.
+/// </summary>
+public sealed class HygieneMetrics
+{
+    private static readonly string[] MemberLabels = ["namespace", "policy", "member"];
+    private readonly Dictionary<PolicyKey, HashSet<string>> _members = [];
+    private readonly Dictionary<PolicyKey, HashSet<(string Member, string Alarm)>> _alarms = [];
+    private readonly object _gate = new();
+
+    private readonly Gauge _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up, _alarm, _lastSuccess;
+    private readonly Counter _compactions, _defrags, _reclaimed, _disarms, _cycleErrors;
+    private readonly Histogram _defragDuration, _cycleDuration;
+
+    /// <summary>Registers the metrics in <paramref name="registry"/> (the default one when null).</summary>
+    public HygieneMetrics(CollectorRegistry? registry = null)
+    {
+        var factory = Prometheus.Metrics.WithCustomRegistry(registry ?? Prometheus.Metrics.DefaultRegistry);
+        _dbSize = factory.CreateGauge("etcd_hygiene_member_db_size_bytes", "Physical size of the member's backend file (what etcd checks against the quota).", MemberLabels);
+        _dbInUse = factory.CreateGauge("etcd_hygiene_member_db_size_in_use_bytes", "Bytes of the member's backend holding live data.", MemberLabels);
+        _quota = factory.CreateGauge("etcd_hygiene_member_quota_bytes", "The member's backend quota (--quota-backend-bytes).", MemberLabels);
+        _fragmentation = factory.CreateGauge("etcd_hygiene_member_fragmentation_ratio", "Share of the backend file a defragmentation would give back.", MemberLabels);
+        _leader = factory.CreateGauge("etcd_hygiene_member_is_leader", "1 for the member that leads the cluster.", MemberLabels);
+        _up = factory.CreateGauge("etcd_hygiene_member_up", "1 when the member answered the last observation and served a linearizable read.", MemberLabels);
+        _alarm = factory.CreateGauge("etcd_hygiene_alarm_active", "1 while the member has the alarm raised.", ["namespace", "policy", "member", "alarm"]);
+        _lastSuccess = factory.CreateGauge("etcd_hygiene_last_successful_cycle_timestamp_seconds", "Unix time of the last hygiene cycle that succeeded.", ["namespace", "policy"]);
+        _compactions = factory.CreateCounter("etcd_hygiene_compactions_total", "Compactions executed.", ["namespace", "policy", "kind", "result"]);
+        _defrags = factory.CreateCounter("etcd_hygiene_defrags_total", "Defragmentations executed.", ["namespace", "policy", "member", "result"]);
+        _reclaimed = factory.CreateCounter("etcd_hygiene_reclaimed_bytes_total", "Bytes defragmentation gave back to the file system.", ["namespace", "policy"]);
+        _disarms = factory.CreateCounter("etcd_hygiene_alarm_disarms_total", "NOSPACE alarms disarmed.", ["namespace", "policy", "result"]);
+        _cycleErrors = factory.CreateCounter("etcd_hygiene_cycle_errors_total", "Hygiene cycles that failed (a step failed or the cluster could not be observed).", ["namespace", "policy"]);
+        _defragDuration = factory.CreateHistogram("etcd_hygiene_defrag_duration_seconds", "How long a member's defragmentation took (the member stops the world meanwhile).",
+            new HistogramConfiguration { LabelNames = ["namespace", "policy"], Buckets = Histogram.ExponentialBuckets(0.01, 4, 9) });
+        _cycleDuration = factory.CreateHistogram("etcd_hygiene_cycle_duration_seconds", "How long a hygiene cycle took.",
+            new HistogramConfiguration { LabelNames = ["namespace", "policy"], Buckets = Histogram.ExponentialBuckets(0.01, 4, 9) });
+    }
+
+    /// <summary>Records what one cycle saw and did.</summary>
+    public void Record(HygienePolicy policy, CycleResult result)
+    {
+        var (ns, name) = (policy.Key.Namespace, policy.Key.Name);
+        lock (_gate)
+        {
+            RecordMembers(policy, result.Final);
+            foreach (var outcome in result.Steps.Where(s => s.Result != StepResult.DryRun))
+            {
+                var ok = outcome.Result == StepResult.Succeeded ? "success" : "failure";
+                switch (outcome.Step.Kind)
+                {
+                    case StepKind.Compact:
+                        _compactions.WithLabels(ns, name, outcome.Step.Compaction!.Value.ToString().ToLowerInvariant(), ok).Inc();
+                        break;
+                    case StepKind.Defragment:
+                        _defrags.WithLabels(ns, name, outcome.Step.MemberName ?? "", ok).Inc();
+                        _defragDuration.WithLabels(ns, name).Observe(outcome.Duration.TotalSeconds);
+                        _reclaimed.WithLabels(ns, name).Inc(outcome.ReclaimedBytes ?? 0);
+                        break;
+                    case StepKind.DisarmNoSpace:
+                        _disarms.WithLabels(ns, name, ok).Inc();
+                        break;
+                }
+            }
+            _cycleDuration.WithLabels(ns, name).Observe((result.FinishedAt - result.StartedAt).TotalSeconds);
+            if (result.Succeeded)
+            {
+                _lastSuccess.WithLabels(ns, name).Set(result.FinishedAt.ToUnixTimeMilliseconds() / 1000.0);
+            }
+            else
+            {
+                _cycleErrors.WithLabels(ns, name).Inc();
+            }
+        }
+    }
+
+    /// <summary>Removes every series of a policy that is gone.</summary>
+    public void Forget(PolicyKey key)
+    {
+        lock (_gate)
+        {
+            foreach (var member in _members.GetValueOrDefault(key) ?? [])
+            {
+                foreach (var gauge in new[] { _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up })
+                {
+                    gauge.RemoveLabelled(key.Namespace, key.Name, member);
+                }
+            }
+            foreach (var (member, alarm) in _alarms.GetValueOrDefault(key) ?? [])
+            {
+                _alarm.RemoveLabelled(key.Namespace, key.Name, member, alarm);
+            }
+            _members.Remove(key);
+            _alarms.Remove(key);
+            foreach (var collector in new Collector[] { _lastSuccess, _compactions, _defrags, _reclaimed, _disarms, _cycleErrors, _defragDuration, _cycleDuration })
+            {
+                RemoveSeriesOf(collector, key);
+            }
+        }
+    }
+
+    private void RecordMembers(HygienePolicy policy, ClusterSnapshot snapshot)
+    {
+        var (ns, name) = (policy.Key.Namespace, policy.Key.Name);
+        var members = snapshot.Members.Select(m => m.Name.Length > 0 ? m.Name : m.HexId).ToHashSet();
+        var known = _members.GetValueOrDefault(policy.Key) ?? [];
+        foreach (var removed in known.Except(members))
+        {
+            foreach (var gauge in new[] { _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up })
+            {
+                gauge.RemoveLabelled(ns, name, removed);
+            }
+        }
+        _members[policy.Key] = members;
+        foreach (var member in snapshot.Members)
+        {
+            var label = member.Name.Length > 0 ? member.Name : member.HexId;
+            _up.WithLabels(ns, name, label).Set(member.Reachable && member.Health.IsHealthy ? 1 : 0);
+            _leader.WithLabels(ns, name, label).Set(member.IsLeader ? 1 : 0);
+            if (member.Status is { } status)
+            {
+                _dbSize.WithLabels(ns, name, label).Set(status.DbSizeBytes);
+                _dbInUse.WithLabels(ns, name, label).Set(status.DbSizeInUseBytes);
+                _fragmentation.WithLabels(ns, name, label).Set(member.FragmentationRatio ?? 0);
+            }
+            if ((member.QuotaBytes ?? policy.Etcd.QuotaBackendBytes) is { } quota)
+            {
+                _quota.WithLabels(ns, name, label).Set(quota);
+            }
+        }
+        var alarms = snapshot.AlarmsKnown
+            ? snapshot.Alarms.Select(a => (Member: snapshot.Member(a.MemberId)?.Name is { Length: > 0 } n ? n : a.MemberId.ToString("x"), Alarm: a.Alarm.ToString().ToUpperInvariant())).ToHashSet()
+            : _alarms.GetValueOrDefault(policy.Key) ?? [];
+        foreach (var cleared in (_alarms.GetValueOrDefault(policy.Key) ?? []).Except(alarms))
+        {
+            _alarm.RemoveLabelled(ns, name, cleared.Member, cleared.Alarm);
+        }
+        foreach (var (member, alarm) in alarms)
+        {
+            _alarm.WithLabels(ns, name, member, alarm).Set(1);
+        }
+        _alarms[policy.Key] = alarms;
+    }
+
+    private static void RemoveSeriesOf(Collector collector, PolicyKey key)
+    {
+        switch (collector)
+        {
+            case Counter counter:
+                foreach (var labels in counter.GetAllLabelValues().Where(l => l[0] == key.Namespace && l[1] == key.Name).ToList())
+                {
+                    counter.RemoveLabelled(labels);
+                }
+                break;
+            case Gauge gauge:
+                foreach (var labels in gauge.GetAllLabelValues().Where(l => l[0] == key.Namespace && l[1] == key.Name).ToList())
+                {
+                    gauge.RemoveLabelled(labels);
+                }
+                break;
+            case Histogram histogram:
+                foreach (var labels in histogram.GetAllLabelValues().Where(l => l[0] == key.Namespace && l[1] == key.Name).ToList())
+                {
+                    histogram.RemoveLabelled(labels);
+                }
+                break;
+        }
+    }
+}
