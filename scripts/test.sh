@@ -7,6 +7,7 @@ source scripts/lib/prerequisites.sh
 
 ensure_etcd
 ensure_prometheus
+ensure_helm
 
 results=artifacts/test-results
 rm -rf "$results"
@@ -26,6 +27,19 @@ for trx in "$results"/*.trx; do
     failed=$((failed + $(field failed)))
     skipped=$((skipped + $(field notExecuted)))
 done
+
+# The image's build step, as the Dockerfile runs it (no Docker engine here): publish, then start it.
+if [ "$status" -eq 0 ]; then
+    echo "publishing as the Dockerfile does and starting the published binary"
+    if dotnet publish src/EtcdHygiene.Operator/EtcdHygiene.Operator.csproj -c Release -o artifacts/publish >"$results/publish.log" 2>&1 \
+        && artifacts/publish/etcd-hygiene --help >>"$results/publish.log" 2>&1; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "publish or start failed:"; tail -20 "$results/publish.log"
+        status=1
+    fi
+fi
 
 # The README's first command must keep working: run the demo briefly.
 if [ "$status" -eq 0 ]; then

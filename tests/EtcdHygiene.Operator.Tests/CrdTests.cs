@@ -13,7 +13,7 @@ namespace EtcdHygiene.Operator.Tests;
 /// <summary>The committed CRD is the generated one, is structural, and accepts exactly what the validator accepts.</summary>
 public sealed class CrdTests
 {
-    private static readonly string Root = FindRepositoryRoot();
+    private static readonly string Root = RepositoryRoot.Find();
     private static readonly string CommittedCrd = Path.Combine(Root, "config", "crd", "etcdhygiene.io_registrypolicies.yaml");
 
     [Fact]
@@ -55,11 +55,13 @@ public sealed class CrdTests
     [Theory]
     [InlineData("local-demo.yaml")]
     [InlineData("go-micro-registry.yaml")]
+    [InlineData("bitnami-etcd.yaml")]
+    [InlineData("tls-and-auth.yaml")]
     public void TheSamples_AreValidAgainstTheCrdSchema_AndForTheValidator(string sample)
     {
         var path = Path.Combine(Root, "config", "samples", sample);
 
-        var result = Schema().Evaluate(Element(ToJson(File.ReadAllText(path))), new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var result = Schema().Evaluate(Element(YamlJson.ToJson(File.ReadAllText(path))), new EvaluationOptions { OutputFormat = OutputFormat.List });
 
         Assert.True(result.IsValid, string.Join("; ", (result.Details ?? []).Where(HasErrors).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
         PolicyFile.Load(path);
@@ -82,7 +84,7 @@ public sealed class CrdTests
               {specLine}
             """;
 
-        var result = Schema().Evaluate(Element(ToJson(yaml)), new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var result = Schema().Evaluate(Element(YamlJson.ToJson(yaml)), new EvaluationOptions { OutputFormat = OutputFormat.List });
 
         Assert.False(result.IsValid);
         Assert.Contains(result.Details ?? [], d => HasErrors(d) && d.InstanceLocation.ToString() == location);
@@ -104,7 +106,7 @@ public sealed class CrdTests
               analysis: {}
             """;
         var schema = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(CommittedCrd)).Spec.Versions[0].Schema.OpenAPIV3Schema;
-        var defaulted = ToJson(minimal).AsObject();
+        var defaulted = YamlJson.ToJson(minimal).AsObject();
         // What the API server does before storing: fill every default of spec's object fields.
         ApplyDefaults(schema.Properties["spec"], defaulted["spec"]!.AsObject());
         Assert.Equal("Periodic", (string?)defaulted["spec"]!["compaction"]!["mode"]);
@@ -199,39 +201,5 @@ public sealed class CrdTests
                 ToJsonSchemaDialect(child);
             }
         }
-    }
-
-    /// <summary>YAML to JSON with YAML 1.2 core types: plain scalars that read as numbers, booleans or null are typed.</summary>
-    private static JsonNode ToJson(string yaml)
-    {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(yaml));
-        return Convert(stream.Documents[0].RootNode)!;
-
-        static JsonNode? Convert(YamlNode node) => node switch
-        {
-            YamlMappingNode map => new JsonObject(map.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value!, Convert(kv.Value)))),
-            YamlSequenceNode sequence => new JsonArray(sequence.Children.Select(Convert).ToArray()),
-            YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain } scalar => Plain(scalar.Value!),
-            YamlScalarNode scalar => JsonValue.Create(scalar.Value),
-            _ => null,
-        };
-
-        static JsonNode? Plain(string value) =>
-            value is "null" or "~" or "" ? null
-            : value is "true" or "false" ? JsonValue.Create(value == "true")
-            : long.TryParse(value, out var integer) ? JsonValue.Create(integer)
-            : double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number)
-            : JsonValue.Create(value);
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Operator.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("Operator.sln not found above the test binaries");
     }
 }

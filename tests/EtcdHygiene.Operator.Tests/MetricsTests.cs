@@ -15,7 +15,7 @@ namespace EtcdHygiene.Operator.Tests;
 /// <summary>Metrics, alert rules and dashboard, checked with Prometheus' own tools.</summary>
 public sealed partial class MetricsTests
 {
-    private static readonly string Root = FindRepositoryRoot();
+    private static readonly string Root = RepositoryRoot.Find();
 
     [Fact]
     public async Task TheAlertRules_PassPromtoolsCheck_AndTheirUnitTests()
@@ -211,14 +211,4 @@ public sealed partial class MetricsTests
 
     [GeneratedRegex("etcd_hygiene_[a-z_]+")]
     private static partial Regex MetricName();
-
-    private static string FindRepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Operator.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("Operator.sln not found above the test binaries");
-    }
 }

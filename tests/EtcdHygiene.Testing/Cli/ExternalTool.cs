@@ -42,5 +42,5 @@ public static class ExternalTool
     public static string Locate(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException($"'{tool}' is not on PATH: run scripts/test.sh, which installs it from Debian's packages");
+        ?? throw new InvalidOperationException($"'{tool}' is not on PATH: run scripts/test.sh, which installs it");
 }
