@@ -124,6 +124,11 @@ public sealed class HelmChartTests
         Assert.True(exit == 0, errors);
         var committed = File.ReadAllText(Path.Combine(Root, "config", "install", "etcd-hygiene.yaml"));
         Assert.True(committed.EndsWith(output, StringComparison.Ordinal), "config/install/etcd-hygiene.yaml is stale: run scripts/render-manifests.sh");
+
+        var rbac = await Helm(["template", "etcd-hygiene", Chart, "--namespace", "etcd-hygiene", "--show-only", "templates/rbac.yaml"]);
+        Assert.True(rbac.ExitCode == 0, rbac.Errors);
+        Assert.True(File.ReadAllText(Path.Combine(Root, "config", "rbac", "rbac.yaml")).EndsWith(rbac.Output, StringComparison.Ordinal),
+            "config/rbac/rbac.yaml is stale: run scripts/render-manifests.sh");
     }
 
     private static List<(string, string, string)> Normalize(IEnumerable<OperatorPermissions.Rule> rules) =>

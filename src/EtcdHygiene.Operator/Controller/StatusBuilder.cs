@@ -88,7 +88,9 @@ public static class StatusBuilder
             LargestDbSize = largest is null ? null : Quantity.FormatBytes(largest.Status!.DbSizeBytes),
             QuotaPercent = highestUsage is { } usage ? (int)Math.Round(usage * 100) : null,
             Alarm = snapshot.Alarms.Count == 0 ? "" : string.Join(",", snapshot.Alarms.Select(a => a.Alarm.ToString().ToUpperInvariant()).Distinct()),
-            RevisionSamples = state.Samples.Select(s => new RevisionSampleStatus { Time = Format(s.At), Revision = s.Revision }).ToList(),
+            // Full precision: a sample rounded down would look older than it is and let compaction
+            // reach into the retention window by up to a second.
+            RevisionSamples = state.Samples.Select(s => new RevisionSampleStatus { Time = s.At.UtcDateTime.ToString("o", CultureInfo.InvariantCulture), Revision = s.Revision }).ToList(),
         };
     }
 
