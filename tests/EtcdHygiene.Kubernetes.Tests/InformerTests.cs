@@ -66,6 +66,7 @@ public sealed class InformerTests : IAsyncLifetime
     public async Task AWatchTheServerEnds_IsResumedFromTheLastVersion_WithoutRelisting()
     {
         await StartAsync();
+        await WaitUntilAsync(() => _api.ActiveWatches == 1); // the list is done; now the watch is open too
 
         _api.EndWatches();
         _api.Apply(Policies, "registry", Policy("c", "1h"));

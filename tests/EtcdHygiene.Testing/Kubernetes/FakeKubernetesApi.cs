@@ -90,6 +90,12 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         }
     }
 
+    /// <summary>Watches open right now.</summary>
+    public int ActiveWatches
+    {
+        get { lock (_gate) { return _watchers.Count; } }
+    }
+
     /// <summary>Forgets the event history: a watch from any earlier resourceVersion now gets 410 Gone.</summary>
     public void ExpireHistory()
     {
