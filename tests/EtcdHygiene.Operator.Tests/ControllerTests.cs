@@ -188,7 +188,8 @@ public sealed class ControllerTests
         await OperatorFixture.WaitUntilAsync(() => host.Reconciles >= 2, what: "periodic reconciles");
 
         kube.Api.Delete(OperatorFixture.Policies, OperatorFixture.Ns, "registry");
-        await Task.Delay(1500);
+        // A reconcile in flight at the deletion may requeue once more; that one finds the policy gone.
+        await Task.Delay(TimeSpan.FromSeconds(3));
         var afterDelete = host.Reconciles;
         await Task.Delay(TimeSpan.FromSeconds(3));
 
