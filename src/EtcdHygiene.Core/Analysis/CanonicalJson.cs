@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text.Json;
+
+namespace EtcdHygiene.Core.Analysis;
+
+/// <summary>
+/// A fingerprint of a value that is equal for JSON documents meaning the same thing when object
+/// members and array elements are compared regardless of order, and numbers by value (1.0 = 1).
+/// It is how a rewrite that only reorders a registry entry's arrays is told from a real change.
+/// Values that are not JSON are fingerprinted as bytes.
+/// </summary>
+/// <remarks>
+/// One pass of <see cref="Utf8JsonReader"/> with order-independent combination (sums of mixed
+/// 64-bit hashes) instead of sorting: no tree, no allocation per node, fast enough for a watch
+/// stream. Two different documents share a fingerprint with probability about 2^-64.
+/// </remarks>
+public static class CanonicalJson
+{
+    /// <summary>The order-insensitive fingerprint of <paramref name="value"/>.</summary>
+    public static Fingerprint Of(ReadOnlySpan<byte> value)
+    {
+        var reader = new Utf8JsonReader(value, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            if (reader.Read())
+            {
+                var hash = ReadValue(ref reader);
+                if (!reader.Read())
+                {
+                    return new Fingerprint(hash, IsJson: true);
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: fall through to the bytes.
+        }
+        return new Fingerprint(XxHash64.HashToUInt64(value), IsJson: false);
+    }
+
+    /// <summary>True when both values mean the same JSON, or are the same bytes when not JSON.</summary>
+    public static bool SameMeaning(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => Of(a) == Of(b);
+
+    private static ulong ReadValue(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                ulong members = 0x9E3779B97F4A7C15;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                {
+                    var name = HashText(ref reader, 0x01);
+                    reader.Read();
+                    var member = ReadValue(ref reader);
+                    members += Mix(name * 31 + member);
+                }
+                return Mix(members ^ 0x0B);
+            case JsonTokenType.StartArray:
+                ulong elements = 0xC2B2AE3D27D4EB4F;
+                ulong count = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    elements += Mix(ReadValue(ref reader));
+                    count++;
+                }
+                return Mix(elements ^ (count << 8) ^ 0x0A);
+            case JsonTokenType.String:
+                return HashText(ref reader, 0x02);
+            case JsonTokenType.Number:
+                return HashNumber(ref reader);
+            case JsonTokenType.True:
+                return 0x7;
+            case JsonTokenType.False:
+                return 0x5;
+            case JsonTokenType.Null:
+                return 0x3;
+            default:
+                throw new JsonException($"unexpected {reader.TokenType}");
+        }
+    }
+
+    private static ulong HashText(ref Utf8JsonReader reader, ulong kind)
+    {
+        // Escapes ("\u0041" vs "A") must not matter: hash the unescaped text.
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            return XxHash64.HashToUInt64(reader.ValueSpan, (long)kind);
+        }
+        return XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(reader.GetString()!), (long)kind);
+    }
+
+    private static ulong HashNumber(ref Utf8JsonReader reader)
+    {
+        // 1, 1.0 and 1e0 are one number: hash a canonical decimal form when it fits, else the double.
+        string canonical;
+        if (reader.TryGetDecimal(out var number))
+        {
+            canonical = (number / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            canonical = reader.GetDouble().ToString("R", CultureInfo.InvariantCulture);
+        }
+        return XxHash64.HashToUInt64(System.Text.Encoding.ASCII.GetBytes(canonical), 0x04);
+    }
+
+    /// <summary>A strong 64-bit finalizer (from MurmurHash3) so that sums of hashes stay well spread.</summary>
+    private static ulong Mix(ulong x)
+    {
+        x ^= x >> 33;
+        x *= 0xFF51AFD7ED558CCD;
+        x ^= x >> 33;
+        x *= 0xC4CEB93FE1A85A53;
+        x ^= x >> 33;
+        return x;
+    }
+}
+
+/// <summary>The fingerprint of a value and whether it was JSON.</summary>
+/// <param name="Hash">Order-insensitive hash.</param>
+/// <param name="IsJson">False when the bytes were hashed as they are.</param>
+public readonly record struct Fingerprint(ulong Hash, bool IsJson);

@@ -1,0 +1,15 @@
+using EtcdHygiene.Core.Analysis;
+
+namespace EtcdHygiene.Core.Tests.Analysis;
+
+public sealed class KeyGroupTests
+{
+    [Theory]
+    [InlineData("/micro/registry/greeter/greeter-5c1f9e", null, "/micro/registry/greeter/*")]
+    [InlineData("/micro/registry/greeter/greeter-5c1f9e", 2, "/micro/registry/*")]
+    [InlineData("/micro/registry/greeter/greeter-5c1f9e", 9, "/micro/registry/greeter/*")]
+    [InlineData("services/api/node1", null, "services/api/*")]
+    [InlineData("/top", null, "/*")]
+    [InlineData("flat", null, "*")]
+    public void Groups(string key, int? depth, string group) => Assert.Equal(group, KeyGroup.Of(key, depth));
+}
