@@ -131,8 +131,7 @@ internal static class DefragmentationPlanner
         var size = member.Status!.DbSizeBytes;
         var reclaimable = member.ReclaimableBytes ?? 0;
         var fragmentation = member.FragmentationRatio ?? 0;
-        var quota = HygienePlanner.QuotaOf(member, policy);
-        var usage = quota is > 0 ? (double)size / quota.Value : (double?)null;
+        var usage = policy.QuotaUsageOf(member);
         reason = "";
         if (reclaimable < rule.MinReclaimableBytes)
         {
@@ -154,8 +153,7 @@ internal static class DefragmentationPlanner
 
     private static string Describe(MemberSnapshot member, HygienePolicy policy)
     {
-        var quota = HygienePlanner.QuotaOf(member, policy);
-        var usage = quota is > 0 ? $", {HygienePlanner.Percent((double)member.Status!.DbSizeBytes / quota.Value)} of quota" : "";
+        var usage = policy.QuotaUsageOf(member) is { } ratio ? $", {HygienePlanner.Percent(ratio)} of quota" : "";
         return $"{member.Name} {Quantity.FormatBytes(member.Status!.DbSizeBytes)}, {HygienePlanner.Percent(member.FragmentationRatio ?? 0)} fragmented{usage}";
     }
 

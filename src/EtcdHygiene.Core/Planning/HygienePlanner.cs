@@ -65,9 +65,6 @@ public static class HygienePlanner
         return steps;
     }
 
-    /// <summary>Quota of a member: what etcd reports, else what the policy says.</summary>
-    internal static long? QuotaOf(MemberSnapshot member, HygienePolicy policy) => member.QuotaBytes ?? policy.Etcd.QuotaBackendBytes;
-
     internal static string Names(ClusterSnapshot snapshot, IEnumerable<ulong> ids) =>
         string.Join(", ", ids.Distinct().Select(id => snapshot.Member(id)?.Name is { Length: > 0 } name ? name : id.ToString("x")));
 

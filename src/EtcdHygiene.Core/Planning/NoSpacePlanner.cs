@@ -77,7 +77,7 @@ internal static class NoSpacePlanner
 
     private static List<HygieneStep> Disarm(HygienePolicy policy, ClusterSnapshot snapshot, List<ActiveAlarm> alarms, List<PlanNote> notes)
     {
-        var sizes = string.Join(", ", snapshot.Members.Select(m => $"{m.Name} {HygienePlanner.Percent((double)m.Status!.DbSizeBytes / HygienePlanner.QuotaOf(m, policy)!.Value)}"));
+        var sizes = string.Join(", ", snapshot.Members.Select(m => $"{m.Name} {HygienePlanner.Percent(policy.QuotaUsageOf(m)!.Value)}"));
         if (!policy.Alarms.DisarmNoSpace)
         {
             notes.Add(PlanNote.Warning("DisarmDisabled",
@@ -106,12 +106,11 @@ internal static class NoSpacePlanner
                 problems.Add($"{(member.Name.Length > 0 ? member.Name : member.HexId)} is unreachable, so its size is unknown");
                 continue;
             }
-            if (HygienePlanner.QuotaOf(member, policy) is not { } quota)
+            if (policy.QuotaUsageOf(member) is not { } usage)
             {
                 problems.Add($"the quota of {member.Name} is unknown (etcd does not report it; set spec.etcd.quotaBackendBytes)");
                 continue;
             }
-            var usage = (double)member.Status!.DbSizeBytes / quota;
             if (usage >= policy.Alarms.DisarmBelowQuotaRatio)
             {
                 over.Add((member, usage));

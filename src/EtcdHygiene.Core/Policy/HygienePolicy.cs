@@ -1,3 +1,5 @@
+using EtcdHygiene.Core.Observation;
+
 namespace EtcdHygiene.Core.Policy;
 
 /// <summary>A validated RegistryPolicy with every default filled in and every value parsed.</summary>
@@ -29,6 +31,13 @@ public sealed record HygienePolicy
 
     /// <summary>Plan and report, but send no mutating RPC.</summary>
     public bool DryRun { get; init; }
+
+    /// <summary>The backend quota of <paramref name="member"/>: what etcd reports, else what the policy says.</summary>
+    public long? QuotaOf(MemberSnapshot member) => member.QuotaBytes ?? Etcd.QuotaBackendBytes;
+
+    /// <summary>The member's physical size as a share of <see cref="QuotaOf"/>; null when either is unknown.</summary>
+    public double? QuotaUsageOf(MemberSnapshot member) =>
+        member.Status is { } status && QuotaOf(member) is { } quota && quota > 0 ? (double)status.DbSizeBytes / quota : null;
 }
 
 /// <summary>namespace/name of a policy.</summary>

@@ -39,7 +39,7 @@ public static class StatusBuilder
         var unwell = snapshot.Members.Where(m => !m.Reachable || !m.Health.IsHealthy).ToList();
         var failed = result.Steps.FirstOrDefault(s => s.Result == StepResult.Failed);
         var blocked = result.Notes.FirstOrDefault(n => n.Code == "DefragBlocked");
-        var pressured = snapshot.Members.Where(m => Usage(m, policy) >= policy.Defragmentation.QuotaUsageAbove).ToList();
+        var pressured = snapshot.Members.Where(m => policy.QuotaUsageOf(m) >= policy.Defragmentation.QuotaUsageAbove).ToList();
 
         var (ready, readyReason, readyMessage) =
             failed is not null ? (false, "StepFailed", $"{failed.Step.Title} failed: {failed.Error}")
@@ -54,7 +54,7 @@ public static class StatusBuilder
         Conditions.Set(conditions, Conditions.Progressing, result.Steps.Count > 0, result.Steps.Count > 0 ? "StepsExecuted" : "Idle",
             result.Steps.Count > 0 ? string.Join("; ", result.Steps.Select(s => $"{s.Step.Title}: {s.Result}")) : "nothing to do in the last cycle", generation, now);
         Conditions.Set(conditions, Conditions.QuotaPressure, pressured.Count > 0, pressured.Count > 0 ? "AboveQuotaUsageThreshold" : "BelowQuotaUsageThreshold",
-            pressured.Count > 0 ? string.Join(", ", pressured.Select(m => $"{Display(m)} at {Usage(m, policy):P0} of quota")) : "every member below the quota usage threshold", generation, now);
+            pressured.Count > 0 ? string.Join(", ", pressured.Select(m => $"{Display(m)} at {policy.QuotaUsageOf(m):P0} of quota")) : "every member below the quota usage threshold", generation, now);
         Conditions.Set(conditions, Conditions.NoSpaceAlarm, noSpace, noSpace ? "NoSpaceActive" : "NoAlarm",
             noSpace ? "etcd refuses writes until NOSPACE is disarmed" : "no NOSPACE alarm", generation, now);
         Conditions.Set(conditions, Conditions.DefragBlocked, blocked is not null, blocked is not null ? "DefragBlocked" : "NotBlocked",
@@ -62,7 +62,7 @@ public static class StatusBuilder
         Conditions.Set(conditions, Conditions.InvalidSpec, false, "SpecValid", "the spec is valid", generation, now);
 
         var largest = snapshot.Members.Where(m => m.Reachable).MaxBy(m => m.Status!.DbSizeBytes);
-        var highestUsage = snapshot.Members.Select(m => Usage(m, policy)).Where(u => u is not null).Max();
+        var highestUsage = snapshot.Members.Select(m => policy.QuotaUsageOf(m)).Where(u => u is not null).Max();
         return new RegistryPolicyStatus
         {
             ObservedGeneration = generation,
@@ -77,7 +77,7 @@ public static class StatusBuilder
                 DbSizeBytes = m.Status?.DbSizeBytes,
                 DbSizeInUseBytes = m.Status?.DbSizeInUseBytes,
                 FragmentationRatio = m.FragmentationRatio?.ToString("0.00", CultureInfo.InvariantCulture),
-                QuotaUsageRatio = Usage(m, policy)?.ToString("0.00", CultureInfo.InvariantCulture),
+                QuotaUsageRatio = policy.QuotaUsageOf(m)?.ToString("0.00", CultureInfo.InvariantCulture),
                 Alarms = snapshot.Alarms.Where(a => a.MemberId == m.Id).Select(a => a.Alarm.ToString().ToUpperInvariant()).ToList(),
                 LastDefragTime = state.LastDefragTimes.TryGetValue(m.HexId, out var defragged) ? Format(defragged) : null,
             }).ToList(),
@@ -105,9 +105,6 @@ public static class StatusBuilder
         status.ObservedGeneration = generation;
         return status;
     }
-
-    private static double? Usage(MemberSnapshot member, HygienePolicy policy) =>
-        member.Status is { } s && (member.QuotaBytes ?? policy.Etcd.QuotaBackendBytes) is { } quota && quota > 0 ? (double)s.DbSizeBytes / quota : null;
 
     private static string Display(MemberSnapshot member) => string.IsNullOrEmpty(member.Name) ? member.HexId : member.Name;
 

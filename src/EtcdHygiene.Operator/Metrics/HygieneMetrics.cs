@@ -87,23 +87,18 @@ public sealed class HygieneMetrics
     {
         lock (_gate)
         {
-            foreach (var member in _members.GetValueOrDefault(key) ?? [])
+            foreach (var gauge in new[] { _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up, _alarm, _lastSuccess })
             {
-                foreach (var gauge in new[] { _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up })
-                {
-                    gauge.RemoveLabelled(key.Namespace, key.Name, member);
-                }
+                RemoveSeriesOf(gauge, key);
             }
-            foreach (var (member, alarm) in _alarms.GetValueOrDefault(key) ?? [])
+            foreach (var counter in new[] { _compactions, _defrags, _reclaimed, _disarms, _cycleErrors })
             {
-                _alarm.RemoveLabelled(key.Namespace, key.Name, member, alarm);
+                RemoveSeriesOf(counter, key);
             }
+            RemoveSeriesOf(_defragDuration, key);
+            RemoveSeriesOf(_cycleDuration, key);
             _members.Remove(key);
             _alarms.Remove(key);
-            foreach (var collector in new Collector[] { _lastSuccess, _compactions, _defrags, _reclaimed, _disarms, _cycleErrors, _defragDuration, _cycleDuration })
-            {
-                RemoveSeriesOf(collector, key);
-            }
         }
     }
 
@@ -131,7 +126,7 @@ public sealed class HygieneMetrics
                 _dbInUse.WithLabels(ns, name, label).Set(status.DbSizeInUseBytes);
                 _fragmentation.WithLabels(ns, name, label).Set(member.FragmentationRatio ?? 0);
             }
-            if ((member.QuotaBytes ?? policy.Etcd.QuotaBackendBytes) is { } quota)
+            if (policy.QuotaOf(member) is { } quota)
             {
                 _quota.WithLabels(ns, name, label).Set(quota);
             }
@@ -150,28 +145,11 @@ public sealed class HygieneMetrics
         _alarms[policy.Key] = alarms;
     }
 
-    private static void RemoveSeriesOf(Collector collector, PolicyKey key)
+    private static void RemoveSeriesOf<TChild>(Collector<TChild> collector, PolicyKey key) where TChild : ChildBase
     {
-        switch (collector)
+        foreach (var labels in collector.GetAllLabelValues().Where(l => l[0] == key.Namespace && l[1] == key.Name).ToList())
         {
-            case Counter counter:
-                foreach (var labels in counter.GetAllLabelValues().Where(l => l[0] == key.Namespace && l[1] == key.Name).ToList())
-                {
-                    counter.RemoveLabelled(labels);
-                }
-                break;
-            case Gauge gauge:
-                foreach (var labels in gauge.GetAllLabelValues().Where(l => l[0] == key.Namespace && l[1] == key.Name).ToList())
-                {
-                    gauge.RemoveLabelled(labels);
-                }
-                break;
-            case Histogram histogram:
-                foreach (var labels in histogram.GetAllLabelValues().Where(l => l[0] == key.Namespace && l[1] == key.Name).ToList())
-                {
-                    histogram.RemoveLabelled(labels);
-                }
-                break;
+            collector.RemoveLabelled(labels);
         }
     }
 }

@@ -16,7 +16,7 @@ public static class CheckReport
         var table = new TextTable("MEMBER", "ENDPOINT", "LEADER", "SIZE", "IN USE", "FRAGMENTED", "QUOTA", "QUOTA %", "HEALTH", "ALARMS");
         foreach (var member in snapshot.Members)
         {
-            var quota = member.QuotaBytes ?? policy.Etcd.QuotaBackendBytes;
+            var quota = policy.QuotaOf(member);
             var alarms = string.Join(",", snapshot.Alarms.Where(a => a.MemberId == member.Id).Select(a => a.Alarm.ToString().ToUpperInvariant()));
             var role = member.IsLeader ? "leader" : member.IsLearner ? "learner" : "";
             table.Add(
@@ -27,7 +27,7 @@ public static class CheckReport
                 Bytes(member.Status?.DbSizeInUseBytes),
                 member.FragmentationRatio is { } f ? $"{f * 100:0}%" : "-",
                 Bytes(quota) + (member.QuotaBytes is null && quota is not null ? " (policy)" : ""),
-                member.Status is { } s && quota is > 0 ? $"{100.0 * s.DbSizeBytes / quota.Value:0}%" : "-",
+                policy.QuotaUsageOf(member) is { } usage ? $"{usage * 100:0}%" : "-",
                 member.Reachable ? member.Health.State.ToString().ToLowerInvariant() : "unreachable",
                 alarms.Length > 0 ? alarms : "-");
         }

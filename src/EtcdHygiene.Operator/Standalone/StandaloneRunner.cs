@@ -107,7 +107,7 @@ public sealed class StandaloneRunner
             Quantity.FormatBytes(result.ReclaimedBytes),
             largest?.Name ?? "-",
             largest is null ? "-" : Quantity.FormatBytes(largest.Status!.DbSizeBytes),
-            largest?.QuotaUsageRatio is { } usage ? $"{usage * 100:0}% of quota" : "quota unknown",
+            largest is not null && policy.QuotaUsageOf(largest) is { } usage ? $"{usage * 100:0}% of quota" : "quota unknown",
             result.Final.Alarms.Count == 0 ? "none" : string.Join(",", result.Final.Alarms.Select(a => $"{a.Alarm}@{a.MemberId:x}")));
     }
 }
