@@ -25,6 +25,8 @@ public sealed class EventRecorderTests
         time.Advance(TimeSpan.FromMinutes(11));
         await recorder.RecordAsync(subject, "Warning", "DefragBlocked", "m3 is unreachable");
 
+        // The two events older than the window are no longer held in memory.
+        Assert.Equal(1, recorder.Remembered);
         var events = api.List(Events).OrderBy(e => (string)e["metadata"]!["name"]!).ToList();
         Assert.Equal(3, events.Count);
         var counts = events.Select(e => ((string)e["reason"]!, (int)e["count"]!)).Order().ToList();

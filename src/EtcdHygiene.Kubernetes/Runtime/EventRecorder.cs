@@ -28,6 +28,9 @@ public sealed class EventRecorder
         _logger = logger;
     }
 
+    /// <summary>Events still inside the aggregation window (for tests and diagnostics).</summary>
+    public int Remembered => _recent.Count;
+
     /// <summary>Records an event about <paramref name="subject"/>.</summary>
     public async Task RecordAsync(V1ObjectReference subject, string type, string reason, string message, CancellationToken cancellationToken = default)
     {
@@ -58,10 +61,27 @@ public sealed class EventRecorder
                 ReportingComponent = _component,
             }, subject.NamespaceProperty, cancellationToken: cancellationToken);
             _recent[key] = (name, 1, now);
+            ForgetExpired(now);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _logger.LogWarning("Could not record event {Reason} on {Namespace}/{Name}: {Error}", reason, subject.NamespaceProperty, subject.Name, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Messages carry sizes and durations, so most events are new: without this, every event the
+    /// operator ever recorded would stay in memory. Past the window an event can no longer be
+    /// aggregated, so it is dropped.
+    /// </summary>
+    private void ForgetExpired(DateTimeOffset now)
+    {
+        foreach (var (key, seen) in _recent)
+        {
+            if (now - seen.First >= AggregationWindow)
+            {
+                _recent.TryRemove(key, out _);
+            }
         }
     }
 }
