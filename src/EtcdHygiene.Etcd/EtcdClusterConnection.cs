@@ -29,7 +29,7 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
     // fallback does not pay for its unreachable advertised URL on every observation.
     private readonly ConcurrentDictionary<ulong, string> _memberEndpoints = new();
     private IReadOnlyList<Member> _lastMembers = [];
-    private ulong? _lastLeaderId;
+    private ClusterSnapshot? _lastSnapshot;
 
     /// <summary>Creates the adapter; nothing is contacted until the first call.</summary>
     public EtcdClusterConnection(EtcdConnectionOptions options, TimeProvider? time = null, ILogger<EtcdClusterConnection>? logger = null)
@@ -71,18 +71,8 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
             AlarmsKnown = alarmsKnown,
             Problems = problems,
         };
-        _lastLeaderId = snapshot.Leader?.Id;
+        _lastSnapshot = snapshot;
         return snapshot;
-    }
-
-    /// <summary>A linearizable read through <paramref name="memberId"/>, bounded by the request timeout.</summary>
-    public async Task<MemberHealth> ProbeHealthAsync(ulong memberId, CancellationToken cancellationToken = default)
-    {
-        if (!_memberEndpoints.TryGetValue(memberId, out var endpoint))
-        {
-            return MemberHealth.Unknown($"member {memberId:x} has not been reached yet");
-        }
-        return await ProbeHealthAtAsync(endpoint, cancellationToken);
     }
 
     /// <summary>Lists the cluster's alarms.</summary>
@@ -145,10 +135,14 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
         _logger.LogInformation("Disarmed NOSPACE of member {Member} through {Endpoint}", memberId.ToString("x"), endpoint);
     }
 
-    /// <summary>Hands leadership to <paramref name="targetMemberId"/>; the request goes to the current leader.</summary>
+    /// <summary>
+    /// Hands leadership to <paramref name="targetMemberId"/>; the request goes to the leader of the
+    /// last observation (callers observe before every step). If leadership moved meanwhile, etcd
+    /// answers "not leader" and the call fails with <see cref="EtcdErrorKind.NotLeader"/>.
+    /// </summary>
     public async Task MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken = default)
     {
-        var snapshot = await ObserveAsync(cancellationToken);
+        var snapshot = _lastSnapshot ?? await ObserveAsync(cancellationToken);
         var leader = snapshot.Leader
             ?? throw new EtcdOperationException(EtcdErrorKind.NoLeader, "MoveLeader", null, "no reachable member is leader");
         if (leader.Id == targetMemberId)
@@ -409,7 +403,7 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
     /// <summary>Endpoints for cluster-wide calls: the leader first (it applies them first), then the rest.</summary>
     private IEnumerable<string> PreferredClusterEndpoints()
     {
-        var leader = _lastLeaderId is { } id && _memberEndpoints.TryGetValue(id, out var url) ? [url] : Array.Empty<string>();
+        var leader = _lastSnapshot?.Leader is { } known && _memberEndpoints.TryGetValue(known.Id, out var url) ? [url] : Array.Empty<string>();
         return leader.Concat(_memberEndpoints.Values).Concat(_configuredEndpoints).Distinct(StringComparer.OrdinalIgnoreCase);
     }
 
