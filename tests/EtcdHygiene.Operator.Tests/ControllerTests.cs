@@ -246,4 +246,41 @@ public sealed class ControllerTests
         };
         return (group, resource, verb);
     }
+
+    [Fact]
+    public async Task SecretValues_NeverAppearInStatusEventsOrLogs()
+    {
+        const string password = "hunter2-must-never-be-printed";
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var logs = new CapturedLogs();
+        using var logging = logs.Factory();
+        kube.StartReplica(logging: logging);
+        kube.Api.Apply(new("api/v1", "secrets"), OperatorFixture.Ns, new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = new JsonObject { ["name"] = "etcd-auth" },
+            ["data"] = new JsonObject
+            {
+                ["username"] = Convert.ToBase64String("hygiene"u8.ToArray()),
+                ["password"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(password)),
+            },
+        });
+        var policy = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
+        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
+        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+
+        // This etcd has no auth enabled, so the credentials are refused: errors flow to status,
+        // events and logs, which is where a leak would show.
+        await OperatorFixture.WaitUntilAsync(() => kube.Condition("secured", "Ready") is not null
+            && kube.Api.Requests.Any(r => r.Contains("/secrets/etcd-auth")), what: "a reconcile with the Secret read");
+        await Task.Delay(500);
+
+        var written = kube.Api.List(OperatorFixture.Policies).Concat(kube.Api.List(OperatorFixture.Events)).Select(o => o.ToJsonString()).ToList();
+        Assert.NotEmpty(written);
+        Assert.NotEmpty(logs.Lines);
+        Assert.DoesNotContain(written, text => text.Contains(password));
+        Assert.DoesNotContain(logs.Lines, line => line.Contains(password));
+    }
 }

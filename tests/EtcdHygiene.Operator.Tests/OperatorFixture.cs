@@ -29,9 +29,9 @@ internal sealed class OperatorFixture : IAsyncDisposable
     public static async Task<OperatorFixture> StartAsync() => new(await FakeKubernetesApi.StartAsync());
 
     /// <summary>Starts a replica; stop it with the returned source.</summary>
-    public (OperatorHost Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null)
+    public (OperatorHost Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null)
     {
-        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, NullLoggerFactory.Instance, new HygieneMetrics(new Prometheus.CollectorRegistry()));
+        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(new Prometheus.CollectorRegistry()));
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => host.RunAsync(stop.Token));
         _replicas.Add((stop, run));
