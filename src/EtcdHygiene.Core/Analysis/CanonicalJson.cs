@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.IO.Hashing;
 using System.Text.Json;
 
@@ -92,17 +91,20 @@ public static class CanonicalJson
 
     private static ulong HashNumber(ref Utf8JsonReader reader)
     {
-        // 1, 1.0 and 1e0 are one number: hash a canonical decimal form when it fits, else the double.
-        string canonical;
-        if (reader.TryGetDecimal(out var number))
+        // 1, 1.0 and 1e0 are one number: numbers hash by value, without allocating. Integers beyond
+        // 2^53 hash exactly (a double would merge neighbours, hiding a real change of a large id);
+        // every other number hashes as its double, so decimals differing past 17 digits are equal.
+        const long exactDouble = 1L << 53;
+        if (reader.TryGetInt64(out var whole) && whole is > exactDouble or < -exactDouble)
         {
-            canonical = (number / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
+            return Mix((ulong)whole ^ 0x0C);
         }
-        else
+        if (reader.TryGetDouble(out var value) && double.IsFinite(value))
         {
-            canonical = reader.GetDouble().ToString("R", CultureInfo.InvariantCulture);
+            return Mix(BitConverter.DoubleToUInt64Bits(value == 0 ? 0d : value) ^ 0x04);
         }
-        return XxHash64.HashToUInt64(System.Text.Encoding.ASCII.GetBytes(canonical), 0x04);
+        // Out of double's range: the literal is all there is.
+        return XxHash64.HashToUInt64(reader.ValueSpan, 0x0D);
     }
 
     /// <summary>A strong 64-bit finalizer (from MurmurHash3) so that sums of hashes stay well spread.</summary>

@@ -35,20 +35,27 @@ public sealed class SpaceSaving<T> where T : notnull
     /// <summary>The most any estimate can exceed its true count.</summary>
     public long ErrorBound => Total / _capacity;
 
-    /// <summary>Counts one occurrence of <paramref name="item"/>.</summary>
-    public void Add(T item, long count = 1)
+    /// <summary>Counts <paramref name="count"/> occurrences of <paramref name="item"/>.</summary>
+    public void Add(T item, long count = 1) => Add(item, count, out _);
+
+    /// <summary>
+    /// Counts <paramref name="count"/> occurrences of <paramref name="item"/>; true when that made
+    /// room by dropping <paramref name="evicted"/>, so callers can forget what they kept for it.
+    /// </summary>
+    public bool Add(T item, long count, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T evicted)
     {
         Total += count;
+        evicted = default;
         if (_counters.TryGetValue(item, out var counter))
         {
             Move(item, counter.Count, counter.Count + count);
             _counters[item] = (counter.Count + count, counter.Error);
-            return;
+            return false;
         }
         if (_counters.Count < _capacity)
         {
             Insert(item, count, 0);
-            return;
+            return false;
         }
         // Evict the smallest counter; the newcomer inherits its count as possible error.
         var smallest = _byCount.Min;
@@ -56,7 +63,15 @@ public sealed class SpaceSaving<T> where T : notnull
         _counters.Remove(smallest.Item);
         _sequence.Remove(smallest.Item);
         Insert(item, smallest.Count + count, smallest.Count);
+        evicted = smallest.Item;
+        return true;
     }
+
+    /// <summary>True when <paramref name="item"/> holds a counter.</summary>
+    public bool Holds(T item) => _counters.ContainsKey(item);
+
+    /// <summary>The estimate of <paramref name="item"/> and its maximum overestimate; (0, 0) when not held.</summary>
+    public (long Count, long Error) Counter(T item) => _counters.TryGetValue(item, out var counter) ? counter : (0, 0);
 
     /// <summary>The estimate of <paramref name="item"/>: 0 when not held.</summary>
     public long Estimate(T item) => _counters.TryGetValue(item, out var counter) ? counter.Count : 0;

@@ -4,21 +4,35 @@ namespace EtcdHygiene.Core.Analysis;
 public static class WriteClassifier
 {
     /// <summary>
-    /// The kind of a put of <paramref name="value"/> on <paramref name="lease"/>, given the key's
-    /// previous value and lease (null when it did not exist).
+    /// The kind of a put whose value and lease are <paramref name="current"/>.
+    /// <paramref name="previous"/> is the key's last known value (kept after a delete, so a key
+    /// coming back can be recognised), null when unknown; <paramref name="created"/> is etcd's word
+    /// that the key did not exist before this put (its version is 1).
     /// </summary>
-    public static WriteKind Classify(ReadOnlySpan<byte> previous, long? previousLease, bool existed, ReadOnlySpan<byte> value, long lease)
+    public static WriteKind Classify(ValueFacts? previous, bool created, ValueFacts current)
     {
-        if (!existed)
+        if (previous is not { } before)
         {
-            return WriteKind.Created;
+            return created ? WriteKind.Created : WriteKind.Unknown;
         }
-        var sameBytes = previous.SequenceEqual(value);
-        var sameMeaning = sameBytes || CanonicalJson.SameMeaning(previous, value);
-        if (sameMeaning && previousLease is { } before && before != lease)
+        var sameMeaning = before.Meaning == current.Meaning;
+        var newLease = before.Lease != current.Lease;
+        if (created)
+        {
+            return sameMeaning && newLease ? WriteKind.LeaseRecreated : WriteKind.Created;
+        }
+        if (!sameMeaning)
+        {
+            return WriteKind.Changed;
+        }
+        if (newLease)
         {
             return WriteKind.LeaseRecreated;
         }
-        return sameBytes ? WriteKind.IdenticalRewrite : sameMeaning ? WriteKind.ReorderOnlyRewrite : WriteKind.Changed;
+        return before.Bytes == current.Bytes ? WriteKind.IdenticalRewrite : WriteKind.ReorderOnlyRewrite;
     }
+
+    /// <summary>True for the writes that create a revision without changing what readers see.</summary>
+    public static bool IsNoOp(WriteKind kind) =>
+        kind is WriteKind.IdenticalRewrite or WriteKind.ReorderOnlyRewrite or WriteKind.LeaseRecreated;
 }

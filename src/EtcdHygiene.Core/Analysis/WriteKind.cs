@@ -15,4 +15,9 @@ public enum WriteKind
     LeaseRecreated,
     /// <summary>The key was deleted.</summary>
     Deleted,
+    /// <summary>
+    /// The key existed but its previous value is unknown: it was evicted from the tracked keys.
+    /// Never counted as a no-op without evidence.
+    /// </summary>
+    Unknown,
 }

@@ -40,18 +40,31 @@ public sealed class CanonicalJsonTests
         Assert.False(CanonicalJson.Of(Encoding.UTF8.GetBytes(a)).IsJson);
     }
 
+    [Theory]
+    [InlineData("""{"id":9007199254740993}""", """{"id":9007199254740992}""", false)]
+    [InlineData("""{"id":9007199254740993}""", """{"id":9007199254740993}""", true)]
+    [InlineData("""{"x":0.1}""", """{"x":0.10}""", true)]
+    [InlineData("""{"x":-0.0}""", """{"x":0}""", true)]
+    [InlineData("""{"x":1e400}""", """{"x":1e401}""", false)]
+    public void Numbers_CompareByValue(string a, string b, bool same) =>
+        Assert.Equal(same, CanonicalJson.SameMeaning(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b)));
+
     [Fact]
     public void TheIncidentsEntries_AreReorderOnly()
     {
         var entry = new EtcdHygiene.Testing.Workloads.GoMicroServiceEntry("greeter", "greeter-1", "10.0.0.7:41017");
-        var straight = Encoding.UTF8.GetBytes(entry.Render(false));
-        var swapped = Encoding.UTF8.GetBytes(entry.Render(true));
-        var changed = Encoding.UTF8.GetBytes(entry.Render(false, load: "3"));
+        var straight = ValueFacts.Of(Encoding.UTF8.GetBytes(entry.Render(false)), 7);
+        var swapped = ValueFacts.Of(Encoding.UTF8.GetBytes(entry.Render(true)), 7);
+        var changed = ValueFacts.Of(Encoding.UTF8.GetBytes(entry.Render(false, load: "3")), 7);
+        var swappedOnNewLease = ValueFacts.Of(Encoding.UTF8.GetBytes(entry.Render(true)), 9);
 
-        Assert.Equal(WriteKind.ReorderOnlyRewrite, WriteClassifier.Classify(straight, 7, existed: true, swapped, 7));
-        Assert.Equal(WriteKind.IdenticalRewrite, WriteClassifier.Classify(straight, 7, existed: true, straight, 7));
-        Assert.Equal(WriteKind.Changed, WriteClassifier.Classify(straight, 7, existed: true, changed, 7));
-        Assert.Equal(WriteKind.LeaseRecreated, WriteClassifier.Classify(straight, 7, existed: true, swapped, 9));
-        Assert.Equal(WriteKind.Created, WriteClassifier.Classify([], null, existed: false, straight, 7));
+        Assert.Equal(WriteKind.ReorderOnlyRewrite, WriteClassifier.Classify(straight, created: false, swapped));
+        Assert.Equal(WriteKind.IdenticalRewrite, WriteClassifier.Classify(straight, created: false, straight));
+        Assert.Equal(WriteKind.Changed, WriteClassifier.Classify(straight, created: false, changed));
+        Assert.Equal(WriteKind.LeaseRecreated, WriteClassifier.Classify(straight, created: false, swappedOnNewLease));
+        Assert.Equal(WriteKind.LeaseRecreated, WriteClassifier.Classify(straight, created: true, swappedOnNewLease));
+        Assert.Equal(WriteKind.Created, WriteClassifier.Classify(straight, created: true, changed));
+        Assert.Equal(WriteKind.Created, WriteClassifier.Classify(null, created: true, straight));
+        Assert.Equal(WriteKind.Unknown, WriteClassifier.Classify(null, created: false, straight));
     }
 }

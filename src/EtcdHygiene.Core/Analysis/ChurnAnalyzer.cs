@@ -1,0 +1,130 @@
+namespace EtcdHygiene.Core.Analysis;
+
+/// <summary>
+/// Finds the writers whose writes change nothing: each write of a key is classified against the
+/// key's last value, then counted for its group and key over a sliding window. Pure and
+/// single-threaded: the caller feeds it events (from a watch, a replay or a benchmark) with the
+/// time they happened, and asks for a report.
+/// </summary>
+public sealed class ChurnAnalyzer
+{
+    /// <summary>
+    /// History a revision costs beyond its key and value: bbolt's revision key (17 B) and element
+    /// header (16 B), and the stored KeyValue's other fields (about 30 B). An estimate.
+    /// </summary>
+    public const int HistoryOverheadBytes = 64;
+
+    private readonly ChurnAnalyzerOptions _options;
+    private readonly TrackedKeys _keys;
+    private readonly ChurnWindow _window;
+    private readonly DateTimeOffset _startedAt;
+    private DateTimeOffset? _coveredSince;
+    private long _firstRevision;
+
+    /// <summary>Creates an analyzer started at <paramref name="startedAt"/>.</summary>
+    public ChurnAnalyzer(ChurnAnalyzerOptions options, DateTimeOffset startedAt)
+    {
+        _options = options;
+        _keys = new TrackedKeys(options.MaxTrackedKeys);
+        _window = new ChurnWindow(options.Window, options.Slices, options.CountersPerSlice);
+        _startedAt = startedAt;
+        _coveredSince = startedAt;
+    }
+
+    /// <summary>Events recorded so far.</summary>
+    public long Events { get; private set; }
+
+    /// <summary>The last revision recorded, 0 before any.</summary>
+    public long LastRevision { get; private set; }
+
+    /// <summary>
+    /// Says from when every write is being counted: the time of the first replayed revision, or
+    /// null when it cannot be dated (rates are then unknown until a whole window has passed).
+    /// </summary>
+    public void CoverFrom(DateTimeOffset? since) => _coveredSince = since;
+
+    /// <summary>Learns a key's value as it was before the analysis starts, without counting a write.</summary>
+    public void Remember(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long lease) =>
+        _keys.Set(TrackedKeys.IdOf(key), ValueFacts.Of(value, lease));
+
+    /// <summary>Classifies and counts one event of a watch.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value put (empty for a delete).</param>
+    /// <param name="lease">The put's lease, 0 for none.</param>
+    /// <param name="version">etcd's version of the key after the put: 1 when the put created it.</param>
+    /// <param name="revision">The event's revision.</param>
+    /// <param name="deleted">True for a delete.</param>
+    /// <param name="at">When it happened.</param>
+    public WriteKind Record(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long lease, long version, long revision, bool deleted, DateTimeOffset at)
+    {
+        var id = TrackedKeys.IdOf(key);
+        var previous = _keys.Get(id);
+        WriteKind kind;
+        if (deleted)
+        {
+            // Keep the last value: a key coming back with it under a new lease is LeaseRecreated.
+            kind = WriteKind.Deleted;
+        }
+        else
+        {
+            var current = ValueFacts.Of(value, lease, previous);
+            kind = WriteClassifier.Classify(previous, version == 1, current);
+            _keys.Set(id, current);
+        }
+        var prefix = key[..KeyGroup.PrefixLength(key, _options.GroupDepth)];
+        var history = key.Length + value.Length + HistoryOverheadBytes;
+        _window.Add(TrackedKeys.IdOf(prefix), prefix, id, key, kind, history, at);
+        Events++;
+        if (_firstRevision == 0)
+        {
+            _firstRevision = revision;
+        }
+        LastRevision = Math.Max(LastRevision, revision);
+        return kind;
+    }
+
+    /// <summary>The ranked findings at <paramref name="now"/>.</summary>
+    public ChurnReport Report(DateTimeOffset now)
+    {
+        var covered = Covered(now);
+        var (groups, error) = _window.Groups(now);
+        var findings = groups
+            .OrderByDescending(g => g.Writes).ThenBy(g => g.Name, StringComparer.Ordinal)
+            .Take(_options.Top)
+            .Select(g => new GroupFinding
+            {
+                Group = g.Name,
+                Writes = g.Writes,
+                WritesPerMinute = covered is { } c ? g.Writes / c.TotalMinutes : null,
+                ByKind = Enum.GetValues<WriteKind>().Where(k => g.Of(k) > 0).ToDictionary(k => k, g.Of),
+                HistoryBytes = g.HistoryBytes,
+                HistoryBytesPerHour = covered is { } h ? g.HistoryBytes / h.TotalHours : null,
+            })
+            .ToList();
+        return new ChurnReport
+        {
+            At = now,
+            Covered = covered,
+            Groups = findings,
+            Keys = _window.TopKeys(now, _options.Top),
+            ErrorBound = error,
+            Events = Events,
+            Revisions = Events == 0 ? null : (_firstRevision, LastRevision),
+            TrackedKeys = _keys.Count,
+            EvictedKeys = _keys.Evicted,
+        };
+    }
+
+    private TimeSpan? Covered(DateTimeOffset now)
+    {
+        var windowStart = now - _options.Window;
+        var since = _coveredSince ?? (_startedAt <= windowStart ? windowStart : null);
+        if (since is not { } start)
+        {
+            return null;
+        }
+        var covered = now - (start > windowStart ? start : windowStart);
+        // Less than a second says nothing about a rate.
+        return covered >= TimeSpan.FromSeconds(1) ? covered : null;
+    }
+}

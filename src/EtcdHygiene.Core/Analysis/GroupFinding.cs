@@ -1,0 +1,32 @@
+namespace EtcdHygiene.Core.Analysis;
+
+/// <summary>One key group as the analyzer ranks it.</summary>
+public sealed record GroupFinding
+{
+    /// <summary>The group, e.g. <c>/micro/registry/greeter/*</c>.</summary>
+    public required string Group { get; init; }
+
+    /// <summary>Writes counted in the window (at most the report's error bound fewer than the truth).</summary>
+    public required long Writes { get; init; }
+
+    /// <summary>Writes a minute, null when the time the window covers is unknown.</summary>
+    public double? WritesPerMinute { get; init; }
+
+    /// <summary>Writes by kind.</summary>
+    public required IReadOnlyDictionary<WriteKind, long> ByKind { get; init; }
+
+    /// <summary>Approximate bytes of history the writes created.</summary>
+    public required long HistoryBytes { get; init; }
+
+    /// <summary>History bytes an hour, null when the covered time is unknown.</summary>
+    public double? HistoryBytesPerHour { get; init; }
+
+    /// <summary>Share of the writes of <paramref name="kind"/>.</summary>
+    public double Share(WriteKind kind) => Writes == 0 ? 0 : (double)ByKind.GetValueOrDefault(kind) / Writes;
+
+    /// <summary>Writes that created a revision without changing what readers see.</summary>
+    public long NoOpWrites => ByKind.Where(k => WriteClassifier.IsNoOp(k.Key)).Sum(k => k.Value);
+
+    /// <summary>Share of no-op writes.</summary>
+    public double NoOpShare => Writes == 0 ? 0 : (double)NoOpWrites / Writes;
+}

@@ -1,0 +1,38 @@
+namespace EtcdHygiene.Core.Analysis;
+
+/// <summary>What one key group's writes were, within one slice of the window.</summary>
+public sealed class GroupTally(string name)
+{
+    private readonly long[] _byKind = new long[Enum.GetValues<WriteKind>().Length];
+
+    /// <summary>The group's name, e.g. <c>/micro/registry/greeter/*</c>.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>Writes seen (deletes included).</summary>
+    public long Writes { get; private set; }
+
+    /// <summary>Approximate bytes of history the writes created.</summary>
+    public long HistoryBytes { get; private set; }
+
+    /// <summary>Writes of <paramref name="kind"/>.</summary>
+    public long Of(WriteKind kind) => _byKind[(int)kind];
+
+    /// <summary>Counts one write.</summary>
+    public void Add(WriteKind kind, long historyBytes)
+    {
+        _byKind[(int)kind]++;
+        Writes++;
+        HistoryBytes += historyBytes;
+    }
+
+    /// <summary>Adds another slice's tally of the same group.</summary>
+    public void Add(GroupTally other)
+    {
+        for (var i = 0; i < _byKind.Length; i++)
+        {
+            _byKind[i] += other._byKind[i];
+        }
+        Writes += other.Writes;
+        HistoryBytes += other.HistoryBytes;
+    }
+}
