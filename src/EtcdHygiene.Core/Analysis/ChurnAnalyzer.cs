@@ -31,6 +31,9 @@ public sealed class ChurnAnalyzer
         _coveredSince = startedAt;
     }
 
+    /// <summary>When the analysis started: the time given to replayed writes that cannot be dated.</summary>
+    public DateTimeOffset StartedAt => _startedAt;
+
     /// <summary>Events recorded so far.</summary>
     public long Events { get; private set; }
 

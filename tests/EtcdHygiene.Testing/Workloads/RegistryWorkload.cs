@@ -26,7 +26,7 @@ public sealed class RegistryWorkload
         {
             var service = $"svc{i / options.NodesPerService:00}";
             var entry = new GoMicroServiceEntry(service, $"{service}-{i % options.NodesPerService:x4}{i:x4}", $"10.1.{i / 250}.{i % 250}:{40000 + i}");
-            return new Node(entry, options.BehaviourOf(i, count), options.Prefix);
+            return new Node(entry, options.BehaviourOf(i, count), options.Prefix, options.WeightOf(i / options.NodesPerService));
         }).ToList();
     }
 
@@ -53,7 +53,10 @@ public sealed class RegistryWorkload
             {
                 foreach (var node in _nodes.Where((_, i) => i % _options.Writers == w))
                 {
-                    await RegisterAsync(node, cancellationToken);
+                    for (var time = 0; time < node.Weight; time++)
+                    {
+                        await RegisterAsync(node, cancellationToken);
+                    }
                 }
             }));
         }
@@ -84,7 +87,10 @@ public sealed class RegistryWorkload
             {
                 foreach (var node in nodes)
                 {
-                    await RegisterAsync(node, cancellationToken);
+                    for (var time = 0; time < node.Weight; time++)
+                    {
+                        await RegisterAsync(node, cancellationToken);
+                    }
                 }
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));
@@ -116,7 +122,7 @@ public sealed class RegistryWorkload
         }
     }
 
-    private sealed class Node(GoMicroServiceEntry entry, WriterBehaviour behaviour, string prefix)
+    private sealed class Node(GoMicroServiceEntry entry, WriterBehaviour behaviour, string prefix, int weight)
     {
         private readonly ByteString _straight = ByteString.CopyFromUtf8(entry.Render(false));
         private readonly ByteString _swapped = ByteString.CopyFromUtf8(entry.Render(true));
@@ -124,6 +130,7 @@ public sealed class RegistryWorkload
 
         public string Key { get; } = prefix + entry.Key["/micro/registry/".Length..];
         public WriterBehaviour Behaviour => behaviour;
+        public int Weight => weight;
         public long LeaseId { get; set; }
 
         public ByteString Next()

@@ -30,9 +30,25 @@ public sealed record RegistryWorkloadOptions
     /// <summary>Seed for which node behaves how.</summary>
     public int Seed { get; init; } = 7;
 
+    /// <summary>
+    /// When set, every node of service i behaves as entry i (modulo the length) instead of the
+    /// shuffled shares: for tests that need one service per writer pattern.
+    /// </summary>
+    public IReadOnlyList<WriterBehaviour>? ServiceBehaviours { get; init; }
+
+    /// <summary>When set, service i re-registers each node entry i times per round (modulo the length): a hotter writer.</summary>
+    public IReadOnlyList<int>? ServiceWeights { get; init; }
+
+    /// <summary>Re-registrations per round of the nodes of <paramref name="service"/>.</summary>
+    public int WeightOf(int service) => ServiceWeights is { Count: > 0 } weights ? weights[service % weights.Count] : 1;
+
     /// <summary>The behaviour of node <paramref name="index"/> of <paramref name="count"/>: shares are exact, order is shuffled.</summary>
     public WriterBehaviour BehaviourOf(int index, int count)
     {
+        if (ServiceBehaviours is { Count: > 0 } behaviours)
+        {
+            return behaviours[index / NodesPerService % behaviours.Count];
+        }
         var order = Enumerable.Range(0, count).OrderBy(i => HashCode.Combine(Seed, i)).ToList();
         var rank = order.IndexOf(index);
         return rank < IdenticalShare * count ? WriterBehaviour.Identical
