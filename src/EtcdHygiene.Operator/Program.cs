@@ -15,6 +15,7 @@ var root = new RootCommand("etcd-hygiene keeps etcd clusters used as service reg
 {
     RunCommand.Create(),
     CheckCommand.Create(),
+    AnalyzeCommand.Create(),
     CrdCommand.Create(),
     OperatorCommand.Create(),
 };

@@ -1,0 +1,154 @@
+using System.CommandLine;
+using EtcdHygiene.Core.Analysis;
+using EtcdHygiene.Core.Planning;
+using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Etcd;
+using EtcdHygiene.Etcd.Analysis;
+using EtcdHygiene.Operator.Reporting;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdHygiene.Operator.Commands;
+
+/// <summary>
+/// <c>etcd-hygiene analyze</c>: a one-off diagnosis of a live cluster without any policy — replay
+/// the history etcd still retains under the prefixes, optionally follow live writes for a while,
+/// print the ranked key groups. Reads only. Exit 0 when no group churns, 2 when one does, 1 on error.
+/// </summary>
+internal static class AnalyzeCommand
+{
+    public const int NoChurn = 0;
+    public const int Error = 1;
+    public const int ChurnFound = 2;
+
+    /// <summary>How long the current write rate is measured to date replayed history.</summary>
+    private static readonly TimeSpan RateSample = TimeSpan.FromSeconds(2);
+
+    public static Command Create()
+    {
+        var endpoints = new Option<string[]>("--endpoints") { Description = "etcd client URLs, comma-separated or repeated.", Required = true };
+        var prefixes = new Option<string[]>("--prefix") { Description = "A key prefix to analyse, e.g. /micro/registry/. Repeat for several.", Required = true };
+        var fromRevision = new Option<long?>("--from-revision") { Description = "First revision to analyse; by default all the history etcd retains." };
+        var watch = new Option<string?>("--watch") { Description = "Also follow live writes this long (a duration such as 1m) before printing." };
+        var top = new Option<int>("--top") { Description = "Key groups and keys to print.", DefaultValueFactory = _ => 10 };
+        var depth = new Option<int?>("--group-depth") { Description = "Group keys by this many leading path segments instead of by parent path." };
+        var command = new Command("analyze", "Find the writers whose no-op rewrites fill etcd: rank key groups by writes and classify each write. Reads only.")
+        {
+            endpoints, prefixes, fromRevision, watch, top, depth,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var logging = Logging.Create("text", LogLevel.Warning);
+            return await RunAsync(new AnalyzeRequest(
+                parse.GetValue(endpoints)!.SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(),
+                parse.GetValue(prefixes)!, parse.GetValue(fromRevision), parse.GetValue(watch), parse.GetValue(top), parse.GetValue(depth)),
+                Console.Out, Console.Error, logging, cancellationToken);
+        });
+        return command;
+    }
+
+    public static async Task<int> RunAsync(AnalyzeRequest request, TextWriter output, TextWriter errors, ILoggerFactory logging, CancellationToken cancellationToken)
+    {
+        if (request.Validate() is { } problem)
+        {
+            await errors.WriteLineAsync(problem);
+            return Error;
+        }
+        var options = new EtcdConnectionOptions { Endpoints = request.Endpoints };
+        var clock = await MeasureRateAsync(options, cancellationToken);
+        if (clock is null)
+        {
+            await errors.WriteLineAsync($"cannot reach etcd at {string.Join(", ", request.Endpoints)}");
+            return Error;
+        }
+        var analysis = new ChurnAnalyzerOptions
+        {
+            Top = request.Top,
+            GroupDepth = request.GroupDepth,
+            // A one-off diagnosis looks at everything it reads, however old.
+            Window = TimeSpan.FromDays(3650),
+        };
+        await using var watcher = new ChurnWatcher(options, request.Prefixes, analysis, TimeProvider.System, logging.CreateLogger("analyze"));
+        watcher.Start(request.FromRevision, clock.Value.Clock);
+        if (!await watcher.CatchUpAsync(TimeSpan.FromMinutes(5), cancellationToken))
+        {
+            await errors.WriteLineAsync($"could not read the history: {watcher.Problem ?? "timed out"}");
+            return Error;
+        }
+        if (request.Watch is { } follow)
+        {
+            await output.WriteLineAsync($"Following live writes for {GoDuration.Format(follow)}...");
+            try
+            {
+                await Task.Delay(follow, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C: print what was seen so far.
+            }
+        }
+        var report = watcher.Report();
+        var note = clock.Value.Measured ? null : "The cluster took no writes while its rate was measured.";
+        if (watcher.LostRevisions > 0)
+        {
+            note = $"{note} {watcher.LostRevisions:N0} revisions were compacted before they could be read.".Trim();
+        }
+        await output.WriteAsync(ChurnTable.Render(report, note));
+        return report.Churning.Count > 0 ? ChurnFound : NoChurn;
+    }
+
+    /// <summary>
+    /// Two revisions <see cref="RateSample"/> apart date the replayed history by the current write
+    /// rate: rough for old history, and none at all when the cluster is idle (or at NOSPACE).
+    /// </summary>
+    private static async Task<(RevisionClock Clock, bool Measured)?> MeasureRateAsync(EtcdConnectionOptions options, CancellationToken cancellationToken)
+    {
+        await using var etcd = new EtcdClusterConnection(options);
+        var first = await etcd.ObserveAsync(cancellationToken);
+        if (first.Revision is not { } from)
+        {
+            return null;
+        }
+        await Task.Delay(RateSample, cancellationToken);
+        var second = await etcd.ObserveAsync(cancellationToken);
+        if (second.Revision is not { } to || to <= from)
+        {
+            return (new RevisionClock([]), false);
+        }
+        return (new RevisionClock([new RevisionSample(first.ObservedAt, from), new RevisionSample(second.ObservedAt, to)]), true);
+    }
+}
+
+/// <summary>What <c>analyze</c> was asked.</summary>
+internal sealed record AnalyzeRequest(IReadOnlyList<string> Endpoints, IReadOnlyList<string> Prefixes, long? FromRevision, string? WatchText, int Top, int? GroupDepth)
+{
+    public TimeSpan? Watch => WatchText is not null && GoDuration.TryParse(WatchText, out var duration) ? duration : null;
+
+    public string? Validate()
+    {
+        if (Endpoints.Count == 0 || Endpoints.Any(e => !Uri.TryCreate(e, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            return $"--endpoints: expected http(s) URLs, got '{string.Join(",", Endpoints)}'";
+        }
+        if (Prefixes.Any(string.IsNullOrEmpty))
+        {
+            return "--prefix must not be empty";
+        }
+        if (FromRevision is < 1)
+        {
+            return $"--from-revision must be at least 1 (got {FromRevision})";
+        }
+        if (WatchText is not null && Watch is not { } w || Watch <= TimeSpan.Zero)
+        {
+            return $"--watch: expected a positive duration such as 30s or 1m (got '{WatchText}')";
+        }
+        if (Top is < 1 or > 100)
+        {
+            return $"--top must be between 1 and 100 (got {Top})";
+        }
+        if (GroupDepth is < 0)
+        {
+            return $"--group-depth must not be negative (got {GroupDepth})";
+        }
+        return null;
+    }
+}

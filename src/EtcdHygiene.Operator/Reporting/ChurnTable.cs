@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+using EtcdHygiene.Core.Analysis;
+using EtcdHygiene.Core.Policy;
+
+namespace EtcdHygiene.Operator.Reporting;
+
+/// <summary>The analyzer's findings as text: a ranked table of groups, the top keys, and one sentence per churning group.</summary>
+public static class ChurnTable
+{
+    /// <summary>Renders <paramref name="report"/>.</summary>
+    public static string Render(ChurnReport report, string? note = null)
+    {
+        var text = new StringBuilder();
+        var revisions = report.Revisions is { } r ? $"revisions {r.First}..{r.Last}" : "no writes";
+        var covered = report.Covered is { } c ? $"over the last {GoDuration.Format(c)}" : "time unknown (no earlier revisions to date the history), so counts instead of rates";
+        text.AppendLine($"Analysed {report.Events:N0} writes ({revisions}), {covered}.{(note is null ? "" : " " + note)}");
+        if (report.Groups.Count == 0)
+        {
+            text.AppendLine("No writes under the prefixes.");
+            return text.ToString();
+        }
+        var groups = new TextTable("#", "KEY GROUP", "WRITES", "PER MIN", "NO-OP", "IDENTICAL", "REORDER-ONLY", "LEASE-RECREATED", "CHANGED", "HISTORY/H");
+        var rank = 0;
+        foreach (var group in report.Groups)
+        {
+            groups.Add((++rank).ToString(CultureInfo.InvariantCulture), group.Group, group.Writes.ToString("N0", CultureInfo.InvariantCulture),
+                group.WritesPerMinute is { } rate ? rate.ToString("0.#", CultureInfo.InvariantCulture) : "-",
+                Percent(group.NoOpShare), Percent(group.Share(WriteKind.IdenticalRewrite)), Percent(group.Share(WriteKind.ReorderOnlyRewrite)),
+                Percent(group.Share(WriteKind.LeaseRecreated)), Percent(group.Share(WriteKind.Changed)),
+                group.HistoryBytesPerHour is { } perHour ? Quantity.FormatBytes((long)perHour) : Quantity.FormatBytes(group.HistoryBytes) + " total");
+        }
+        text.Append(groups);
+        if (report.ErrorBound > 0)
+        {
+            text.AppendLine($"(counts may miss up to {report.ErrorBound:N0} writes each: more groups than counters)");
+        }
+        text.AppendLine();
+        var keys = new TextTable("KEY", "WRITES");
+        foreach (var (key, writes) in report.Keys)
+        {
+            keys.Add(key, writes.ToString("N0", CultureInfo.InvariantCulture));
+        }
+        text.Append(keys);
+        var churning = report.Churning;
+        text.AppendLine();
+        if (churning.Count == 0)
+        {
+            text.AppendLine("No churn: no group rewrites unchanged content often.");
+        }
+        foreach (var group in churning)
+        {
+            text.AppendLine("CHURN: " + ChurnRule.Describe(group));
+        }
+        return text.ToString();
+    }
+
+    private static string Percent(double share) => share.ToString("0%", CultureInfo.InvariantCulture);
+}
