@@ -97,6 +97,9 @@ etcdctl --endpoints "$ENDPOINTS" endpoint status -w table
 etcdctl --endpoints "$ENDPOINTS" alarm list
 refused() { grep -o 'refused(NOSPACE)=[0-9]*' "$work/registry.log" | tail -1 | cut -d= -f2; }
 
+say "Who filled it (etcd-hygiene analyze: replays the history etcd still retains, changes nothing)"
+"${hygiene[@]}" analyze --endpoints "$ENDPOINTS" --prefix /micro/registry/ --top 5 || true
+
 say "What etcd-hygiene would do (etcd-hygiene check, a dry run)"
 "${hygiene[@]}" check --policy config/samples/local-demo.yaml --state-dir "$work/state" || true
 
@@ -106,7 +109,7 @@ refused_before=$(refused)
     --metrics-bind-address 127.0.0.1:12390 --health-probe-bind-address 127.0.0.1:12391 >"$work/hygiene.log" 2>&1 &
 hygiene_pid=$!
 pids+=("$hygiene_pid")
-tail -n +1 -f "$work/hygiene.log" --pid "$hygiene_pid" | grep --line-buffered -E "warn|Compact|Defragment|Move leader|Disarm|cycle" &
+tail -n +1 -f "$work/hygiene.log" --pid "$hygiene_pid" | grep --line-buffered -E "warn|Compact|Defragment|Move leader|Disarm|cycle|churn" &
 pids+=($!)
 for _ in $(seq 1 120); do
     grep -q "cycle succeeded" "$work/hygiene.log" && break
@@ -119,7 +122,7 @@ pids+=($!)
 sleep "$HYGIENE_SECONDS"
 
 say "What Prometheus scrapes from http://127.0.0.1:12390/metrics"
-curl -s http://127.0.0.1:12390/metrics | grep -E '^etcd_hygiene_(member_db_size_bytes|member_fragmentation_ratio|compactions_total|defrags_total|alarm_disarms_total|reclaimed_bytes_total)' || true
+curl -s http://127.0.0.1:12390/metrics | grep -E '^etcd_hygiene_(member_db_size_bytes|member_fragmentation_ratio|compactions_total|defrags_total|alarm_disarms_total|reclaimed_bytes_total|key_group_writes_per_minute|key_group_noop_ratio|quota_exhaustion_seconds)' || true
 
 say "Stopping the registry and etcd-hygiene"
 kill "$registry_pid" "$hygiene_pid"
@@ -141,6 +144,7 @@ compactions by etcd-hygiene:        $(grep -c 'Compact to revision [0-9]* ([A-Za
 defragmentations:                   $(grep -c 'Defragment m[0-9]*: ' "$work/hygiene.log" || true)
 NOSPACE alarms disarmed:            $(grep -c 'Disarm NOSPACE of m[0-9]*: ' "$work/hygiene.log" || true)
 cycles:                             $(grep -c 'cycle succeeded' "$work/hygiene.log" || true) succeeded, $(grep -c 'cycle failed' "$work/hygiene.log" || true) failed
+key groups found churning:          $(grep -o 'churn [a-zA-Z ]*: [^ ]*' "$work/hygiene.log" | awk '{print $NF}' | sort -u | wc -l)
 SUMMARY
 if [ -n "$alarms" ] || [ "$((refused_total - refused_recovered))" -ne 0 ]; then
     echo "etcd-hygiene did not keep the cluster writable; its log:" >&2

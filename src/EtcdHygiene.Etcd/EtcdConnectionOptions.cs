@@ -23,4 +23,12 @@ public sealed record EtcdConnectionOptions
 
     /// <summary>etcd user credentials, or null when auth is off.</summary>
     public EtcdCredentials? Credentials { get; init; }
+
+    /// <summary>
+    /// True when <paramref name="other"/> connects the same way (records compare lists by
+    /// reference, which would make every reconcile look like a change).
+    /// </summary>
+    public bool ConnectsLike(EtcdConnectionOptions other) =>
+        Endpoints.SequenceEqual(other.Endpoints) && RequestTimeout == other.RequestTimeout && DefragTimeout == other.DefragTimeout
+        && Equals(Tls, other.Tls) && Equals(Credentials, other.Credentials);
 }

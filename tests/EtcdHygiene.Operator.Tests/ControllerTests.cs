@@ -60,6 +60,45 @@ public sealed class ControllerTests
     }
 
     [Fact]
+    public async Task AtNoSpace_TheChurnFindingsReachStatus_BeforeTheCompactionDestroysTheirEvidence()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, QuotaBackendBytes = 16L << 20 });
+        await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions
+        {
+            Services = 3,
+            NodesPerService = 3,
+            Writers = 3,
+            ServiceBehaviours = [WriterBehaviour.ReorderOnly, WriterBehaviour.Identical, WriterBehaviour.Changing],
+            ServiceWeights = [3, 1, 1],
+        }).FillUntilNoSpaceAsync();
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        var analysed = Quiet.DeepClone().AsObject();
+        analysed["analysis"] = new JsonObject { ["prefixes"] = new JsonArray("/micro/registry/") };
+        kube.ApplyPolicy("registry", cluster.ClientUrls, analysed);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "NoSpaceAlarm", "False") && kube.ConditionIs("registry", "Ready", "True"), what: "recovered");
+
+        var writes = kube.Api.StatusWrites.Where(w => w.Object == "registry/registry").Select(w => w.Status!).ToList();
+        var withFindings = writes.FindIndex(w => w["hotKeys"]?.AsArray().Count > 0);
+        var compacted = writes.FindIndex(w => (long?)w["compactedRevision"] > 0);
+        Assert.True(withFindings >= 0 && compacted > withFindings, $"findings in write {withFindings}, compaction in write {compacted}");
+        var evidence = writes[withFindings];
+        var top = evidence["hotKeys"]![0]!;
+        Assert.Equal("/micro/registry/svc00/*", (string?)top["keyGroup"]);
+        Assert.True(double.Parse((string)top["reorderOnlyRatio"]!, System.Globalization.CultureInfo.InvariantCulture) >= 0.9, top.ToJsonString());
+        var churn = evidence["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "ChurnDetected")!;
+        Assert.Equal("True", (string?)churn["status"]);
+        Assert.StartsWith("/micro/registry/svc00/* was rewritten", (string?)churn["message"]);
+        Assert.Contains("only reorder JSON arrays or members: the writer re-registers unchanged content", (string?)churn["message"]);
+
+        var events = kube.EventsOf("registry");
+        var churnEvent = events.ToList().FindIndex(e => e.Reason == "ChurnDetected");
+        Assert.True(churnEvent >= 0 && churnEvent < events.ToList().FindIndex(e => e.Reason == "EmergencyCompaction"), string.Join(",", events.Select(e => e.Reason)));
+        Assert.Equal("Warning", events[churnEvent].Type);
+    }
+
+    [Fact]
     public async Task ObservedGenerationFollowsSpecChanges_AndStatusOnlyChangesStartNoCycle()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });

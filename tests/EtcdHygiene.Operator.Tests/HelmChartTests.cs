@@ -67,7 +67,7 @@ public sealed class HelmChartTests
         Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
         Assert.Equal(330, pod.TerminationGracePeriodSeconds);
         var rules = objects.Single(o => (string)o["kind"]! == "PrometheusRule")["spec"]!["groups"]![0]!["rules"]!.AsArray();
-        Assert.Equal(5, rules.Count);
+        Assert.Equal(6, rules.Count);
     }
 
     [Fact]

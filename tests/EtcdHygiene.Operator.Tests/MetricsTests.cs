@@ -1,3 +1,4 @@
+using EtcdHygiene.Core.Analysis;
 using System.Net.Http;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -26,7 +27,7 @@ public sealed partial class MetricsTests
         var test = await ExternalTool.RunAsync("promtool", ["test", "rules", "etcd-hygiene-rules.test.yaml"], directory);
 
         Assert.True(check.ExitCode == 0, check.Output + check.Errors);
-        Assert.Contains("SUCCESS: 5 rules found", check.Output);
+        Assert.Contains("SUCCESS: 6 rules found", check.Output);
         Assert.True(test.ExitCode == 0, test.Output + test.Errors);
     }
 
@@ -40,9 +41,22 @@ public sealed partial class MetricsTests
 
         metrics.Record(policy, Cycle(succeeded: true));
         metrics.Record(other, Cycle(succeeded: false));
+        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        metrics.RecordFindings(policy.Key, Churn(now, "/r/a/k", "/r/b/k"), new Forecast(3600, now.AddHours(2)), now);
         var text = await ScrapeAsync(registry);
 
-        Assert.Equal(ExpectedFamilies, Families(text));
+        Assert.Equal(ExpectedFamilies.Order(), Families(text));
+        Assert.Contains("etcd_hygiene_key_group_writes_per_minute{namespace=\"registry\",policy=\"etcd\",key_group=\"/r/a/*\"} 50", text);
+        Assert.Contains("etcd_hygiene_key_group_noop_ratio{namespace=\"registry\",policy=\"etcd\",key_group=\"/r/a/*\"} 0.98", text);
+        Assert.Contains("etcd_hygiene_quota_exhaustion_seconds{namespace=\"registry\",policy=\"etcd\"} 7200", text);
+        Assert.Contains("etcd_hygiene_analyzed_writes_total{namespace=\"registry\",policy=\"etcd\"} 100", text);
+
+        // A group that leaves the top loses its series; a forecast that stops growing drops the ETA.
+        metrics.RecordFindings(policy.Key, Churn(now, "/r/b/k"), new Forecast(-10, null), now);
+        var later = await ScrapeAsync(registry);
+        Assert.DoesNotContain("key_group=\"/r/a/*\"", later);
+        Assert.Contains("key_group=\"/r/b/*\"", later);
+        Assert.DoesNotContain("etcd_hygiene_quota_exhaustion_seconds{", later);
         Assert.Contains("etcd_hygiene_member_db_size_bytes{namespace=\"registry\",policy=\"etcd\",member=\"m1\"} 1048576", text);
         Assert.Contains("etcd_hygiene_alarm_active{namespace=\"registry\",policy=\"etcd\",member=\"m1\",alarm=\"NOSPACE\"} 1", text);
         Assert.Contains("etcd_hygiene_defrags_total{namespace=\"registry\",policy=\"etcd\",member=\"m1\",result=\"success\"} 1", text);
@@ -79,6 +93,7 @@ public sealed partial class MetricsTests
         var policy = folder.Write("scraped", cluster.ClientUrls, """
               compaction: { mode: Revision, retainRevisions: 10, interval: 1s }
               defragmentation: { rule: { minFragmentationRatio: 0.3, minDbSizeBytes: 1Mi, minReclaimableBytes: 512Ki }, pauseBetweenMembers: 0s }
+              analysis: { prefixes: ["/garbage/"] }
             """);
         await using var run = CliProcess.Start("run", "--policy", policy, "--state-dir", folder.StateDirectory, "--metrics-bind-address", $"127.0.0.1:{ports[0]}");
         await run.WaitForTextAsync("cycle succeeded", TimeSpan.FromSeconds(30));
@@ -116,6 +131,17 @@ public sealed partial class MetricsTests
             return result.Count == 1 && result[0].Value >= 3 ? result : null;
         }, prometheus);
         Assert.True(defrags[0].Value >= 3);
+
+        // The fragmenting writes repeat the same bytes after creating each key (1 write in 8): the
+        // analysis reports their group as no-op churn.
+        var noOp = await WaitForAsync(async () =>
+        {
+            var result = await QueryAsync(http, api + "etcd_hygiene_key_group_noop_ratio{key_group=\"/garbage/*\"}");
+            return result.Count == 1 && result[0].Value > 0.8 ? result : null;
+        }, prometheus);
+        Assert.InRange(noOp[0].Value, 0.85, 0.9);
+        var withFindings = await ExternalTool.RunAsync("promtool", ["check", "metrics"], input: await http.GetStringAsync($"http://127.0.0.1:{ports[0]}/metrics"));
+        Assert.True(withFindings.ExitCode == 0 && (withFindings.Output + withFindings.Errors).Trim() == "", withFindings.Output + withFindings.Errors);
     }
 
     private static readonly string[] ExpectedFamilies =
@@ -124,6 +150,8 @@ public sealed partial class MetricsTests
         "etcd_hygiene_cycle_errors_total", "etcd_hygiene_defrag_duration_seconds", "etcd_hygiene_defrags_total", "etcd_hygiene_last_successful_cycle_timestamp_seconds",
         "etcd_hygiene_member_db_size_bytes", "etcd_hygiene_member_db_size_in_use_bytes", "etcd_hygiene_member_fragmentation_ratio", "etcd_hygiene_member_is_leader",
         "etcd_hygiene_member_quota_bytes", "etcd_hygiene_member_up", "etcd_hygiene_reclaimed_bytes_total",
+        "etcd_hygiene_analyzed_writes_total", "etcd_hygiene_db_growth_bytes_per_hour", "etcd_hygiene_key_group_history_bytes_per_hour",
+        "etcd_hygiene_key_group_noop_ratio", "etcd_hygiene_key_group_writes_per_minute", "etcd_hygiene_quota_exhaustion_seconds",
     ];
 
     private static async Task<List<(string Member, double Value)>> QueryAsync(HttpClient http, string url)
@@ -164,6 +192,21 @@ public sealed partial class MetricsTests
 
     private static string[] Families(string text) =>
         text.Split('\n').Where(l => l.StartsWith("# TYPE ")).Select(l => l.Split(' ')[2]).Order().ToArray();
+
+    /// <summary>A minute of 50 writes (one changing, the rest identical) to each of <paramref name="keys"/>.</summary>
+    private static ChurnReport Churn(DateTimeOffset now, params string[] keys)
+    {
+        var analyzer = new ChurnAnalyzer(new ChurnAnalyzerOptions(), now.AddMinutes(-1));
+        var revision = 0;
+        foreach (var key in keys)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                analyzer.Record(System.Text.Encoding.UTF8.GetBytes(key), System.Text.Encoding.UTF8.GetBytes("{}"), 1, i + 1, ++revision, false, now.AddSeconds(-30));
+            }
+        }
+        return analyzer.Report(now);
+    }
 
     private static HygienePolicy Policy(string ns, string name) => new()
     {

@@ -18,7 +18,7 @@ public sealed class ChurnAnalyzer
     private readonly TrackedKeys _keys;
     private readonly ChurnWindow _window;
     private readonly DateTimeOffset _startedAt;
-    private DateTimeOffset? _coveredSince;
+    private DateTimeOffset _coveredSince;
     private long _firstRevision;
 
     /// <summary>Creates an analyzer started at <paramref name="startedAt"/>.</summary>
@@ -31,9 +31,6 @@ public sealed class ChurnAnalyzer
         _coveredSince = startedAt;
     }
 
-    /// <summary>When the analysis started: the time given to replayed writes that cannot be dated.</summary>
-    public DateTimeOffset StartedAt => _startedAt;
-
     /// <summary>Events recorded so far.</summary>
     public long Events { get; private set; }
 
@@ -41,10 +38,10 @@ public sealed class ChurnAnalyzer
     public long LastRevision { get; private set; }
 
     /// <summary>
-    /// Says from when every write is being counted: the time of the first replayed revision, or
-    /// null when it cannot be dated (rates are then unknown until a whole window has passed).
+    /// Says that every write since <paramref name="since"/> is being counted: the time of the
+    /// first replayed revision, when it can be dated. By default, the start of the analysis.
     /// </summary>
-    public void CoverFrom(DateTimeOffset? since) => _coveredSince = since;
+    public void CoverFrom(DateTimeOffset since) => _coveredSince = since;
 
     /// <summary>Learns a key's value as it was before the analysis starts, without counting a write.</summary>
     public void Remember(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long lease) =>
@@ -57,8 +54,11 @@ public sealed class ChurnAnalyzer
     /// <param name="version">etcd's version of the key after the put: 1 when the put created it.</param>
     /// <param name="revision">The event's revision.</param>
     /// <param name="deleted">True for a delete.</param>
-    /// <param name="at">When it happened.</param>
-    public WriteKind Record(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long lease, long version, long revision, bool deleted, DateTimeOffset at)
+    /// <param name="at">
+    /// When it happened; null for replayed history that cannot be dated. Undated writes count at
+    /// the start of the analysis and show in counts and shares, never in rates.
+    /// </param>
+    public WriteKind Record(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long lease, long version, long revision, bool deleted, DateTimeOffset? at)
     {
         var id = TrackedKeys.IdOf(key);
         var previous = _keys.Get(id);
@@ -76,7 +76,7 @@ public sealed class ChurnAnalyzer
         }
         var prefix = key[..KeyGroup.PrefixLength(key, _options.GroupDepth)];
         var history = key.Length + value.Length + HistoryOverheadBytes;
-        _window.Add(TrackedKeys.IdOf(prefix), prefix, id, key, kind, history, at);
+        _window.Add(TrackedKeys.IdOf(prefix), prefix, id, key, kind, history, at ?? _startedAt, dated: at is not null);
         Events++;
         if (_firstRevision == 0)
         {
@@ -98,10 +98,11 @@ public sealed class ChurnAnalyzer
             {
                 Group = g.Name,
                 Writes = g.Writes,
-                WritesPerMinute = covered is { } c ? g.Writes / c.TotalMinutes : null,
+                WritesPerMinute = covered is { } c ? (g.Writes - g.UndatedWrites) / c.TotalMinutes : null,
                 ByKind = Enum.GetValues<WriteKind>().Where(k => g.Of(k) > 0).ToDictionary(k => k, g.Of),
                 HistoryBytes = g.HistoryBytes,
-                HistoryBytesPerHour = covered is { } h ? g.HistoryBytes / h.TotalHours : null,
+                HistoryBytesPerHour = covered is { } h ? (g.HistoryBytes - g.UndatedHistoryBytes) / h.TotalHours : null,
+                UndatedWrites = g.UndatedWrites,
             })
             .ToList();
         return new ChurnReport
@@ -121,12 +122,7 @@ public sealed class ChurnAnalyzer
     private TimeSpan? Covered(DateTimeOffset now)
     {
         var windowStart = now - _options.Window;
-        var since = _coveredSince ?? (_startedAt <= windowStart ? windowStart : null);
-        if (since is not { } start)
-        {
-            return null;
-        }
-        var covered = now - (start > windowStart ? start : windowStart);
+        var covered = now - (_coveredSince > windowStart ? _coveredSince : windowStart);
         // Less than a second says nothing about a rate.
         return covered >= TimeSpan.FromSeconds(1) ? covered : null;
     }

@@ -17,22 +17,20 @@ public static class ChurnRule
     public const double NoOpShare = 0.5;
 
     /// <summary>
-    /// When the covered time is unknown (history replayed without revision samples to date it), the
-    /// no-op writes a ten-minute window at <see cref="NoOpWritesPerMinute"/> would hold.
+    /// For history replayed without revision samples to date it, the no-op writes a ten-minute
+    /// window at <see cref="NoOpWritesPerMinute"/> would hold.
     /// </summary>
     public const long NoOpWritesWithoutTime = (long)(NoOpWritesPerMinute * 10);
 
     /// <summary>True when <paramref name="group"/> churns.</summary>
-    public static bool IsChurning(GroupFinding group)
-    {
-        if (group.NoOpShare < NoOpShare)
-        {
-            return false;
-        }
-        return group.WritesPerMinute is { } rate
-            ? rate * group.NoOpShare >= NoOpWritesPerMinute
-            : group.NoOpWrites >= NoOpWritesWithoutTime;
-    }
+    public static bool IsChurning(GroupFinding group) =>
+        group.NoOpShare >= NoOpShare && (ChurnsByRate(group) || ChurnsByCount(group));
+
+    private static bool ChurnsByRate(GroupFinding group) =>
+        group.WritesPerMinute is { } rate && rate * group.NoOpShare >= NoOpWritesPerMinute;
+
+    private static bool ChurnsByCount(GroupFinding group) =>
+        group.UndatedWrites > 0 && group.NoOpWrites >= NoOpWritesWithoutTime;
 
     /// <summary>
     /// The sentence for a churning group, e.g. "/micro/registry/greeter/* is rewritten 118 times a
@@ -41,8 +39,8 @@ public static class ChurnRule
     public static string Describe(GroupFinding group)
     {
         var culture = CultureInfo.InvariantCulture;
-        var how = group.WritesPerMinute is { } rate
-            ? string.Format(culture, "{0} is rewritten {1:0} times a minute", group.Group, rate)
+        var how = ChurnsByRate(group)
+            ? string.Format(culture, "{0} is rewritten {1:0} times a minute", group.Group, group.WritesPerMinute)
             : string.Format(culture, "{0} was rewritten {1} times in the analysed history", group.Group, group.Writes);
         var (kind, share) = new[] { WriteKind.ReorderOnlyRewrite, WriteKind.IdenticalRewrite, WriteKind.LeaseRecreated }
             .Select(k => (Kind: k, Share: group.Share(k))).MaxBy(k => k.Share);
@@ -53,7 +51,7 @@ public static class ChurnRule
             WriteKind.IdenticalRewrite => $"{percent} of the writes repeat the same bytes: the writer re-registers unchanged content instead of keeping its lease alive",
             _ => $"{percent} of the writes re-create the key with the same content under a new lease: the writer replaces its lease instead of keeping it alive",
         };
-        var cost = group.HistoryBytesPerHour is { } perHour
+        var cost = ChurnsByRate(group) && group.HistoryBytesPerHour is { } perHour
             ? $"; that is {Quantity.FormatBytes((long)perHour)} of history an hour"
             : "";
         return $"{how}; {why}{cost}";

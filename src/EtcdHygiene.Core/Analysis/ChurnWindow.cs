@@ -32,7 +32,8 @@ public sealed class ChurnWindow
     /// <param name="kind">What the write did.</param>
     /// <param name="historyBytes">History it created.</param>
     /// <param name="at">When it happened.</param>
-    public void Add(ulong group, ReadOnlySpan<byte> groupPrefix, ulong key, ReadOnlySpan<byte> keyBytes, WriteKind kind, long historyBytes, DateTimeOffset at)
+    /// <param name="dated">False when <paramref name="at"/> is only when the write was read (replayed history without a known time).</param>
+    public void Add(ulong group, ReadOnlySpan<byte> groupPrefix, ulong key, ReadOnlySpan<byte> keyBytes, WriteKind kind, long historyBytes, DateTimeOffset at, bool dated = true)
     {
         var slice = SliceFor(at);
         if (slice is null)
@@ -48,7 +49,7 @@ public sealed class ChurnWindow
             tally = new GroupTally(KeyGroup.Name(groupPrefix));
             slice.Tallies[group] = tally;
         }
-        tally.Add(kind, historyBytes);
+        tally.Add(kind, historyBytes, dated);
         if (slice.Keys.Add(key, 1, out var evictedKey))
         {
             slice.KeyNames.Remove(evictedKey);

@@ -9,8 +9,11 @@ public sealed record GroupFinding
     /// <summary>Writes counted in the window (at most the report's error bound fewer than the truth).</summary>
     public required long Writes { get; init; }
 
-    /// <summary>Writes a minute, null when the time the window covers is unknown.</summary>
+    /// <summary>Dated writes a minute (undated replayed history left out); null in the first second.</summary>
     public double? WritesPerMinute { get; init; }
+
+    /// <summary>Replayed writes whose time is unknown: in <see cref="Writes"/> and the shares, not in the rates.</summary>
+    public long UndatedWrites { get; init; }
 
     /// <summary>Writes by kind.</summary>
     public required IReadOnlyDictionary<WriteKind, long> ByKind { get; init; }
@@ -18,7 +21,7 @@ public sealed record GroupFinding
     /// <summary>Approximate bytes of history the writes created.</summary>
     public required long HistoryBytes { get; init; }
 
-    /// <summary>History bytes an hour, null when the covered time is unknown.</summary>
+    /// <summary>History bytes an hour from the dated writes, null in the first second.</summary>
     public double? HistoryBytesPerHour { get; init; }
 
     /// <summary>Share of the writes of <paramref name="kind"/>.</summary>

@@ -14,15 +14,26 @@ public sealed class GroupTally(string name)
     /// <summary>Approximate bytes of history the writes created.</summary>
     public long HistoryBytes { get; private set; }
 
+    /// <summary>Replayed writes whose time is unknown: counted, but left out of rates.</summary>
+    public long UndatedWrites { get; private set; }
+
+    /// <summary>History bytes of the undated writes.</summary>
+    public long UndatedHistoryBytes { get; private set; }
+
     /// <summary>Writes of <paramref name="kind"/>.</summary>
     public long Of(WriteKind kind) => _byKind[(int)kind];
 
-    /// <summary>Counts one write.</summary>
-    public void Add(WriteKind kind, long historyBytes)
+    /// <summary>Counts one write; <paramref name="dated"/> false for replayed history without a known time.</summary>
+    public void Add(WriteKind kind, long historyBytes, bool dated)
     {
         _byKind[(int)kind]++;
         Writes++;
         HistoryBytes += historyBytes;
+        if (!dated)
+        {
+            UndatedWrites++;
+            UndatedHistoryBytes += historyBytes;
+        }
     }
 
     /// <summary>Adds another slice's tally of the same group.</summary>
@@ -34,5 +45,7 @@ public sealed class GroupTally(string name)
         }
         Writes += other.Writes;
         HistoryBytes += other.HistoryBytes;
+        UndatedWrites += other.UndatedWrites;
+        UndatedHistoryBytes += other.UndatedHistoryBytes;
     }
 }

@@ -29,8 +29,12 @@ public sealed class HygieneCycle
     /// <summary>
     /// Runs one cycle. <paramref name="stopping"/> is honoured between steps only: a step that has
     /// started (a defragmentation, say) runs to its end or its own timeout.
+    /// <paramref name="beforeStep"/>, when given, runs before each step is executed with the
+    /// cluster as last observed: the front ends use it to save the churn evidence a NOSPACE
+    /// compaction is about to destroy. It must not throw.
     /// </summary>
-    public async Task<CycleResult> RunAsync(HygienePolicy policy, HygieneState state, CancellationToken stopping)
+    public async Task<CycleResult> RunAsync(HygienePolicy policy, HygieneState state, CancellationToken stopping,
+        Func<HygieneStep, ClusterSnapshot, Task>? beforeStep = null)
     {
         var startedAt = _time.GetUtcNow();
         var progress = new CycleProgress();
@@ -79,6 +83,10 @@ public sealed class HygieneCycle
                 }
             }
 
+            if (beforeStep is not null)
+            {
+                await beforeStep(step, snapshot);
+            }
             var outcome = await ExecuteAsync(policy, step);
             if (outcome.Result == StepResult.Succeeded)
             {

@@ -159,4 +159,7 @@ public sealed record AnalysisSettings
 
     /// <summary>Key groups to report.</summary>
     public int TopKeys { get; init; } = 10;
+
+    /// <summary>Leading path segments naming a group; null groups by parent path.</summary>
+    public int? GroupDepth { get; init; }
 }

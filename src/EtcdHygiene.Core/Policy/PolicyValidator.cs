@@ -186,9 +186,14 @@ public static partial class PolicyValidator
         {
             problems.Add($"{path}.topKeys must be between 1 and 100 (got {spec.TopKeys})");
         }
+        if (spec.GroupDepth is < 0 or > 32)
+        {
+            problems.Add($"{path}.groupDepth must be between 0 and 32 (got {spec.GroupDepth})");
+        }
         return new AnalysisSettings
         {
             Prefixes = prefixes,
+            GroupDepth = spec.GroupDepth,
             Window = Duration($"{path}.window", spec.Window, defaults.Window, problems, positive: true),
             TopKeys = spec.TopKeys ?? defaults.TopKeys,
         };

@@ -228,4 +228,11 @@ public sealed class AnalysisSpec
     [Range(1, 100)]
     [DefaultValue(PolicyDefaults.TopKeys)]
     public int? TopKeys { get; set; }
+
+    /// <summary>
+    /// Group keys by this many leading path segments (2: /micro/registry/*); by default a key's
+    /// group is its parent path (/micro/registry/greeter/*), never deeper.
+    /// </summary>
+    [Range(0, 32)]
+    public int? GroupDepth { get; set; }
 }

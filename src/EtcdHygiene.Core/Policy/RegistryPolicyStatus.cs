@@ -37,6 +37,47 @@ public sealed class RegistryPolicyStatus
 
     /// <summary>Revision samples kept for Periodic compaction, so a restarted operator compacts on time.</summary>
     public List<RevisionSampleStatus>? RevisionSamples { get; set; }
+
+    /// <summary>Growth of the largest member and when it reaches the quota at that rate.</summary>
+    public ForecastStatus? Forecast { get; set; }
+
+    /// <summary>The key groups written most over spec.analysis.window, most first.</summary>
+    public List<HotKeyStatus>? HotKeys { get; set; }
+}
+
+/// <summary>The growth forecast.</summary>
+public sealed class ForecastStatus
+{
+    /// <summary>Fitted growth of the largest member's backend file over the last hour (negative when shrinking).</summary>
+    public long? BytesPerHour { get; set; }
+
+    /// <summary>When the fitted growth reaches the quota (RFC 3339); absent when not growing or not within a year.</summary>
+    public string? QuotaReachedAt { get; set; }
+}
+
+/// <summary>One key group as the churn analysis ranks it.</summary>
+public sealed class HotKeyStatus
+{
+    /// <summary>The group, e.g. /micro/registry/greeter/*.</summary>
+    public string? KeyGroup { get; set; }
+
+    /// <summary>Writes counted over the window.</summary>
+    public long? Writes { get; set; }
+
+    /// <summary>Writes a minute, rounded; absent while the covered time is unknown.</summary>
+    public long? WritesPerMinute { get; set; }
+
+    /// <summary>Share of writes repeating the same bytes, as a decimal string (e.g. "0.02").</summary>
+    public string? IdenticalRatio { get; set; }
+
+    /// <summary>Share of writes that only reorder JSON arrays or members, as a decimal string.</summary>
+    public string? ReorderOnlyRatio { get; set; }
+
+    /// <summary>Share of writes re-creating the key unchanged under a new lease, as a decimal string.</summary>
+    public string? LeaseRecreatedRatio { get; set; }
+
+    /// <summary>Approximate history the group adds an hour, in bytes; absent while the covered time is unknown.</summary>
+    public long? HistoryBytesPerHour { get; set; }
 }
 
 /// <summary>A condition in the shape of metav1.Condition.</summary>

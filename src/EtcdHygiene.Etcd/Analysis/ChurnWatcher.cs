@@ -192,9 +192,12 @@ public sealed class ChurnWatcher : IAsyncDisposable
                 {
                     StartRevision = start;
                     _liveFrom = response.Header.Revision + 1;
-                    lock (_lock)
+                    if (start < _liveFrom && _clock.TimeOf(start) is { } dated)
                     {
-                        _analyzer.CoverFrom(start >= _liveFrom ? _time.GetUtcNow() : _clock.TimeOf(start));
+                        lock (_lock)
+                        {
+                            _analyzer.CoverFrom(dated);
+                        }
                     }
                     _logger.LogInformation("Churn analysis: replaying revisions {Start}..{Now}, then following live writes", start, response.Header.Revision);
                 }
@@ -219,7 +222,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
             foreach (var e in response.Events)
             {
                 var kv = e.Kv;
-                var at = kv.ModRevision >= _liveFrom ? now : _clock.TimeOf(kv.ModRevision) ?? _analyzer.StartedAt;
+                var at = kv.ModRevision >= _liveFrom ? now : _clock.TimeOf(kv.ModRevision);
                 _analyzer.Record(kv.Key.Span, kv.Value.Span, kv.Lease, kv.Version, kv.ModRevision,
                     e.Type == Mvccpb.Event.Types.EventType.Delete, at);
             }

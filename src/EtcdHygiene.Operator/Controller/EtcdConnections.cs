@@ -18,7 +18,7 @@ public sealed class EtcdConnections(TimeProvider time, ILoggerFactory logging) :
     {
         if (_connections.TryGetValue(key, out var existing))
         {
-            if (Same(existing.Options, options))
+            if (existing.Options.ConnectsLike(options))
             {
                 return existing.Connection;
             }
@@ -46,8 +46,4 @@ public sealed class EtcdConnections(TimeProvider time, ILoggerFactory logging) :
             await RemoveAsync(key);
         }
     }
-
-    private static bool Same(EtcdConnectionOptions a, EtcdConnectionOptions b) =>
-        a.Endpoints.SequenceEqual(b.Endpoints) && a.RequestTimeout == b.RequestTimeout && a.DefragTimeout == b.DefragTimeout
-        && Equals(a.Tls, b.Tls) && Equals(a.Credentials, b.Credentials);
 }

@@ -6,6 +6,8 @@ using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
 using Microsoft.Extensions.Logging;
 
+using EtcdHygiene.Operator.Analysis;
+
 namespace EtcdHygiene.Operator.Controller;
 
 /// <summary>
@@ -86,11 +88,12 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
     {
         var source = new CustomResourceSource<RegistryPolicyResource, RegistryPolicyList>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, options.Namespace);
         await using var connections = new EtcdConnections(time, logging);
+        await using var analyses = new PolicyAnalyses(time, logging);
         var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, logging.CreateLogger<StatusPatcher>());
         var events = new EventRecorder(client, "etcd-hygiene", time, logging.CreateLogger<EventRecorder>());
         var controller = new PolicyController(source, cache =>
         {
-            var reconciler = new RegistryPolicyReconciler(cache, new SecretReader(client), connections, status, events, metrics, time, logging);
+            var reconciler = new RegistryPolicyReconciler(cache, new SecretReader(client), connections, analyses, status, events, metrics, time, logging);
             return reconciler;
         }, options.Workers, time, logging, onReconcile: () => Interlocked.Increment(ref _reconciles));
         _controller = controller;

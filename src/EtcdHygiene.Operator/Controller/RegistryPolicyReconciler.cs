@@ -1,4 +1,5 @@
 using EtcdHygiene.Core.Execution;
+using EtcdHygiene.Operator.Analysis;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Kubernetes.Resources;
@@ -24,6 +25,7 @@ public sealed class RegistryPolicyReconciler
     private readonly Func<string, RegistryPolicyResource?> _cache;
     private readonly SecretReader _secrets;
     private readonly EtcdConnections _connections;
+    private readonly PolicyAnalyses _analyses;
     private readonly StatusPatcher _status;
     private readonly EventRecorder _events;
     private readonly TimeProvider _time;
@@ -32,9 +34,10 @@ public sealed class RegistryPolicyReconciler
     private readonly Metrics.HygieneMetrics _metrics;
 
     /// <summary>Creates the reconciler over the informer's cache.</summary>
-    public RegistryPolicyReconciler(Func<string, RegistryPolicyResource?> cache, SecretReader secrets, EtcdConnections connections,
+    public RegistryPolicyReconciler(Func<string, RegistryPolicyResource?> cache, SecretReader secrets, EtcdConnections connections, PolicyAnalyses analyses,
         StatusPatcher status, EventRecorder events, Metrics.HygieneMetrics metrics, TimeProvider time, ILoggerFactory logging)
     {
+        _analyses = analyses;
         _metrics = metrics;
         _cache = cache;
         _secrets = secrets;
@@ -56,8 +59,9 @@ public sealed class RegistryPolicyReconciler
         {
             // Deleted: stop everything run for it.
             await _connections.RemoveAsync(policyKey);
+            await _analyses.RemoveAsync(policyKey);
             _metrics.Forget(policyKey);
-            _logger.LogInformation("Policy {Policy} is gone; its etcd connection is closed", key);
+            _logger.LogInformation("Policy {Policy} is gone; its etcd connection and analysis are closed", key);
             return ReconcileResult.Done;
         }
         var subject = Reference(resource);
@@ -98,13 +102,61 @@ public sealed class RegistryPolicyReconciler
         }
 
         var etcd = await _connections.ForAsync(policyKey, options);
+        var kept = StatusBuilder.StateFrom(resource.Status);
+        var analysis = await _analyses.ForAsync(policy, options, kept.Samples);
         var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());
-        var result = await cycle.RunAsync(policy, StatusBuilder.StateFrom(resource.Status), stopping);
+        RegistryPolicyStatus? published = null;
+        var result = await cycle.RunAsync(policy, kept, stopping, async (step, snapshot) =>
+        {
+            if (published is null && PolicyAnalysis.DestroysEvidence(step, snapshot) && analysis.Watcher is not null)
+            {
+                published = await PublishEvidenceAsync(policyKey, subject, resource.Status, generation, analysis);
+            }
+        });
         _metrics.Record(policy, result);
         await RecordEventsAsync(subject, result, stopping);
-        await _status.PatchAsync(policyKey.Namespace, policyKey.Name, resource.Status,
-            StatusBuilder.From(policy, result, Clone(resource.Status), _time.GetUtcNow()), CancellationToken.None);
+        var now = _time.GetUtcNow();
+        var forecast = analysis.Observe(policy, result.Final);
+        var report = analysis.Report();
+        _metrics.RecordFindings(policyKey, report, forecast, now);
+        if (published is null)
+        {
+            await RecordChurnAsync(subject, report, CancellationToken.None);
+        }
+        var after = StatusBuilder.WithFindings(StatusBuilder.From(policy, result, Clone(resource.Status), now), generation, report, analysis.Watcher?.Problem, forecast, now);
+        await _status.PatchAsync(policyKey.Namespace, policyKey.Name, published ?? resource.Status, after, CancellationToken.None);
         return ReconcileResult.After(result.Final.HasNoSpaceAlarm && policy.Compaction.Interval > NoSpaceRequeue ? NoSpaceRequeue : policy.Compaction.Interval);
+    }
+
+    /// <summary>
+    /// Before a NOSPACE compaction destroys the history that shows what filled the database: let
+    /// the analysis read all of it, then write its findings to status and events. Never throws:
+    /// the recovery must not wait on the diagnosis more than the bounded catch-up.
+    /// </summary>
+    private async Task<RegistryPolicyStatus?> PublishEvidenceAsync(PolicyKey policyKey, V1ObjectReference subject, RegistryPolicyStatus? current, long generation, PolicyAnalysis analysis)
+    {
+        try
+        {
+            var report = await analysis.CatchUpAsync(CancellationToken.None);
+            var status = StatusBuilder.WithFindings(Clone(current) ?? new RegistryPolicyStatus(), generation, report, analysis.Watcher?.Problem, analysis.Forecast, _time.GetUtcNow());
+            await _status.PatchAsync(policyKey.Namespace, policyKey.Name, current, status, CancellationToken.None);
+            await RecordChurnAsync(subject, report, CancellationToken.None);
+            _logger.LogInformation("Policy {Policy}: churn findings written to status before the NOSPACE compaction", policyKey);
+            return status;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogWarning("Policy {Policy}: could not publish the churn findings before compacting: {Error}", policyKey, e.Message);
+            return null;
+        }
+    }
+
+    private async Task RecordChurnAsync(V1ObjectReference subject, Core.Analysis.ChurnReport? report, CancellationToken cancellationToken)
+    {
+        foreach (var group in report?.Churning ?? [])
+        {
+            await _events.RecordAsync(subject, "Warning", "ChurnDetected", Core.Analysis.ChurnRule.Describe(group), cancellationToken);
+        }
     }
 
     private async Task RecordEventsAsync(V1ObjectReference subject, CycleResult result, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EtcdHygiene.Core.Analysis;
 using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Planning;
@@ -93,6 +94,41 @@ public static class StatusBuilder
             RevisionSamples = state.Samples.Select(s => new RevisionSampleStatus { Time = s.At.UtcDateTime.ToString("o", CultureInfo.InvariantCulture), Revision = s.Revision }).ToList(),
         };
     }
+
+    /// <summary>
+    /// <paramref name="status"/> with the analysis' findings: hot key groups, the growth forecast
+    /// and the ChurnDetected condition. <paramref name="report"/> is null when the policy analyses
+    /// no prefixes; <paramref name="problem"/> says why the analysis cannot read etcd.
+    /// </summary>
+    public static RegistryPolicyStatus WithFindings(RegistryPolicyStatus status, long generation, ChurnReport? report, string? problem, Forecast? forecast, DateTimeOffset now)
+    {
+        var conditions = (status.Conditions ?? []).ToList();
+        var churning = report?.Churning ?? [];
+        var (value, reason, message) = report is null ? ("False", "AnalysisDisabled", "spec.analysis.prefixes is empty: no churn analysis")
+            : churning.Count > 0 ? ("True", "NoOpRewrites", ChurnRule.Describe(churning[0]) + (churning.Count > 1 ? $" (and {churning.Count - 1} more groups)" : ""))
+            : problem is not null && report.Events == 0 ? ("Unknown", "AnalysisUnavailable", $"the churn analysis cannot read etcd: {problem}")
+            : ("False", "NoChurn", "no key group rewrites unchanged content often");
+        Conditions.Set(conditions, Conditions.ChurnDetected, value, reason, message, generation, now);
+        status.Conditions = conditions;
+        status.HotKeys = (report?.Groups ?? []).Select(g => new HotKeyStatus
+        {
+            KeyGroup = g.Group,
+            Writes = g.Writes,
+            WritesPerMinute = g.WritesPerMinute is { } rate ? (long)Math.Round(rate) : null,
+            IdenticalRatio = Ratio(g.Share(WriteKind.IdenticalRewrite)),
+            ReorderOnlyRatio = Ratio(g.Share(WriteKind.ReorderOnlyRewrite)),
+            LeaseRecreatedRatio = Ratio(g.Share(WriteKind.LeaseRecreated)),
+            HistoryBytesPerHour = g.HistoryBytesPerHour is { } perHour ? (long)perHour : null,
+        }).ToList();
+        status.Forecast = forecast is null ? null : new ForecastStatus
+        {
+            BytesPerHour = (long)forecast.BytesPerHour,
+            QuotaReachedAt = Format(forecast.QuotaReachedAt),
+        };
+        return status;
+    }
+
+    private static string Ratio(double share) => share.ToString("0.00", CultureInfo.InvariantCulture);
 
     /// <summary>The status of an invalid spec: the problems, and every other field as it was.</summary>
     public static RegistryPolicyStatus Invalid(RegistryPolicyStatus? previous, long generation, IReadOnlyList<string> problems, DateTimeOffset now)

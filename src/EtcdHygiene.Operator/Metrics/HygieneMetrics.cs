@@ -1,3 +1,4 @@
+using EtcdHygiene.Core.Analysis;
 using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Planning;
@@ -18,7 +19,10 @@ public sealed class HygieneMetrics
     private readonly Dictionary<PolicyKey, HashSet<(string Member, string Alarm)>> _alarms = [];
     private readonly object _gate = new();
 
+    private readonly Dictionary<PolicyKey, HashSet<string>> _groups = [];
     private readonly Gauge _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up, _alarm, _lastSuccess;
+    private readonly Gauge _groupWrites, _groupNoOp, _groupHistory, _growth, _exhaustion;
+    private readonly Counter _analyzed;
     private readonly Counter _compactions, _defrags, _reclaimed, _disarms, _cycleErrors;
     private readonly Histogram _defragDuration, _cycleDuration;
 
@@ -34,6 +38,12 @@ public sealed class HygieneMetrics
         _up = factory.CreateGauge("etcd_hygiene_member_up", "1 when the member answered the last observation and served a linearizable read.", MemberLabels);
         _alarm = factory.CreateGauge("etcd_hygiene_alarm_active", "1 while the member has the alarm raised.", ["namespace", "policy", "member", "alarm"]);
         _lastSuccess = factory.CreateGauge("etcd_hygiene_last_successful_cycle_timestamp_seconds", "Unix time of the last hygiene cycle that succeeded.", ["namespace", "policy"]);
+        _groupWrites = factory.CreateGauge("etcd_hygiene_key_group_writes_per_minute", "Writes a minute to the key group over spec.analysis.window (top groups only).", ["namespace", "policy", "key_group"]);
+        _groupNoOp = factory.CreateGauge("etcd_hygiene_key_group_noop_ratio", "Share of the key group's writes that changed nothing: identical, reorder-only or lease-recreated.", ["namespace", "policy", "key_group"]);
+        _groupHistory = factory.CreateGauge("etcd_hygiene_key_group_history_bytes_per_hour", "Approximate bytes of history the key group's writes add an hour.", ["namespace", "policy", "key_group"]);
+        _analyzed = factory.CreateCounter("etcd_hygiene_analyzed_writes_total", "Writes the churn analysis classified (replayed and live).", ["namespace", "policy"]);
+        _growth = factory.CreateGauge("etcd_hygiene_db_growth_bytes_per_hour", "Fitted growth of the largest member's backend file over the last hour.", ["namespace", "policy"]);
+        _exhaustion = factory.CreateGauge("etcd_hygiene_quota_exhaustion_seconds", "Seconds until the largest member reaches its quota at the fitted growth; absent when it does not grow.", ["namespace", "policy"]);
         _compactions = factory.CreateCounter("etcd_hygiene_compactions_total", "Compactions executed.", ["namespace", "policy", "kind", "result"]);
         _defrags = factory.CreateCounter("etcd_hygiene_defrags_total", "Defragmentations executed.", ["namespace", "policy", "member", "result"]);
         _reclaimed = factory.CreateCounter("etcd_hygiene_reclaimed_bytes_total", "Bytes defragmentation gave back to the file system.", ["namespace", "policy"]);
@@ -82,16 +92,62 @@ public sealed class HygieneMetrics
         }
     }
 
+    /// <summary>
+    /// Records the analysis' findings: the top groups (their series are removed when they leave
+    /// the top, so the label stays bounded by spec.analysis.topKeys) and the forecast.
+    /// </summary>
+    public void RecordFindings(PolicyKey key, ChurnReport? report, Forecast? forecast, DateTimeOffset now)
+    {
+        var (ns, name) = (key.Namespace, key.Name);
+        lock (_gate)
+        {
+            var groups = report?.Groups.Where(g => g.WritesPerMinute is not null).ToList() ?? [];
+            var current = groups.Select(g => g.Group).ToHashSet();
+            foreach (var gone in (_groups.GetValueOrDefault(key) ?? []).Except(current))
+            {
+                _groupWrites.RemoveLabelled(ns, name, gone);
+                _groupNoOp.RemoveLabelled(ns, name, gone);
+                _groupHistory.RemoveLabelled(ns, name, gone);
+            }
+            _groups[key] = current;
+            foreach (var group in groups)
+            {
+                _groupWrites.WithLabels(ns, name, group.Group).Set(group.WritesPerMinute!.Value);
+                _groupNoOp.WithLabels(ns, name, group.Group).Set(group.NoOpShare);
+                _groupHistory.WithLabels(ns, name, group.Group).Set(group.HistoryBytesPerHour ?? 0);
+            }
+            if (report is not null)
+            {
+                _analyzed.WithLabels(ns, name).IncTo(report.Events);
+            }
+            if (forecast is null)
+            {
+                _growth.RemoveLabelled(ns, name);
+                _exhaustion.RemoveLabelled(ns, name);
+                return;
+            }
+            _growth.WithLabels(ns, name).Set(forecast.BytesPerHour);
+            if (forecast.QuotaReachedAt is { } reached)
+            {
+                _exhaustion.WithLabels(ns, name).Set(Math.Max(0, (reached - now).TotalSeconds));
+            }
+            else
+            {
+                _exhaustion.RemoveLabelled(ns, name);
+            }
+        }
+    }
+
     /// <summary>Removes every series of a policy that is gone.</summary>
     public void Forget(PolicyKey key)
     {
         lock (_gate)
         {
-            foreach (var gauge in new[] { _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up, _alarm, _lastSuccess })
+            foreach (var gauge in new[] { _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up, _alarm, _lastSuccess, _groupWrites, _groupNoOp, _groupHistory, _growth, _exhaustion })
             {
                 RemoveSeriesOf(gauge, key);
             }
-            foreach (var counter in new[] { _compactions, _defrags, _reclaimed, _disarms, _cycleErrors })
+            foreach (var counter in new[] { _compactions, _defrags, _reclaimed, _disarms, _cycleErrors, _analyzed })
             {
                 RemoveSeriesOf(counter, key);
             }
@@ -99,6 +155,7 @@ public sealed class HygieneMetrics
             RemoveSeriesOf(_cycleDuration, key);
             _members.Remove(key);
             _alarms.Remove(key);
+            _groups.Remove(key);
         }
     }
 

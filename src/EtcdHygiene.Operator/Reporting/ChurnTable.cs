@@ -13,8 +13,13 @@ public static class ChurnTable
     {
         var text = new StringBuilder();
         var revisions = report.Revisions is { } r ? $"revisions {r.First}..{r.Last}" : "no writes";
-        var covered = report.Covered is { } c ? $"over the last {GoDuration.Format(c)}" : "time unknown (no earlier revisions to date the history), so counts instead of rates";
+        var covered = report.Covered is { } c ? $"over the last {GoDuration.Format(c)}" : "just now";
         text.AppendLine($"Analysed {report.Events:N0} writes ({revisions}), {covered}.{(note is null ? "" : " " + note)}");
+        var undated = report.Groups.Sum(g => g.UndatedWrites);
+        if (undated > 0)
+        {
+            text.AppendLine($"{undated:N0} replayed writes could not be dated (no earlier revisions to date them by): they count in WRITES and the shares, not in PER MIN.");
+        }
         if (report.Groups.Count == 0)
         {
             text.AppendLine("No writes under the prefixes.");
@@ -25,10 +30,10 @@ public static class ChurnTable
         foreach (var group in report.Groups)
         {
             groups.Add((++rank).ToString(CultureInfo.InvariantCulture), group.Group, group.Writes.ToString("N0", CultureInfo.InvariantCulture),
-                group.WritesPerMinute is { } rate ? rate.ToString("0.#", CultureInfo.InvariantCulture) : "-",
+                group.WritesPerMinute is { } rate && group.Writes > group.UndatedWrites ? rate.ToString("0.#", CultureInfo.InvariantCulture) : "-",
                 Percent(group.NoOpShare), Percent(group.Share(WriteKind.IdenticalRewrite)), Percent(group.Share(WriteKind.ReorderOnlyRewrite)),
                 Percent(group.Share(WriteKind.LeaseRecreated)), Percent(group.Share(WriteKind.Changed)),
-                group.HistoryBytesPerHour is { } perHour ? Quantity.FormatBytes((long)perHour) : Quantity.FormatBytes(group.HistoryBytes) + " total");
+                group.HistoryBytesPerHour is { } perHour && group.Writes > group.UndatedWrites ? Quantity.FormatBytes((long)perHour) : Quantity.FormatBytes(group.HistoryBytes) + " total");
         }
         text.Append(groups);
         if (report.ErrorBound > 0)

@@ -1,7 +1,9 @@
+using EtcdHygiene.Core.Analysis;
 using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
+using EtcdHygiene.Operator.Analysis;
 using EtcdHygiene.Operator.Metrics;
 using Microsoft.Extensions.Logging;
 
@@ -49,10 +51,13 @@ public sealed class StandaloneRunner
         var policy = source.Policy;
         var logger = _logging.CreateLogger("etcd-hygiene.run");
         var state = _store.Load(policy.Key);
-        await using var etcd = new EtcdClusterConnection(StandaloneConnection.OptionsFor(policy, source.Path), _time, _logging.CreateLogger<EtcdClusterConnection>());
+        var options = StandaloneConnection.OptionsFor(policy, source.Path);
+        await using var etcd = new EtcdClusterConnection(options, _time, _logging.CreateLogger<EtcdClusterConnection>());
+        await using var analysis = new PolicyAnalysis(policy, options, state.Samples, _time, _logging.CreateLogger("etcd-hygiene.analysis"));
         var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());
         logger.LogInformation("Policy {Policy}: watching {Endpoints} every {Interval}{DryRun}",
             policy.Key, string.Join(",", policy.Etcd.Endpoints), GoDuration.Format(policy.Compaction.Interval), policy.DryRun ? " (dry run)" : "");
+        var churnLogged = new Dictionary<string, DateTimeOffset>();
         var allSucceeded = true;
         var firstCycle = true;
         while (!stopping.IsCancellationRequested)
@@ -60,7 +65,15 @@ public sealed class StandaloneRunner
             CycleResult result;
             try
             {
-                result = await cycle.RunAsync(policy, state, stopping);
+                var evidenceLogged = false;
+                result = await cycle.RunAsync(policy, state, stopping, async (step, snapshot) =>
+                {
+                    if (!evidenceLogged && PolicyAnalysis.DestroysEvidence(step, snapshot) && analysis.Watcher is not null)
+                    {
+                        evidenceLogged = true;
+                        LogChurn(logger, policy, await analysis.CatchUpAsync(CancellationToken.None), "before the NOSPACE compaction", churnLogged, force: true);
+                    }
+                });
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -69,6 +82,9 @@ public sealed class StandaloneRunner
             state = result.State;
             _store.Save(policy.Key, state);
             _metrics.Record(policy, result);
+            var report = analysis.Report();
+            _metrics.RecordFindings(policy.Key, report, analysis.Observe(policy, result.Final), _time.GetUtcNow());
+            LogChurn(logger, policy, report, "over the analysis window", churnLogged, force: false);
             if (firstCycle)
             {
                 firstCycle = false;
@@ -93,6 +109,21 @@ public sealed class StandaloneRunner
         }
         logger.LogInformation("Policy {Policy}: stopped", policy.Key);
         return allSucceeded;
+    }
+
+    /// <summary>Logs each churning group, once per analysis window unless <paramref name="force"/>d: cycles can be seconds apart.</summary>
+    private void LogChurn(ILogger logger, HygienePolicy policy, ChurnReport? report, string when, Dictionary<string, DateTimeOffset> logged, bool force)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var group in report?.Churning ?? [])
+        {
+            if (!force && logged.TryGetValue(group.Group, out var last) && now - last < policy.Analysis.Window)
+            {
+                continue;
+            }
+            logged[group.Group] = now;
+            logger.LogWarning("Policy {Policy}: churn {When}: {Finding}", policy.Key, when, ChurnRule.Describe(group));
+        }
     }
 
     private static void LogSummary(ILogger logger, HygienePolicy policy, CycleResult result)

@@ -67,19 +67,19 @@ public sealed class ChurnAnalyzerTests
     }
 
     [Fact]
-    public void WritesLeaveTheWindow_AndRatesNeedAKnownTime()
+    public void UndatedHistory_CountsButNeverInRates_AndLeavesTheWindow()
     {
         var options = new ChurnAnalyzerOptions { Window = TimeSpan.FromMinutes(10) };
         var analyzer = new ChurnAnalyzer(options, T0);
-        analyzer.CoverFrom(null);
         for (var i = 0; i < 700; i++)
         {
-            Put(analyzer, "/r/a/k", "same", i + 1, T0);
+            Put(analyzer, "/r/a/k", "same", i + 1, at: null);
         }
 
         var replayed = analyzer.Report(T0.AddMinutes(1));
-        Assert.Null(replayed.Covered);
-        Assert.Null(replayed.Groups[0].WritesPerMinute);
+        Assert.Equal(TimeSpan.FromMinutes(1), replayed.Covered);
+        Assert.Equal(700, replayed.Groups[0].UndatedWrites);
+        Assert.Equal(0, replayed.Groups[0].WritesPerMinute);
         Assert.StartsWith("/r/a/* was rewritten 700 times in the analysed history; 99% of the writes repeat the same bytes", ChurnRule.Describe(replayed.Churning.Single()));
 
         var later = analyzer.Report(T0.AddMinutes(11));
@@ -118,7 +118,7 @@ public sealed class ChurnAnalyzerTests
         Assert.True(report.ErrorBound > 0);
     }
 
-    private WriteKind Put(ChurnAnalyzer analyzer, string key, string value, long version, DateTimeOffset at, long lease = 7) =>
+    private WriteKind Put(ChurnAnalyzer analyzer, string key, string value, long version, DateTimeOffset? at, long lease = 7) =>
         analyzer.Record(Bytes(key), Bytes(value), lease, version, ++_revision, deleted: false, at);
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);

@@ -46,6 +46,9 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>Every request as "METHOD path?query", in order.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
+    /// <summary>Every status the status subresource accepted, as "namespace/name" and the status after the write, in order.</summary>
+    public ConcurrentQueue<(string Object, JsonNode? Status)> StatusWrites { get; } = new();
+
     /// <summary>How often an idle watch with allowWatchBookmarks gets a BOOKMARK.</summary>
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -268,6 +271,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             if (statusOnly)
             {
                 updated["status"] = proposed["status"]?.DeepClone();
+                StatusWrites.Enqueue(($"{key.Namespace}/{key.Name}", proposed["status"]?.DeepClone()));
             }
             else
             {
