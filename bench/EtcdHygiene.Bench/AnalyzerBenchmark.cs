@@ -34,10 +34,12 @@ internal static class AnalyzerBenchmark
 
         // Memory is measured in a child process whose GC heap is capped at the target: finishing
         // there proves the analyzer never needs more, garbage included.
-        var child = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-        foreach (var arg in Environment.GetCommandLineArgs()[..1].Where(a => a.EndsWith(".dll", StringComparison.Ordinal)))
+        var host = Environment.ProcessPath!;
+        var child = new ProcessStartInfo(host) { RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
         {
-            child.ArgumentList.Add(arg);
+            // Started as "dotnet etcd-hygiene-bench.dll" rather than through its own executable.
+            child.ArgumentList.Add(typeof(AnalyzerBenchmark).Assembly.Location);
         }
         child.ArgumentList.Add("analyzer-memory");
         child.Environment["DOTNET_GCHeapHardLimit"] = $"0x{MemoryTarget:x}";
