@@ -77,6 +77,32 @@ public sealed class ChurnWatcherTests
         AssertThreePatterns(report);
     }
 
+    [Fact]
+    public async Task AfterEtcdRestarts_EveryPrefixResumesWhereItStopped()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        var workload = new RegistryWorkload(cluster.CreateClient(), ThreePatterns);
+        await workload.RunRoundsAsync(40);
+        // One watcher per service on the stream: they progress independently, and each must resume from its own point.
+        await using var watcher = Watcher(cluster, "/micro/registry/svc00/", "/micro/registry/svc01/", "/micro/registry/svc02/");
+        watcher.Start(fromRevision: null, new RevisionClock([]));
+        Assert.True(await watcher.CatchUpAsync(TimeSpan.FromSeconds(30), default));
+        var before = watcher.Report().Events;
+
+        await cluster.Members[0].StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.NotNull(watcher.Problem);
+        await cluster.RestartAsync(cluster.Members[0]);
+        await new RegistryWorkload(cluster.CreateClient(), ThreePatterns).RunRoundsAsync(40);
+        Assert.True(await watcher.CatchUpAsync(TimeSpan.FromSeconds(60), default));
+
+        var report = watcher.Report();
+        Assert.Equal(before + 40 * 15, report.Events);
+        Assert.Null(watcher.Problem);
+        Assert.Equal(0, watcher.LostRevisions);
+        AssertThreePatterns(report);
+    }
+
     private static void AssertThreePatterns(ChurnReport report)
     {
         var top = report.Groups[0];
@@ -90,7 +116,7 @@ public sealed class ChurnWatcherTests
         Assert.DoesNotContain(changing, report.Churning);
     }
 
-    private static ChurnWatcher Watcher(EtcdTestCluster cluster) =>
-        new(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls }, ["/micro/registry/"], new ChurnAnalyzerOptions(),
+    private static ChurnWatcher Watcher(EtcdTestCluster cluster, params string[] prefixes) =>
+        new(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls }, prefixes.Length > 0 ? prefixes : ["/micro/registry/"], new ChurnAnalyzerOptions(),
             TimeProvider.System, NullLogger.Instance);
 }

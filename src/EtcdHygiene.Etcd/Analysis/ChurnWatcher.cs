@@ -32,6 +32,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private long _liveFrom;
+    private long[]? _resumeAt;
     private RevisionClock _clock = new([]);
     private int _endpoint;
 
@@ -79,9 +80,9 @@ public sealed class ChurnWatcher : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until every write the prefixes hold now has been read — the newest modification
-    /// revision among their keys — so that a report made next covers the history about to be
-    /// compacted. False when that did not happen within <paramref name="timeout"/>.
+    /// Waits until every write the prefixes hold now has been read — under each prefix, the newest
+    /// modification revision among its keys — so that a report made next covers the history about
+    /// to be compacted. False when that did not happen within <paramref name="timeout"/>.
     /// </summary>
     public async Task<bool> CatchUpAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -89,8 +90,8 @@ public sealed class ChurnWatcher : IAsyncDisposable
         deadline.CancelAfter(timeout);
         try
         {
-            var target = await NewestWriteAsync(deadline.Token);
-            while (Read() < target)
+            var newest = await NewestWritesAsync(deadline.Token);
+            while (!ReadUpTo(newest))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), _time, deadline.Token);
             }
@@ -100,13 +101,13 @@ public sealed class ChurnWatcher : IAsyncDisposable
         {
             return false;
         }
+    }
 
-        long Read()
+    private bool ReadUpTo(long[] newest)
+    {
+        lock (_lock)
         {
-            lock (_lock)
-            {
-                return _analyzer.LastRevision;
-            }
+            return _resumeAt is { } next && StartRevision is not null && newest.Select((n, i) => next[i] > n).All(read => read);
         }
     }
 
@@ -130,14 +131,13 @@ public sealed class ChurnWatcher : IAsyncDisposable
     private async Task RunAsync(long? fromRevision, CancellationToken stopping)
     {
         var backoff = TimeSpan.FromSeconds(1);
-        var next = fromRevision;
         while (!stopping.IsCancellationRequested)
         {
             var endpoint = _options.Endpoints[_endpoint % _options.Endpoints.Count];
             try
             {
                 using var client = _transport.CreateClient(endpoint);
-                next = await WatchAsync(client, next, () => backoff = TimeSpan.FromSeconds(1), stopping);
+                await WatchAsync(client, fromRevision, () => backoff = TimeSpan.FromSeconds(1), stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -164,57 +164,77 @@ public sealed class ChurnWatcher : IAsyncDisposable
     }
 
     /// <summary>
-    /// Watches until etcd cancels the watch for a compaction (returns the revision to go on from)
-    /// or the stream fails (throws). <paramref name="created"/> runs once the watchers are in place.
+    /// Opens one stream with a watcher per prefix, each from its own resume point (the revision
+    /// after the last event it delivered: watchers on one stream progress independently), and reads
+    /// until the stream fails (throws) or etcd cancels a watcher for a compaction (returns, to
+    /// reopen). <paramref name="created"/> runs once a watcher is in place.
     /// </summary>
-    private async Task<long?> WatchAsync(EtcdClient client, long? from, Action created, CancellationToken stopping)
+    private async Task WatchAsync(EtcdClient client, long? from, Action created, CancellationToken stopping)
     {
         var headers = await HeadersAsync(client, stopping);
-        var start = from ?? await FirstRetainedRevisionAsync(client, headers, stopping);
-        if (StartRevision is null)
+        if (_resumeAt is null)
         {
-            await SeedAsync(client, start - 1, stopping);
+            var start = from ?? await FirstRetainedRevisionAsync(client, headers, stopping);
+            await SeedAsync(client, _prefixes, start - 1, stopping);
+            _resumeAt = _prefixes.Select(_ => start).ToArray();
         }
         using var call = client.GetConnection().WatchClient.Watch(headers, cancellationToken: stopping);
-        foreach (var prefix in _prefixes)
+        for (var i = 0; i < _prefixes.Count; i++)
         {
             await call.RequestStream.WriteAsync(new WatchRequest
             {
-                CreateRequest = new WatchCreateRequest { Key = prefix, RangeEnd = RangeEnd(prefix), StartRevision = start },
+                CreateRequest = new WatchCreateRequest { Key = _prefixes[i], RangeEnd = RangeEnd(_prefixes[i]), StartRevision = _resumeAt[i] },
             }, stopping);
         }
+        // etcd confirms creations in the order they were asked for.
+        var prefixOf = new Dictionary<long, int>();
         while (await call.ResponseStream.MoveNext(stopping))
         {
             var response = call.ResponseStream.Current;
             if (response.Created)
             {
-                if (StartRevision is null)
+                prefixOf[response.WatchId] = prefixOf.Count;
+                OnFirstCreated(response);
+                if (prefixOf.Count == _prefixes.Count)
                 {
-                    StartRevision = start;
-                    _liveFrom = response.Header.Revision + 1;
-                    if (start < _liveFrom && _clock.TimeOf(start) is { } dated)
-                    {
-                        lock (_lock)
-                        {
-                            _analyzer.CoverFrom(dated);
-                        }
-                    }
-                    _logger.LogInformation("Churn analysis: replaying revisions {Start}..{Now}, then following live writes", start, response.Header.Revision);
+                    Problem = null;
+                    created();
                 }
-                Problem = null;
-                created();
+            }
+            if (!prefixOf.TryGetValue(response.WatchId, out var prefix))
+            {
                 continue;
             }
             if (response.Canceled)
             {
-                return await ResumeAfterCancelAsync(client, response, stopping);
+                await ResumeAfterCancelAsync(client, prefix, response, stopping);
+                return;
             }
-            Record(response);
+            Record(prefix, response);
         }
         throw new EtcdOperationException(EtcdErrorKind.Unreachable, "Watch", null, "etcd ended the watch stream");
     }
 
-    private void Record(WatchResponse response)
+    private void OnFirstCreated(WatchResponse response)
+    {
+        if (StartRevision is not null)
+        {
+            return;
+        }
+        var start = _resumeAt![0];
+        StartRevision = start;
+        _liveFrom = response.Header.Revision + 1;
+        if (start < _liveFrom && _clock.TimeOf(start) is { } dated)
+        {
+            lock (_lock)
+            {
+                _analyzer.CoverFrom(dated);
+            }
+        }
+        _logger.LogInformation("Churn analysis: replaying revisions {Start}..{Now}, then following live writes", start, response.Header.Revision);
+    }
+
+    private void Record(int prefix, WatchResponse response)
     {
         var now = _time.GetUtcNow();
         lock (_lock)
@@ -225,31 +245,28 @@ public sealed class ChurnWatcher : IAsyncDisposable
                 var at = kv.ModRevision >= _liveFrom ? now : _clock.TimeOf(kv.ModRevision);
                 _analyzer.Record(kv.Key.Span, kv.Value.Span, kv.Lease, kv.Version, kv.ModRevision,
                     e.Type == Mvccpb.Event.Types.EventType.Delete, at);
+                _resumeAt![prefix] = Math.Max(_resumeAt[prefix], kv.ModRevision + 1);
             }
         }
     }
 
-    private async Task<long?> ResumeAfterCancelAsync(EtcdClient client, WatchResponse response, CancellationToken stopping)
+    private async Task ResumeAfterCancelAsync(EtcdClient client, int prefix, WatchResponse response, CancellationToken stopping)
     {
         if (response.CompactRevision <= 0)
         {
             throw new EtcdOperationException(EtcdErrorKind.Unknown, "Watch", null,
                 string.IsNullOrEmpty(response.CancelReason) ? "etcd cancelled the watch" : response.CancelReason);
         }
-        // The history between where we were and the compaction is gone: learn the keys again there.
-        var resumeAt = NextRevision() ?? 1;
+        // The prefix's history between where it was and the compaction is gone: learn its keys
+        // again there (only its keys: the other prefixes may be ahead of that revision).
+        var resumeAt = _resumeAt![prefix];
         LostRevisions += Math.Max(0, response.CompactRevision + 1 - resumeAt);
-        _logger.LogWarning("Churn analysis: revisions {From}..{To} were compacted before they were read; going on from {Next}",
-            resumeAt, response.CompactRevision, response.CompactRevision + 1);
-        await SeedAsync(client, response.CompactRevision, stopping);
-        return response.CompactRevision + 1;
-    }
-
-    private long? NextRevision()
-    {
+        _logger.LogWarning("Churn analysis: revisions {From}..{To} under {Prefix} were compacted before they were read; going on from {Next}",
+            resumeAt, response.CompactRevision, _prefixes[prefix].ToStringUtf8(), response.CompactRevision + 1);
+        await SeedAsync(client, [_prefixes[prefix]], response.CompactRevision, stopping);
         lock (_lock)
         {
-            return _analyzer.LastRevision > 0 ? _analyzer.LastRevision + 1 : StartRevision;
+            _resumeAt[prefix] = response.CompactRevision + 1;
         }
     }
 
@@ -301,13 +318,13 @@ public sealed class ChurnWatcher : IAsyncDisposable
     }
 
     /// <summary>Learns every key's value at <paramref name="revision"/>, page by page.</summary>
-    private async Task SeedAsync(EtcdClient client, long revision, CancellationToken stopping)
+    private async Task SeedAsync(EtcdClient client, IEnumerable<ByteString> prefixes, long revision, CancellationToken stopping)
     {
         if (revision < 1)
         {
             return;
         }
-        foreach (var prefix in _prefixes)
+        foreach (var prefix in prefixes)
         {
             var from = prefix;
             while (true)
@@ -332,18 +349,18 @@ public sealed class ChurnWatcher : IAsyncDisposable
         }
     }
 
-    private async Task<long> NewestWriteAsync(CancellationToken cancellationToken)
+    private async Task<long[]> NewestWritesAsync(CancellationToken cancellationToken)
     {
         using var client = _transport.CreateClient(_options.Endpoints[_endpoint % _options.Endpoints.Count]);
-        long newest = 0;
-        foreach (var prefix in _prefixes)
+        var newest = new long[_prefixes.Count];
+        for (var i = 0; i < _prefixes.Count; i++)
         {
             var response = await client.GetAsync(new RangeRequest
             {
-                Key = prefix, RangeEnd = RangeEnd(prefix), Limit = 1, KeysOnly = true,
+                Key = _prefixes[i], RangeEnd = RangeEnd(_prefixes[i]), Limit = 1, KeysOnly = true,
                 SortTarget = RangeRequest.Types.SortTarget.Mod, SortOrder = RangeRequest.Types.SortOrder.Descend,
             }, deadline: DateTime.UtcNow.Add(_options.RequestTimeout), cancellationToken: cancellationToken);
-            newest = Math.Max(newest, response.Kvs.Count > 0 ? response.Kvs[0].ModRevision : 0);
+            newest[i] = response.Kvs.Count > 0 ? response.Kvs[0].ModRevision : 0;
         }
         return newest;
     }
