@@ -17,6 +17,10 @@ RUN dotnet publish src/EtcdHygiene.Operator/EtcdHygiene.Operator.csproj -c Relea
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
 WORKDIR /app
 COPY --from=build /app ./
+# A 1 MiB gen0 budget instead of one sized from the CPU cache: the operator allocates little and
+# idles between cycles, and this is most of the difference to 100 MiB at 100 policies
+# (bench/results/latest.md). Environment only: runtimeconfig.json cannot set it.
+ENV DOTNET_GCgen0size=0x100000
 USER 65532:65532
 ENTRYPOINT ["/app/etcd-hygiene"]
 CMD ["operator"]

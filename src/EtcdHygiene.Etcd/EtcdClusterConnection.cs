@@ -351,16 +351,30 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
         }
     }
 
-    /// <summary>The member's /metrics text, or null when it cannot be read (then quota and compacted revision are unknown).</summary>
+    /// <summary>
+    /// The lines of the member's /metrics text that hygiene reads, or null when it cannot be read
+    /// (then quota and compacted revision are unknown). Streamed: the whole text is 100–200 KB, and
+    /// reading it into one string per member per cycle went to the large object heap each time.
+    /// </summary>
     private async Task<string?> MetricsAsync(string endpoint, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
         try
         {
-            return await _http.GetStringAsync($"{endpoint}/metrics", timeout.Token);
+            await using var stream = await _http.GetStreamAsync($"{endpoint}/metrics", timeout.Token);
+            using var reader = new StreamReader(stream);
+            var wanted = new System.Text.StringBuilder();
+            while (await reader.ReadLineAsync(timeout.Token) is { } line)
+            {
+                if (MemberMetrics.IsRead(line))
+                {
+                    wanted.AppendLine(line);
+                }
+            }
+            return wanted.ToString();
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             _logger.LogDebug("Could not read {Endpoint}/metrics: {Error}", endpoint, e.Message);
             return null;

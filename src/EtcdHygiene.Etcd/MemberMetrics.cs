@@ -18,6 +18,11 @@ public static class MemberMetrics
     /// <summary>Counts compactions the member has finished applying (physically, not just scheduled).</summary>
     public const string FinishedCompactionsName = "etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count";
 
+    /// <summary>True for the lines of the Prometheus text this class reads (the rest can be dropped unread).</summary>
+    public static bool IsRead(string line) =>
+        line.StartsWith(QuotaName, StringComparison.Ordinal) || line.StartsWith(CompactRevisionName, StringComparison.Ordinal)
+        || line.StartsWith(FinishedCompactionsName, StringComparison.Ordinal);
+
     /// <summary>The quota in bytes, or null when the text does not carry a usable sample.</summary>
     public static long? Quota(string prometheusText) => Gauge(prometheusText, QuotaName) is { } bytes && bytes > 0 ? (long)bytes : null;
 

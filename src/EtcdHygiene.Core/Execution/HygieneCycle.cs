@@ -180,7 +180,9 @@ public sealed class HygieneCycle
     }
 
     private static readonly TimeSpan CompactionSettleTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan CompactionSettlePoll = TimeSpan.FromMilliseconds(250);
+    // Just above etcd's default backend batch interval (100 ms): two readings that far apart have a
+    // commit between them, so an in-use size that has not dropped yet cannot pass for steady.
+    private static readonly TimeSpan CompactionSettlePoll = TimeSpan.FromMilliseconds(120);
 
     private async Task<StepOutcome> ExecuteAsync(HygienePolicy policy, HygieneStep step)
     {
