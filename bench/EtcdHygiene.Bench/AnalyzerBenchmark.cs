@@ -17,20 +17,23 @@ internal static class AnalyzerBenchmark
     private const int DistinctKeys = 1_000_000;
     private const long MemoryTarget = 64L * 1024 * 1024;
 
-    public static void Run(TextWriter output)
+    public static Report Run()
     {
+        var report = new Report("4. Churn analyzer throughput and memory");
         var values = Prepare();
-        output.WriteLine($"analyzer: {values.Length:N0} prepared events over {Keys:N0} keys, values of {values.Average(v => v.Value.Length):0} bytes");
-        output.WriteLine("  mix: 40% reorder-only rewrites, 30% identical rewrites, 30% real changes");
+        report.Line($"{Events:N0} events over {Keys:N0} keys, values of {values.Average(v => v.Value.Length):0} bytes: 40% reorder-only rewrites, 30% identical, 30% real changes; one thread.");
+        report.Line("");
 
         // Warm up both loops (JIT tiers), then measure each twice and keep the better run.
         Floor(values, 200_000);
         Analyze(values, 200_000);
         var floor = Math.Max(Floor(values, Events), Floor(values, Events));
         var analyzer = Math.Max(Analyze(values, Events), Analyze(values, Events));
-        output.WriteLine($"  floor (XxHash64 of each value): {floor:N0} events/s");
-        output.WriteLine($"  analyzer (classify + count):     {analyzer:N0} events/s ({floor / analyzer:0.0}x the floor's cost)");
-        output.WriteLine($"  target: >= 200,000 events/s -> {(analyzer >= 200_000 ? "met" : "MISSED")}");
+        report.Table(["", "events/s", "cost vs the floor", "target"],
+        [
+            ["floor: hash each key and value once (baseline)", $"{floor:N0}", "1.00×", ""],
+            ["analyzer: classify and count", $"{analyzer:N0}", Report.Ratio(floor / analyzer), $"≥ 200,000 ({(analyzer >= 200_000 ? "met" : "MISSED")})"],
+        ]);
 
         // Memory is measured in a child process whose GC heap is capped at the target: finishing
         // there proves the analyzer never needs more, garbage included.
@@ -44,9 +47,14 @@ internal static class AnalyzerBenchmark
         child.ArgumentList.Add("analyzer-memory");
         child.Environment["DOTNET_GCHeapHardLimit"] = $"0x{MemoryTarget:x}";
         using var process = Process.Start(child)!;
-        output.Write(process.StandardOutput.ReadToEnd());
+        foreach (var line in process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            report.Line(line.Trim());
+        }
         process.WaitForExit();
-        output.WriteLine($"  target: < 64 MiB -> {(process.ExitCode == 0 ? "met (finished under a 64 MiB GC heap limit)" : $"MISSED (exit code {process.ExitCode} under a 64 MiB GC heap limit)")}");
+        report.Line("");
+        report.Line($"Memory target < 64 MiB: {(process.ExitCode == 0 ? "met (finished under a 64 MiB GC heap limit)" : $"MISSED (exit code {process.ExitCode} under a 64 MiB GC heap limit)")}.");
+        return report;
     }
 
     /// <summary>A million distinct keys written once each; run under a GC heap limit by <see cref="Run"/>.</summary>
@@ -65,9 +73,9 @@ internal static class AnalyzerBenchmark
         watch.Stop();
         var live = GC.GetTotalMemory(forceFullCollection: true) - before;
         var report = analyzer.Report(start.AddTicks(DistinctKeys * 50L));
-        output.WriteLine($"memory: {DistinctKeys:N0} distinct keys written once each ({DistinctKeys / watch.Elapsed.TotalSeconds:N0} events/s), {report.TrackedKeys:N0} tracked");
-        output.WriteLine($"  analyzer's live managed memory after a full GC: {live / 1048576.0:0.0} MiB");
-        output.WriteLine($"  process peak RSS (runtime included): {PeakRss() / 1048576.0:0.0} MiB");
+        output.WriteLine($"- {DistinctKeys:N0} distinct keys written once each ({DistinctKeys / watch.Elapsed.TotalSeconds:N0} events/s), {report.TrackedKeys:N0} tracked");
+        output.WriteLine($"- analyzer's live managed memory after a full GC: {live / 1048576.0:0.0} MiB");
+        output.WriteLine($"- process peak RSS of that run (runtime included): {PeakRss() / 1048576.0:0.0} MiB");
         GC.KeepAlive(analyzer);
     }
 

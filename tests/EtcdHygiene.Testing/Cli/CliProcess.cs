@@ -19,6 +19,9 @@ public sealed class CliProcess : IAsyncDisposable
         _process = process;
     }
 
+    /// <summary>The process id, for reading its resource use from /proc.</summary>
+    public int Id => _process.Id;
+
     /// <summary>Everything written to stdout so far.</summary>
     public string Output { get { lock (_stdout) { return _stdout.ToString(); } } }
 
@@ -26,7 +29,10 @@ public sealed class CliProcess : IAsyncDisposable
     public string Errors { get { lock (_stderr) { return _stderr.ToString(); } } }
 
     /// <summary>Starts <c>etcd-hygiene</c> with <paramref name="arguments"/>.</summary>
-    public static CliProcess Start(params string[] arguments)
+    public static CliProcess Start(params string[] arguments) => Start(arguments, environment: null);
+
+    /// <summary>Starts <c>etcd-hygiene</c> with <paramref name="arguments"/> and extra <paramref name="environment"/> variables.</summary>
+    public static CliProcess Start(string[] arguments, IReadOnlyDictionary<string, string>? environment)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "etcd-hygiene.dll");
         if (!File.Exists(dll))
@@ -40,6 +46,10 @@ public sealed class CliProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(dll);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using dotnet_etcd;
+using Etcdserverpb;
+using Google.Protobuf;
+
+namespace EtcdHygiene.Bench;
+
+/// <summary>
+/// A client that puts a registry-sized value at a fixed pace and records when each put started,
+/// how long it took and whether etcd accepted it: the latency a registering service would see.
+/// </summary>
+internal sealed class WriteProbe : IAsyncDisposable
+{
+    private static readonly TimeSpan PutTimeout = TimeSpan.FromSeconds(5);
+    private readonly List<(DateTimeOffset At, TimeSpan Latency, bool Ok)> _samples = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    private WriteProbe(EtcdClient client, TimeSpan every)
+    {
+        _loop = Task.Run(() => RunAsync(client, every, _stop.Token));
+    }
+
+    public static WriteProbe Start(EtcdClient client, TimeSpan every) => new(client, every);
+
+    /// <summary>The samples of puts that started in [from, to).</summary>
+    public List<(DateTimeOffset At, TimeSpan Latency, bool Ok)> Between(DateTimeOffset from, DateTimeOffset to)
+    {
+        lock (_samples)
+        {
+            return _samples.Where(s => s.At >= from && s.At < to).ToList();
+        }
+    }
+
+    /// <summary>When the first put that etcd accepted after <paramref name="from"/> finished.</summary>
+    public DateTimeOffset? FirstAcceptedAfter(DateTimeOffset from)
+    {
+        lock (_samples)
+        {
+            return _samples.Where(s => s.Ok && s.At >= from).Select(s => (DateTimeOffset?)(s.At + s.Latency)).Min();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Starts a put every <paramref name="every"/> without waiting for the previous one, as
+    /// independent service instances would: one stuck put must not hide the ones after it.
+    /// </summary>
+    private async Task RunAsync(EtcdClient client, TimeSpan every, CancellationToken stop)
+    {
+        var value = ByteString.CopyFrom(new byte[1024]);
+        var inFlight = new List<Task>();
+        using var timer = new PeriodicTimer(every);
+        try
+        {
+            for (var i = 0; await timer.WaitForNextTickAsync(stop); i++)
+            {
+                inFlight.Add(PutAsync(client, $"/bench/probe/{i % 100}", value));
+                inFlight.RemoveAll(t => t.IsCompleted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await Task.WhenAll(inFlight);
+    }
+
+    private async Task PutAsync(EtcdClient client, string key, ByteString value)
+    {
+        var at = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var ok = true;
+        try
+        {
+            await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = value }, deadline: DateTime.UtcNow.Add(PutTimeout));
+        }
+        catch (Exception)
+        {
+            ok = false;
+        }
+        lock (_samples)
+        {
+            _samples.Add((at, clock.Elapsed, ok));
+        }
+    }
+}
