@@ -82,7 +82,7 @@ pids+=("$registry_pid")
 tail -n +1 -f "$work/registry.log" --pid "$registry_pid" | awk 'NR == 1 || NR % 5 == 0' &
 tail_pid=$!
 pids+=("$tail_pid")
-for _ in $(seq 1 180); do
+for _ in $(seq 1 360); do  # up to 3 minutes: a busy machine fills etcd slower
     etcdctl --endpoints "$ENDPOINTS" alarm list 2>/dev/null | grep -q NOSPACE && break
     sleep 0.5
 done

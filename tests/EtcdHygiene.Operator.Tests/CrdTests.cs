@@ -168,7 +168,7 @@ public sealed class CrdTests
     /// The CRD's openAPIV3Schema as a JSON Schema: OpenAPI 3.0's boolean exclusiveMinimum becomes a
     /// bound, and the x-kubernetes-* extensions (the API server's business) are left out.
     /// </summary>
-    private static JsonSchema Schema()
+    internal static JsonSchema Schema()
     {
         var crd = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(CommittedCrd));
         var node = JsonNode.Parse(KubernetesJson.Serialize(crd.Spec.Versions[0].Schema.OpenAPIV3Schema))!;

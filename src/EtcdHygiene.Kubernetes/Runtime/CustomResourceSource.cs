@@ -1,15 +1,22 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 
 namespace EtcdHygiene.Kubernetes.Runtime;
 
-/// <summary>LIST and WATCH of a custom resource through KubernetesClient.</summary>
-public sealed class CustomResourceSource<T, TList> : IResourceSource<T>
+/// <summary>
+/// LIST and WATCH of a custom resource through KubernetesClient. Objects are read one by one: an
+/// object the model cannot read (a field of another type, stored under an older CRD schema, which
+/// the API server never re-validates) becomes what <c>unreadable</c> makes of it instead of
+/// failing the whole list, and with it every other object.
+/// </summary>
+public sealed class CustomResourceSource<T> : IResourceSource<T>
     where T : IKubernetesObject<V1ObjectMeta>
-    where TList : IKubernetesObject<V1ListMeta>, IItems<T>
 {
+    private readonly Func<JsonNode, JsonException, T> _unreadable;
     private readonly IKubernetes _client;
     private readonly string _group;
     private readonly string _version;
@@ -17,8 +24,9 @@ public sealed class CustomResourceSource<T, TList> : IResourceSource<T>
     private readonly string? _namespace;
 
     /// <summary>Watches <paramref name="plural"/> in <paramref name="ns"/>, or in every namespace when null.</summary>
-    public CustomResourceSource(IKubernetes client, string group, string version, string plural, string? ns)
+    public CustomResourceSource(IKubernetes client, string group, string version, string plural, string? ns, Func<JsonNode, JsonException, T> unreadable)
     {
+        _unreadable = unreadable;
         _client = client;
         _group = group;
         _version = version;
@@ -30,9 +38,11 @@ public sealed class CustomResourceSource<T, TList> : IResourceSource<T>
     public async Task<(IReadOnlyList<T> Items, string ResourceVersion)> ListAsync(CancellationToken cancellationToken)
     {
         var list = _namespace is null
-            ? await _client.CustomObjects.ListClusterCustomObjectAsync<TList>(_group, _version, _plural, cancellationToken: cancellationToken)
-            : await _client.CustomObjects.ListNamespacedCustomObjectAsync<TList>(_group, _version, _namespace, _plural, cancellationToken: cancellationToken);
-        return (list.Items.ToList(), list.Metadata.ResourceVersion);
+            ? await _client.CustomObjects.ListClusterCustomObjectAsync(_group, _version, _plural, cancellationToken: cancellationToken)
+            : await _client.CustomObjects.ListNamespacedCustomObjectAsync(_group, _version, _namespace, _plural, cancellationToken: cancellationToken);
+        var node = JsonNode.Parse(KubernetesJson.Serialize(list))!;
+        var items = node["items"]?.AsArray().Select(item => Read(item!)).ToList() ?? [];
+        return (items, (string?)node["metadata"]?["resourceVersion"] ?? "");
     }
 
     /// <inheritdoc />
@@ -48,7 +58,7 @@ public sealed class CustomResourceSource<T, TList> : IResourceSource<T>
         await foreach (var (type, raw) in events)
         {
             // Custom objects arrive untyped; bookmarks carry only kind, apiVersion and resourceVersion.
-            yield return (type, KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(raw)));
+            yield return (type, Read(JsonNode.Parse(KubernetesJson.Serialize(raw))!));
         }
         if (error is KubernetesException { Status.Code: (int)HttpStatusCode.Gone } gone)
         {
@@ -57,6 +67,18 @@ public sealed class CustomResourceSource<T, TList> : IResourceSource<T>
         if (error is not null)
         {
             throw error;
+        }
+    }
+
+    private T Read(JsonNode item)
+    {
+        try
+        {
+            return KubernetesJson.Deserialize<T>(item.ToJsonString());
+        }
+        catch (JsonException e)
+        {
+            return _unreadable(item, e);
         }
     }
 }

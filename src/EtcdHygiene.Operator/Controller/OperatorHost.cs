@@ -86,7 +86,8 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
 
     private async Task RunControllerAsync(CancellationToken stopping)
     {
-        var source = new CustomResourceSource<RegistryPolicyResource, RegistryPolicyList>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, options.Namespace);
+        var source = new CustomResourceSource<RegistryPolicyResource>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, options.Namespace,
+            RegistryPolicyResource.FromUnreadable);
         await using var connections = new EtcdConnections(time, logging);
         await using var analyses = new PolicyAnalyses(time, logging);
         var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, logging.CreateLogger<StatusPatcher>());

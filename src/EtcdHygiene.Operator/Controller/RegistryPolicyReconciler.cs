@@ -66,6 +66,10 @@ public sealed class RegistryPolicyReconciler
         }
         var subject = Reference(resource);
         var generation = resource.Metadata.Generation ?? 0;
+        if (resource.Unreadable is { } unreadable)
+        {
+            return await RefuseAsync(policyKey, subject, resource, generation, [$"spec cannot be read: {unreadable}"], stopping);
+        }
         var validation = PolicyValidator.Validate(new RegistryPolicyManifest
         {
             ApiVersion = resource.ApiVersion,
@@ -75,12 +79,7 @@ public sealed class RegistryPolicyReconciler
         });
         if (!validation.IsValid)
         {
-            var problems = string.Join("; ", validation.Problems);
-            _logger.LogWarning("Policy {Policy}: invalid spec: {Problems}", key, problems);
-            await _events.RecordAsync(subject, "Warning", "InvalidSpec", problems, stopping);
-            await _status.PatchAsync(policyKey.Namespace, policyKey.Name, resource.Status,
-                StatusBuilder.Invalid(Clone(resource.Status), generation, validation.Problems, _time.GetUtcNow()), stopping);
-            return ReconcileResult.Done;
+            return await RefuseAsync(policyKey, subject, resource, generation, validation.Problems, stopping);
         }
         var policy = validation.Policy!;
 
@@ -157,6 +156,19 @@ public sealed class RegistryPolicyReconciler
         {
             await _events.RecordAsync(subject, "Warning", "ChurnDetected", Core.Analysis.ChurnRule.Describe(group), cancellationToken);
         }
+    }
+
+    /// <summary>An invalid or unreadable spec: say why, touch nothing, stop whatever ran for the policy before.</summary>
+    private async Task<ReconcileResult> RefuseAsync(PolicyKey policyKey, V1ObjectReference subject, RegistryPolicyResource resource, long generation,
+        IReadOnlyList<string> problems, CancellationToken stopping)
+    {
+        var text = string.Join("; ", problems);
+        _logger.LogWarning("Policy {Policy}: invalid spec: {Problems}", policyKey, text);
+        await _analyses.RemoveAsync(policyKey);
+        await _events.RecordAsync(subject, "Warning", "InvalidSpec", text, stopping);
+        await _status.PatchAsync(policyKey.Namespace, policyKey.Name, resource.Status,
+            StatusBuilder.Invalid(Clone(resource.Status), generation, problems, _time.GetUtcNow()), stopping);
+        return ReconcileResult.Done;
     }
 
     private async Task RecordEventsAsync(V1ObjectReference subject, CycleResult result, CancellationToken cancellationToken)
