@@ -11,15 +11,7 @@ namespace EtcdHygiene.Etcd.Tests;
 /// <summary>The churn analyzer fed by a real etcd: live writes, replayed history, and history lost to compaction.</summary>
 public sealed class ChurnWatcherTests
 {
-    // svc00 flips its subscribers and writes three times as often; svc01 repeats its bytes; svc02 really changes.
-    private static readonly RegistryWorkloadOptions ThreePatterns = new()
-    {
-        Services = 3,
-        NodesPerService = 3,
-        Writers = 3,
-        ServiceBehaviours = [WriterBehaviour.ReorderOnly, WriterBehaviour.Identical, WriterBehaviour.Changing],
-        ServiceWeights = [3, 1, 1],
-    };
+    private static readonly RegistryWorkloadOptions ThreePatterns = RegistryWorkloadOptions.ThreePatterns;
 
     [Fact]
     public async Task LiveWrites_RankTheReorderingServiceFirst_AndClassifyEachPattern()

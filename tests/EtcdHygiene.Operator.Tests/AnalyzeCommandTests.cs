@@ -11,14 +11,7 @@ public sealed class AnalyzeCommandTests
     public async Task ReplayingTheRetainedHistory_RanksTheReorderingServiceFirst_AndExits2()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
-        await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions
-        {
-            Services = 3,
-            NodesPerService = 3,
-            Writers = 3,
-            ServiceBehaviours = [WriterBehaviour.ReorderOnly, WriterBehaviour.Identical, WriterBehaviour.Changing],
-            ServiceWeights = [3, 1, 1],
-        }).RunRoundsAsync(80);
+        await new RegistryWorkload(cluster.CreateClient(), RegistryWorkloadOptions.ThreePatterns).RunRoundsAsync(80);
 
         var (exit, output, errors) = await CliProcess.RunAsync("analyze", "--endpoints", string.Join(",", cluster.ClientUrls), "--prefix", "/micro/registry/");
 

@@ -63,14 +63,7 @@ public sealed class ControllerTests
     public async Task AtNoSpace_TheChurnFindingsReachStatus_BeforeTheCompactionDestroysTheirEvidence()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, QuotaBackendBytes = 16L << 20 });
-        await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions
-        {
-            Services = 3,
-            NodesPerService = 3,
-            Writers = 3,
-            ServiceBehaviours = [WriterBehaviour.ReorderOnly, WriterBehaviour.Identical, WriterBehaviour.Changing],
-            ServiceWeights = [3, 1, 1],
-        }).FillUntilNoSpaceAsync();
+        await new RegistryWorkload(cluster.CreateClient(), RegistryWorkloadOptions.ThreePatterns).FillUntilNoSpaceAsync();
         await using var kube = await OperatorFixture.StartAsync();
         kube.StartReplica();
 
@@ -140,28 +133,11 @@ public sealed class ControllerTests
     [Fact]
     public async Task AnInvalidSpec_IsReportedByField_AndNothingReachesEtcd()
     {
-        var etcd = new TcpListener(IPAddress.Loopback, 0);
-        etcd.Start();
-        var connections = 0;
-        _ = Task.Run(async () =>
-        {
-            while (true)
-            {
-                try
-                {
-                    using var accepted = await etcd.AcceptTcpClientAsync();
-                    Interlocked.Increment(ref connections);
-                }
-                catch (Exception)
-                {
-                    return;
-                }
-            }
-        });
+        using var etcd = new ConnectionCounter();
         await using var kube = await OperatorFixture.StartAsync();
         kube.StartReplica();
 
-        kube.ApplyPolicy("bad", [$"http://127.0.0.1:{((IPEndPoint)etcd.LocalEndpoint).Port}"],
+        kube.ApplyPolicy("bad", [etcd.Url],
             new JsonObject { ["defragmentation"] = new JsonObject { ["rule"] = new JsonObject { ["minFragmentationRatio"] = 1.5 } } });
 
         await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("bad", "InvalidSpec", "True"), what: "InvalidSpec");
@@ -169,8 +145,7 @@ public sealed class ControllerTests
         Assert.True(kube.ConditionIs("bad", "Ready", "False"));
         Assert.Contains(kube.EventsOf("bad"), e => e is ("Warning", "InvalidSpec", _));
         await Task.Delay(500);
-        Assert.Equal(0, connections);
-        etcd.Stop();
+        Assert.Equal(0, etcd.Connections);
     }
 
     [Fact]

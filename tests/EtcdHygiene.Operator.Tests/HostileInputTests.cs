@@ -1,10 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Kubernetes.Resources;
 using EtcdHygiene.Testing.Cli;
+using EtcdHygiene.Testing.Etcd;
 using Json.Schema;
 using k8s;
 
@@ -83,25 +82,8 @@ public sealed class HostileInputTests
     [Fact]
     public async Task TheOperator_ReportsEveryHostileSpec_NeverCrashes_AndNeverCallsEtcd()
     {
-        var etcd = new TcpListener(IPAddress.Loopback, 0);
-        etcd.Start();
-        var connections = 0;
-        _ = Task.Run(async () =>
-        {
-            while (true)
-            {
-                try
-                {
-                    using var accepted = await etcd.AcceptTcpClientAsync();
-                    Interlocked.Increment(ref connections);
-                }
-                catch (Exception)
-                {
-                    return;
-                }
-            }
-        });
-        var endpoint = $"http://127.0.0.1:{((IPEndPoint)etcd.LocalEndpoint).Port}";
+        using var etcd = new ConnectionCounter();
+        var endpoint = etcd.Url;
         await using var kube = await OperatorFixture.StartAsync();
         var (_, _, running) = kube.StartReplica();
 
@@ -125,8 +107,7 @@ public sealed class HostileInputTests
         }
         await Task.Delay(500);
         Assert.False(running.IsCompleted, "the operator stopped");
-        Assert.Equal(0, connections);
-        etcd.Stop();
+        Assert.Equal(0, etcd.Connections);
     }
 
     [Theory]

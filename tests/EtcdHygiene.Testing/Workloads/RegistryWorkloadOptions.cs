@@ -3,6 +3,19 @@ namespace EtcdHygiene.Testing.Workloads;
 /// <summary>Shape of a simulated service registry.</summary>
 public sealed record RegistryWorkloadOptions
 {
+    /// <summary>
+    /// One service per writer pattern for the churn analysis: svc00 flips its subscribers and
+    /// writes three times as often, svc01 repeats its bytes, svc02 really changes. 15 writes a round.
+    /// </summary>
+    public static readonly RegistryWorkloadOptions ThreePatterns = new()
+    {
+        Services = 3,
+        NodesPerService = 3,
+        Writers = 3,
+        ServiceBehaviours = [WriterBehaviour.ReorderOnly, WriterBehaviour.Identical, WriterBehaviour.Changing],
+        ServiceWeights = [3, 1, 1],
+    };
+
     /// <summary>Distinct services.</summary>
     public int Services { get; init; } = 20;
 
