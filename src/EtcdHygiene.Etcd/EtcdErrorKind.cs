@@ -25,4 +25,6 @@ public enum EtcdErrorKind
     InvalidTarget,
     /// <summary>The cluster has no leader right now.</summary>
     NoLeader,
+    /// <summary>TLS failed: the server's certificate is not trusted, or ours is refused or out of its validity.</summary>
+    TlsFailed,
 }

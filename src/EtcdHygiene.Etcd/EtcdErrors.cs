@@ -17,6 +17,11 @@ public static class EtcdErrors
         {
             return typed;
         }
+        if (Chain(error).OfType<System.Security.Authentication.AuthenticationException>().FirstOrDefault() is { } tls)
+        {
+            return new(EtcdErrorKind.TlsFailed, operation, endpoint,
+                $"TLS handshake failed: {tls.Message} (check spec.etcd's CA certificate: it must have signed the members' certificates)", error);
+        }
         if (timedOut)
         {
             return new(EtcdErrorKind.TimedOut, operation, endpoint, "no answer within the timeout", error);
@@ -50,6 +55,14 @@ public static class EtcdErrors
             _ => EtcdErrorKind.Unknown,
         };
         return new(kind, operation, endpoint, detail, rpc);
+    }
+
+    private static IEnumerable<Exception> Chain(Exception error)
+    {
+        for (var current = error; current is not null; current = current.InnerException)
+        {
+            yield return current;
+        }
     }
 
     private static bool Contains(string text, string part) => text.Contains(part, StringComparison.OrdinalIgnoreCase);

@@ -39,6 +39,13 @@ internal sealed class EtcdTransport
     /// <summary>A client bound to exactly one URL: dotnet-etcd balances over every URL it is given.</summary>
     public EtcdClient CreateClient(string url)
     {
+        // etcd only says it aborted the handshake; say why before trying.
+        if (_clientCertificate is { } certificate && (certificate.NotAfter < DateTime.Now || certificate.NotBefore > DateTime.Now))
+        {
+            throw new EtcdOperationException(EtcdErrorKind.TlsFailed, "Connect", url,
+                $"the client certificate (tls.crt, subject {certificate.Subject}) is valid only from {certificate.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm}Z " +
+                $"to {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm}Z: renew it");
+        }
         var client = _options.Tls is null ? new EtcdClient(url) : new EtcdClient(url, ConfigureSsl);
         if (_options.Credentials is { } credentials)
         {

@@ -22,25 +22,22 @@ internal static class CheckCommand
     {
         var policies = CommonOptions.Policies();
         var stateDir = CommonOptions.StateDirectory();
+        var secretsDir = CommonOptions.SecretsDirectory();
         var command = new Command("check", "Dry run: observe each cluster once and print what the hygiene would do, and why. Changes nothing.")
         {
-            policies, stateDir,
+            policies, stateDir, secretsDir,
         };
         command.SetAction(async (parse, cancellationToken) =>
-            await RunAsync(parse.GetValue(policies)!, parse.GetValue(stateDir)!, Console.Out, Console.Error, cancellationToken));
+            await RunAsync(parse.GetValue(policies)!, parse.GetValue(stateDir)!, parse.GetValue(secretsDir), Console.Out, Console.Error, cancellationToken));
         return command;
     }
 
-    public static async Task<int> RunAsync(IEnumerable<string> policyFiles, string stateDirectory, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(IEnumerable<string> policyFiles, string stateDirectory, string? secretsDirectory, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         IReadOnlyList<PolicySource> sources;
         try
         {
-            sources = PolicySource.LoadAll(policyFiles);
-            foreach (var source in sources)
-            {
-                StandaloneConnection.OptionsFor(source.Policy, source.Path);
-            }
+            sources = PolicySource.LoadAll(policyFiles, secretsDirectory);
         }
         catch (PolicyFileException e)
         {
@@ -53,7 +50,7 @@ internal static class CheckCommand
         foreach (var source in sources)
         {
             var policy = source.Policy;
-            await using var etcd = new EtcdClusterConnection(StandaloneConnection.OptionsFor(policy, source.Path));
+            await using var etcd = new EtcdClusterConnection(source.Connection);
             var snapshot = await etcd.ObserveAsync(cancellationToken);
             HygieneState state;
             try

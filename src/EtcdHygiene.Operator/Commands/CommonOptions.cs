@@ -18,6 +18,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => Standalone.StateStore.DefaultDirectory(),
     };
 
+    public static Option<string?> SecretsDirectory() => new("--secrets-dir")
+    {
+        Description = "Where the Secrets policies name are, as Kubernetes mounts them: DIR/<secret>/<key> (ca.crt, tls.crt, tls.key; username, password).",
+    };
+
     public static Option<string> LogFormat() => new Option<string>("--log-format")
     {
         Description = "text or json (one structured line per action).",

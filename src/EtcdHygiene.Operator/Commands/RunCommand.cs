@@ -19,13 +19,14 @@ internal static class RunCommand
     {
         var policies = CommonOptions.Policies();
         var stateDir = CommonOptions.StateDirectory();
+        var secretsDir = CommonOptions.SecretsDirectory();
         var logFormat = CommonOptions.LogFormat();
         var metricsAddress = new Option<string>("--metrics-bind-address") { Description = "host:port serving Prometheus /metrics; \"0\" (the default) disables.", DefaultValueFactory = _ => "0" };
         var healthAddress = new Option<string>("--health-probe-bind-address") { Description = "host:port serving /healthz and /readyz; \"0\" (the default) disables.", DefaultValueFactory = _ => "0" };
         var once = new Option<bool>("--once") { Description = "Run one cycle per policy and exit: 0 when all succeeded, 1 otherwise (for cron jobs)." };
         var command = new Command("run", "Keep etcd clusters healthy as their RegistryPolicy files say, without Kubernetes.")
         {
-            policies, stateDir, once, logFormat, metricsAddress, healthAddress,
+            policies, stateDir, secretsDir, once, logFormat, metricsAddress, healthAddress,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -34,11 +35,7 @@ internal static class RunCommand
             IReadOnlyList<PolicySource> sources;
             try
             {
-                sources = PolicySource.LoadAll(parse.GetValue(policies)!);
-                foreach (var source in sources)
-                {
-                    StandaloneConnection.OptionsFor(source.Policy, source.Path);
-                }
+                sources = PolicySource.LoadAll(parse.GetValue(policies)!, parse.GetValue(secretsDir));
             }
             catch (PolicyFileException e)
             {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
 using k8s;
@@ -17,37 +16,9 @@ public sealed class SecretReader(IKubernetes client)
     public async Task<EtcdConnectionOptions> OptionsForAsync(HygienePolicy policy, CancellationToken cancellationToken)
     {
         var ns = policy.Key.Namespace;
-        EtcdTlsOptions? tls = null;
-        EtcdCredentials? credentials = null;
-        if (policy.Etcd.TlsSecretName is { } tlsName)
-        {
-            var data = await ReadAsync(ns, tlsName, cancellationToken);
-            tls = new EtcdTlsOptions
-            {
-                CaCertificatePem = Optional(data, "ca.crt"),
-                ClientCertificatePem = Optional(data, "tls.crt"),
-                ClientKeyPem = Optional(data, "tls.key"),
-            };
-            if (tls.ClientCertificatePem is not null && tls.ClientKeyPem is null)
-            {
-                throw new SecretUnavailableException($"Secret {ns}/{tlsName} has tls.crt but no tls.key");
-            }
-        }
-        if (policy.Etcd.CredentialsSecretName is { } credentialsName)
-        {
-            var data = await ReadAsync(ns, credentialsName, cancellationToken);
-            credentials = new EtcdCredentials(
-                Optional(data, "username") ?? throw new SecretUnavailableException($"Secret {ns}/{credentialsName} has no key \"username\""),
-                Optional(data, "password") ?? throw new SecretUnavailableException($"Secret {ns}/{credentialsName} has no key \"password\""));
-        }
-        return new EtcdConnectionOptions
-        {
-            Endpoints = policy.Etcd.Endpoints,
-            RequestTimeout = policy.Etcd.RequestTimeout,
-            DefragTimeout = policy.Etcd.DefragTimeout,
-            Tls = tls,
-            Credentials = credentials,
-        };
+        var tls = policy.Etcd.TlsSecretName is { } tlsName ? await ReadAsync(ns, tlsName, cancellationToken) : null;
+        var credentials = policy.Etcd.CredentialsSecretName is { } credentialsName ? await ReadAsync(ns, credentialsName, cancellationToken) : null;
+        return SecretMaterial.Options(policy, tls, credentials, message => new SecretUnavailableException(message));
     }
 
     private async Task<IDictionary<string, byte[]>> ReadAsync(string ns, string name, CancellationToken cancellationToken)
@@ -66,9 +37,6 @@ public sealed class SecretReader(IKubernetes client)
             throw new SecretUnavailableException($"Secret {ns}/{name} cannot be read: the operator's service account lacks get on secrets");
         }
     }
-
-    private static string? Optional(IDictionary<string, byte[]> data, string key) =>
-        data.TryGetValue(key, out var value) && value.Length > 0 ? Encoding.UTF8.GetString(value) : null;
 }
 
 /// <summary>A Secret a policy needs is missing or incomplete.</summary>

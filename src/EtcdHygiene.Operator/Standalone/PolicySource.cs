@@ -1,16 +1,25 @@
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Etcd;
 
 namespace EtcdHygiene.Operator.Standalone;
 
-/// <summary>A policy and the file it came from.</summary>
+/// <summary>A policy, the file it came from, and how to reach its cluster.</summary>
 /// <param name="Policy">The validated policy.</param>
 /// <param name="Path">Its file.</param>
-public sealed record PolicySource(HygienePolicy Policy, string Path)
+/// <param name="Connection">Its connection options, Secrets read from the secrets folder.</param>
+public sealed record PolicySource(HygienePolicy Policy, string Path, EtcdConnectionOptions Connection)
 {
-    /// <summary>Loads every file, refusing two files that name the same policy.</summary>
-    public static IReadOnlyList<PolicySource> LoadAll(IEnumerable<string> paths)
+    /// <summary>
+    /// Loads every file and reads the Secrets each names from <paramref name="secretsDirectory"/>
+    /// (once: restart to pick up rotated files), refusing two files that name the same policy.
+    /// </summary>
+    public static IReadOnlyList<PolicySource> LoadAll(IEnumerable<string> paths, string? secretsDirectory)
     {
-        var sources = paths.Select(p => new PolicySource(PolicyFile.Load(p), p)).ToList();
+        var sources = paths.Select(p =>
+        {
+            var policy = PolicyFile.Load(p);
+            return new PolicySource(policy, p, StandaloneConnection.OptionsFor(policy, p, secretsDirectory));
+        }).ToList();
         var duplicate = sources.GroupBy(s => s.Policy.Key).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {

@@ -51,7 +51,7 @@ public sealed class StandaloneRunner
         var policy = source.Policy;
         var logger = _logging.CreateLogger("etcd-hygiene.run");
         var state = _store.Load(policy.Key);
-        var options = StandaloneConnection.OptionsFor(policy, source.Path);
+        var options = source.Connection;
         await using var etcd = new EtcdClusterConnection(options, _time, _logging.CreateLogger<EtcdClusterConnection>());
         await using var analysis = new PolicyAnalysis(policy, options, state.Samples, _time, _logging.CreateLogger("etcd-hygiene.analysis"));
         var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());

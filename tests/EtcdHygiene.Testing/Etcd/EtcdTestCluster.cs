@@ -12,7 +12,8 @@ public sealed class EtcdTestCluster : IAsyncDisposable
     /// <summary>Every cluster directory starts with this, so that a run can check nothing is left.</summary>
     public const string DirectoryPrefix = "etcd-hygiene-test-";
 
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private static readonly HttpClient PlainHttp = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private HttpClient _http = PlainHttp;
     private readonly List<EtcdClient> _clients = [];
 
     private EtcdTestCluster(string root, EtcdTestClusterOptions options, IReadOnlyList<EtcdTestMember> members)
@@ -71,7 +72,7 @@ public sealed class EtcdTestCluster : IAsyncDisposable
 
         var members = names.Select((name, i) =>
         {
-            var clientUrl = $"http://127.0.0.1:{ports[2 * i]}";
+            var clientUrl = $"{(options.Tls is null ? "http" : "https")}://127.0.0.1:{ports[2 * i]}";
             var advertised = options.AdvertisedClientUrl?.Invoke(i, clientUrl) ?? clientUrl;
             var directory = Path.Combine(root, name);
             var arguments = new List<string>
@@ -92,6 +93,11 @@ public sealed class EtcdTestCluster : IAsyncDisposable
             {
                 arguments.Add($"--quota-backend-bytes={quota}");
             }
+            if (options.Tls is { } tls)
+            {
+                arguments.AddRange(["--cert-file", tls.ServerCertificate, "--key-file", tls.ServerKey,
+                    "--trusted-ca-file", tls.CaCertificate, "--client-cert-auth"]);
+            }
             arguments.AddRange(options.ExtraArguments);
             return new EtcdTestMember(name, i, clientUrl, peerUrls[i], directory, arguments);
         }).ToList();
@@ -99,6 +105,10 @@ public sealed class EtcdTestCluster : IAsyncDisposable
         var cluster = new EtcdTestCluster(root, options, members);
         try
         {
+            if (options.Tls is { } certificates)
+            {
+                cluster._http = new HttpClient(new SocketsHttpHandler { SslOptions = ClientSsl(certificates) }) { Timeout = TimeSpan.FromSeconds(2) };
+            }
             members.ForEach(m => m.Start());
             await cluster.WaitHealthyAsync(options.StartTimeout, cancellationToken);
             return cluster;
@@ -113,7 +123,7 @@ public sealed class EtcdTestCluster : IAsyncDisposable
     /// <summary>A dotnet-etcd client bound to one member (for workloads and cross-checks).</summary>
     public EtcdClient ClientFor(EtcdTestMember member)
     {
-        var client = new EtcdClient(member.ClientUrl);
+        var client = NewClient(member.ClientUrl);
         lock (_clients)
         {
             _clients.Add(client);
@@ -124,12 +134,67 @@ public sealed class EtcdTestCluster : IAsyncDisposable
     /// <summary>A dotnet-etcd client over every member, as an application would use.</summary>
     public EtcdClient CreateClient()
     {
-        var client = new EtcdClient(string.Join(",", ClientUrls));
+        var client = NewClient(string.Join(",", ClientUrls));
         lock (_clients)
         {
             _clients.Add(client);
         }
         return client;
+    }
+
+    /// <summary>
+    /// TLS a client of this cluster uses: the test CA's certificate and the client certificate.
+    /// Tests of wrong CAs and expired certificates build their own.
+    /// </summary>
+    public static System.Net.Security.SslClientAuthenticationOptions ClientSsl(TestCertificates tls)
+    {
+        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        roots.ImportFromPemFile(tls.CaCertificate);
+        var client = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tls.ClientCertificate, tls.ClientKey);
+        return new System.Net.Security.SslClientAuthenticationOptions
+        {
+            ClientCertificates = [client],
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return certificate is not null && chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
+            },
+        };
+    }
+
+    private EtcdClient NewClient(string urls)
+    {
+        if (Options.Tls is not { } tls)
+        {
+            return new EtcdClient(urls);
+        }
+        var ssl = ClientSsl(tls);
+        return new EtcdClient(urls, options =>
+        {
+            options.ClientCertificates = ssl.ClientCertificates;
+            options.RemoteCertificateValidationCallback = ssl.RemoteCertificateValidationCallback;
+        });
+    }
+
+    /// <summary>
+    /// Turns etcd authentication on with a root user (the role etcd-hygiene needs: defragment,
+    /// alarms and leader moves are admin operations), through etcdctl.
+    /// </summary>
+    public async Task EnableAuthAsync(string rootPassword)
+    {
+        var tls = Options.Tls is { } t ? new[] { "--cacert", t.CaCertificate, "--cert", t.ClientCertificate, "--key", t.ClientKey } : [];
+        foreach (var command in new[] { new[] { "user", "add", $"root:{rootPassword}" }, ["auth", "enable"] })
+        {
+            var (exit, output, errors) = await Cli.ExternalTool.RunAsync("etcdctl", ["--endpoints", string.Join(",", ClientUrls), .. tls, .. command],
+                environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
+            if (exit != 0)
+            {
+                throw new InvalidOperationException($"etcdctl {command[0]} {command[1]} failed: {errors}{output}");
+            }
+        }
     }
 
     /// <summary>Restarts a stopped or killed member on its data dir and waits for it to be healthy.</summary>
@@ -209,11 +274,11 @@ public sealed class EtcdTestCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<string?> HealthProblemAsync(EtcdTestMember member, CancellationToken cancellationToken)
+    private async Task<string?> HealthProblemAsync(EtcdTestMember member, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await Http.GetAsync($"{member.ClientUrl}/health", cancellationToken);
+            using var response = await _http.GetAsync($"{member.ClientUrl}/health", cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             return response.IsSuccessStatusCode && body.Contains("\"health\":\"true\"") ? null : $"/health said {(int)response.StatusCode} {body}";
         }

@@ -18,6 +18,12 @@ public sealed record EtcdTestClusterOptions
     /// </summary>
     public Func<int, string, string>? AdvertisedClientUrl { get; init; }
 
+    /// <summary>
+    /// Serve clients over TLS with these certificates and require a client certificate signed by
+    /// their CA (--client-cert-auth); null serves plain http.
+    /// </summary>
+    public TestCertificates? Tls { get; init; }
+
     /// <summary>More etcd flags for every member.</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }

@@ -1,0 +1,103 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using EtcdHygiene.Testing.Cli;
+using EtcdHygiene.Testing.Etcd;
+
+namespace EtcdHygiene.Operator.Tests;
+
+/// <summary>The operator against etcd with mutual TLS and authentication, its material taken from Secrets.</summary>
+public sealed class SecuredEtcdOperatorTests
+{
+    private const string Password = "Pa55-never-printed-7f3a";
+
+    [Fact]
+    public async Task WithTlsAndCredentialsFromSecrets_ThePolicyIsReady_AndAWrongPasswordIsNamedWithoutShowingAnySecret()
+    {
+        using var tls = await TestCertificates.CreateAsync();
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, Tls = tls });
+        await cluster.EnableAuthAsync(Password);
+        await using var kube = await OperatorFixture.StartAsync();
+        var logs = new CapturedLogs();
+        using var logging = logs.Factory();
+        kube.StartReplica(logging: logging);
+        Secret(kube, "etcd-tls", ("ca.crt", File.ReadAllText(tls.CaCertificate)), ("tls.crt", File.ReadAllText(tls.ClientCertificate)), ("tls.key", File.ReadAllText(tls.ClientKey)));
+        Secret(kube, "etcd-auth", ("username", "root"), ("password", Password));
+        Secret(kube, "etcd-auth-wrong", ("username", "root"), ("password", "wrong-" + Password));
+
+        Apply(kube, "secured", cluster, "etcd-auth");
+        Apply(kube, "wrong", cluster, "etcd-auth-wrong");
+
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("secured", "Ready", "True"), what: "Ready over TLS and auth",
+            describe: () => (string?)kube.Condition("secured", "Ready")?["message"] ?? "no condition");
+        Assert.Equal(cluster.Members[0].ClientUrl, (string?)kube.Policy("secured")!["status"]!["members"]![0]!["endpoint"]);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("wrong", "Ready", "False"), what: "Ready False with the wrong password");
+        Assert.Contains("authentication failed", (string?)kube.Condition("wrong", "Ready")!["message"]);
+
+        var written = kube.Api.List(OperatorFixture.Policies).Concat(kube.Api.List(OperatorFixture.Events)).Select(o => o.ToJsonString()).ToList();
+        var key = File.ReadAllText(tls.ClientKey).Split('\n')[1]; // a line of the private key itself
+        foreach (var secret in new[] { Password, key })
+        {
+            Assert.DoesNotContain(written, text => text.Contains(secret));
+            Assert.DoesNotContain(logs.Lines, line => line.Contains(secret));
+        }
+    }
+
+    [Fact]
+    public async Task Run_ReadsTheSecretsFromFilesLaidOutAsKubernetesMountsThem_AndSaysWhatIsMissing()
+    {
+        using var tls = await TestCertificates.CreateAsync();
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, Tls = tls });
+        await cluster.EnableAuthAsync(Password);
+        using var folder = new PolicyFolder();
+        var secrets = Path.Combine(folder.Path, "secrets");
+        Directory.CreateDirectory(Path.Combine(secrets, "etcd-tls"));
+        Directory.CreateDirectory(Path.Combine(secrets, "etcd-auth"));
+        File.Copy(tls.CaCertificate, Path.Combine(secrets, "etcd-tls", "ca.crt"));
+        File.Copy(tls.ClientCertificate, Path.Combine(secrets, "etcd-tls", "tls.crt"));
+        File.Copy(tls.ClientKey, Path.Combine(secrets, "etcd-tls", "tls.key"));
+        File.WriteAllText(Path.Combine(secrets, "etcd-auth", "username"), "root");
+        File.WriteAllText(Path.Combine(secrets, "etcd-auth", "password"), Password);
+        var policy = folder.Write("secured", cluster.ClientUrls, """
+              compaction: { interval: 1h }
+            """);
+        File.WriteAllText(policy, File.ReadAllText(policy).Replace("    defragTimeout: 30s", "    defragTimeout: 30s\n    tlsSecretRef: { name: etcd-tls }\n    credentialsSecretRef: { name: etcd-auth }"));
+
+        var (exit, output, errors) = await CliProcess.RunAsync("run", "--once", "--policy", policy, "--state-dir", folder.StateDirectory, "--secrets-dir", secrets);
+        Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{errors}");
+        Assert.Contains("cycle succeeded", output + errors);
+
+        var (noDir, _, refused) = await CliProcess.RunAsync("run", "--once", "--policy", policy, "--state-dir", folder.StateDirectory);
+        Assert.Equal(1, noDir);
+        Assert.Contains("pass --secrets-dir", refused);
+
+        File.Delete(Path.Combine(secrets, "etcd-auth", "password"));
+        var (missing, _, said) = await CliProcess.RunAsync("check", "--policy", policy, "--state-dir", folder.StateDirectory, "--secrets-dir", secrets);
+        Assert.Equal(1, missing);
+        Assert.Contains("Secret default/etcd-auth has no key \"password\"", said);
+        Assert.DoesNotContain(Password, output + errors + refused + said);
+    }
+
+    private static void Apply(OperatorFixture kube, string name, EtcdTestCluster cluster, string credentials)
+    {
+        var policy = kube.ApplyPolicy(name, cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["interval"] = "1h" } });
+        policy["spec"]!["etcd"]!["tlsSecretRef"] = new JsonObject { ["name"] = "etcd-tls" };
+        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = credentials };
+        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+    }
+
+    private static void Secret(OperatorFixture kube, string name, params (string Key, string Value)[] data)
+    {
+        var values = new JsonObject();
+        foreach (var (key, value) in data)
+        {
+            values[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(value));
+        }
+        kube.Api.Apply(new("api/v1", "secrets"), OperatorFixture.Ns, new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = new JsonObject { ["name"] = name },
+            ["data"] = values,
+        });
+    }
+}
