@@ -141,6 +141,31 @@ public sealed class HygieneCycleTests
     }
 
     [Fact]
+    public async Task NoSpace_WithAMemberDown_CompactsWhatIsSafe_ButNeitherDefragmentsNorDisarms()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16 * MiB });
+        var client = cluster.CreateClient();
+        await new RegistryWorkload(client, new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
+        var before = await EtcdData.ReadAllAsync(client);
+        cluster.Members[2].Kill();
+        await using var etcd = Connect(cluster);
+
+        var result = await RunCycleAsync(etcd, PolicyFor(cluster, p => p with
+        {
+            Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 1000 },
+        }));
+
+        // Compaction (to the retention) goes through raft with two of three. Defragmenting would stop a second member
+        // (no quorum), and the dead member's size is unknown: it may still be above the quota.
+        Assert.True(result.Steps.Select(s => s.Step.Kind).SequenceEqual([StepKind.Compact]), string.Join(" | ", result.Notes.Select(n => $"{n.Code}: {n.Message}")));
+        Assert.NotEqual(CompactionKind.Emergency, result.Steps[0].Step.Compaction); // no escalation while it cannot help
+        Assert.True(result.Final.HasNoSpaceAlarm);
+        Assert.Contains(result.Notes, n => n.Code == "DefragBlocked" && n.Message.Contains("m3"));
+        Assert.Contains(result.Notes, n => n.Code == "QuotaUnknown" && n.Message.Contains("m3 is unreachable"));
+        Assert.Equal(before, await EtcdData.ReadAllAsync(client));
+    }
+
+    [Fact]
     public async Task Retention_KeepsEveryRevisionInsideTheWindow_AndCompactsOnlyOutsideIt()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
