@@ -46,12 +46,24 @@ internal sealed class EtcdTransport
                 $"the client certificate (tls.crt, subject {certificate.Subject}) is valid only from {certificate.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm}Z " +
                 $"to {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm}Z: renew it");
         }
-        var client = _options.Tls is null ? new EtcdClient(url) : new EtcdClient(url, ConfigureSsl);
+        var client = _options.Tls is null
+            ? new EtcdClient(url, configureChannelOptions: ConfigureChannel)
+            : new EtcdClient(url, ConfigureSsl, configureChannelOptions: ConfigureChannel);
         if (_options.Credentials is { } credentials)
         {
             client.SetCredentials(credentials.Username, credentials.Password);
         }
         return client;
+    }
+
+    /// <summary>
+    /// gRPC waits up to two minutes between attempts to reconnect to a member that went away; a
+    /// member back after a restart would stay "unreachable" to every cycle meanwhile.
+    /// </summary>
+    private static void ConfigureChannel(Grpc.Net.Client.GrpcChannelOptions channel)
+    {
+        channel.InitialReconnectBackoff = TimeSpan.FromMilliseconds(200);
+        channel.MaxReconnectBackoff = TimeSpan.FromSeconds(5);
     }
 
     /// <summary>A handler for plain HTTP calls to members (e.g. /metrics) with the same TLS.</summary>

@@ -166,6 +166,87 @@ public sealed class HygieneCycleTests
     }
 
     [Fact]
+    public async Task AMemberKilledMidRollout_StopsTheRollout_AndTheNextCycleFinishesItOnceTheMemberIsBack()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await EtcdData.FragmentAsync(cluster.CreateClient());
+        await using var etcd = Connect(cluster);
+        var policy = PolicyFor(cluster, p => p with { Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 } });
+        EtcdTestMember? killed = null;
+
+        // The worst moment: the cycle has just observed the cluster healthy and chosen its next member.
+        var first = await WhileRegistryWritesAsync(cluster, () => new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, new HygieneState(), CancellationToken.None,
+            (step, snapshot) =>
+            {
+                if (step.Kind == StepKind.Defragment && killed is null && snapshot.Member(step.MemberId!.Value) is { } target)
+                {
+                    killed = cluster.Members.Single(m => m.Name == target.Name);
+                    killed.Kill();
+                }
+                return Task.CompletedTask;
+            }));
+
+        Assert.False(first.Succeeded);
+        var failed = Assert.Single(first.Steps, s => s.Result == StepResult.Failed);
+        Assert.Equal(StepKind.Defragment, failed.Step.Kind);
+        Assert.Contains(killed!.Name, failed.Step.Title);
+        Assert.NotNull(failed.Error);
+        Assert.Same(failed, first.Steps[^1]); // nothing after the failure in that cycle
+
+        cluster.Members.Single(m => m == killed).Start();
+        await cluster.WaitHealthyAsync(TimeSpan.FromSeconds(30));
+        // The next cycle comes when the operator sees the member again (its reconnect backoff is at most 5 s).
+        for (var waited = 0; waited < 100 && (await etcd.ObserveAsync()).Members.Any(m => !m.Reachable); waited++)
+        {
+            await Task.Delay(100);
+        }
+        var second = await WhileRegistryWritesAsync(cluster, () => RunCycleAsync(etcd, policy, first.State));
+
+        Assert.True(second.Succeeded, string.Join("; ", second.Notes.Select(n => n.Message)));
+        Assert.True(second.Steps.Count(s => s.Step.Kind == StepKind.Defragment && s.Result == StepResult.Succeeded) == 3,
+            string.Join(" | ", second.Steps.Select(s => s.Step.Title).Concat(second.Notes.Select(n => n.Message))
+                .Concat(second.Final.Members.Select(m => $"{m.Name} {m.Status?.DbSizeBytes} {m.Status?.DbSizeInUseBytes}"))));
+        await AssertMembersAgreeAsync(cluster);
+    }
+
+    [Fact]
+    public async Task AMemberPausedDuringItsDefragmentation_TimesOut_AndNoOtherMemberIsTouchedInThatCycle()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await EtcdData.FragmentAsync(cluster.CreateClient());
+        await using var etcd = new EtcdClusterConnection(new EtcdConnectionOptions
+        {
+            Endpoints = cluster.ClientUrls, RequestTimeout = TimeSpan.FromSeconds(3), DefragTimeout = TimeSpan.FromSeconds(3),
+        });
+        var policy = PolicyFor(cluster, p => p with { Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 } });
+        EtcdTestMember? paused = null;
+        try
+        {
+            var result = await WhileRegistryWritesAsync(cluster, () => new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, new HygieneState(), CancellationToken.None,
+                (step, snapshot) =>
+                {
+                    if (step.Kind == StepKind.Defragment && paused is null && snapshot.Member(step.MemberId!.Value) is { } target)
+                    {
+                        paused = cluster.Members.Single(m => m.Name == target.Name);
+                        paused.Pause();
+                    }
+                    return Task.CompletedTask;
+                }));
+
+            var failed = Assert.Single(result.Steps, s => s.Result == StepResult.Failed);
+            Assert.Contains(paused!.Name, failed.Step.Title);
+            Assert.Contains("TimedOut", failed.Error);
+            Assert.InRange(failed.Duration, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(10));
+            Assert.Same(failed, result.Steps[^1]);
+            Assert.Equal(1, result.Steps.Count(s => s.Step.Kind == StepKind.Defragment));
+        }
+        finally
+        {
+            paused?.Resume();
+        }
+    }
+
+    [Fact]
     public async Task Retention_KeepsEveryRevisionInsideTheWindow_AndCompactsOnlyOutsideIt()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
