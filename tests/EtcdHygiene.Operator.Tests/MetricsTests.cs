@@ -9,6 +9,7 @@ using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Operator.Metrics;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Workloads;
 using Prometheus;
 
 namespace EtcdHygiene.Operator.Tests;
@@ -125,11 +126,20 @@ public sealed partial class MetricsTests
         Assert.Equal(expected.Select(e => (e.Id, e.DbSize)).OrderBy(e => e.Id), sizes.Select(s => (idsByName[s.Member], (long)s.Value)).OrderBy(e => e.Item1));
 
         await EtcdData.FragmentAsync(cluster.CreateClient());
+        // etcd shows pages freed by a compaction as free only after later writes: keep a registry
+        // writing (elsewhere) so the fragmentation, and then the defragmentations, show.
+        using var stopWriting = new CancellationTokenSource();
+        var writing = new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions
+        {
+            Services = 2, NodesPerService = 2, Writers = 1, ReRegisterInterval = TimeSpan.FromMilliseconds(50), Prefix = "/live/",
+        }).RunAsync(stopWriting.Token);
         var defrags = await WaitForAsync(async () =>
         {
             var result = await QueryAsync(http, api + "sum(etcd_hygiene_defrags_total{result=\"success\"})");
             return result.Count == 1 && result[0].Value >= 3 ? result : null;
         }, prometheus);
+        await stopWriting.CancelAsync();
+        await writing;
         Assert.True(defrags[0].Value >= 3);
 
         // The fragmenting writes repeat the same bytes after creating each key (1 write in 8): the
