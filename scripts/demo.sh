@@ -82,11 +82,12 @@ pids+=("$registry_pid")
 tail -n +1 -f "$work/registry.log" --pid "$registry_pid" | awk 'NR == 1 || NR % 5 == 0' &
 tail_pid=$!
 pids+=("$tail_pid")
+# grep without -q: under pipefail, grep -q leaving early can kill etcdctl with SIGPIPE and fail the test.
 for _ in $(seq 1 360); do  # up to 3 minutes: a busy machine fills etcd slower
-    etcdctl --endpoints "$ENDPOINTS" alarm list 2>/dev/null | grep -q NOSPACE && break
+    etcdctl --endpoints "$ENDPOINTS" alarm list 2>/dev/null | grep NOSPACE >/dev/null && break
     sleep 0.5
 done
-if ! etcdctl --endpoints "$ENDPOINTS" alarm list | grep -q NOSPACE; then
+if ! etcdctl --endpoints "$ENDPOINTS" alarm list | grep NOSPACE >/dev/null; then
     echo "etcd never reached NOSPACE; see $work" >&2
     exit 1
 fi

@@ -19,6 +19,7 @@ public sealed class PolicyAnalysis : IAsyncDisposable
     public static readonly TimeSpan CatchUpBeforeCompaction = TimeSpan.FromSeconds(15);
 
     private readonly GrowthForecast _growth = new();
+    private readonly Dictionary<string, DateTimeOffset> _announced = [];
 
     /// <summary>Starts the analysis of <paramref name="policy"/>; no watch when it names no prefixes.</summary>
     public PolicyAnalysis(HygienePolicy policy, EtcdConnectionOptions options, IEnumerable<RevisionSample> samples, TimeProvider time, ILogger logger)
@@ -49,6 +50,25 @@ public sealed class PolicyAnalysis : IAsyncDisposable
 
     /// <summary>The churn findings now; null when the policy analyses no prefixes.</summary>
     public ChurnReport? Report() => Watcher?.Report();
+
+    /// <summary>
+    /// The churning groups of <paramref name="report"/> to announce (event, log line): each at most
+    /// once per analysis window, since its sentence changes with every rate and cycles can be
+    /// seconds apart; every one of them when <paramref name="always"/>.
+    /// </summary>
+    public IReadOnlyList<GroupFinding> ToAnnounce(ChurnReport? report, DateTimeOffset now, bool always)
+    {
+        var announce = new List<GroupFinding>();
+        foreach (var group in report?.Churning ?? [])
+        {
+            if (always || !_announced.TryGetValue(group.Group, out var last) || now - last >= Settings.Window)
+            {
+                _announced[group.Group] = now;
+                announce.Add(group);
+            }
+        }
+        return announce;
+    }
 
     /// <summary>The forecast as of the last observation.</summary>
     public Forecast? Forecast { get; private set; }

@@ -137,7 +137,7 @@ internal sealed record AnalyzeRequest(IReadOnlyList<string> Endpoints, IReadOnly
         {
             return $"--from-revision must be at least 1 (got {FromRevision})";
         }
-        if (WatchText is not null && Watch is not { } w || Watch <= TimeSpan.Zero)
+        if (WatchText is not null && (Watch is not { } watch || watch <= TimeSpan.Zero))
         {
             return $"--watch: expected a positive duration such as 30s or 1m (got '{WatchText}')";
         }

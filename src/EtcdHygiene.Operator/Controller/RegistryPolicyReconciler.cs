@@ -1,9 +1,10 @@
+using EtcdHygiene.Core.Analysis;
 using EtcdHygiene.Core.Execution;
-using EtcdHygiene.Operator.Analysis;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Kubernetes.Resources;
 using EtcdHygiene.Kubernetes.Runtime;
+using EtcdHygiene.Operator.Analysis;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -118,10 +119,7 @@ public sealed class RegistryPolicyReconciler
         var forecast = analysis.Observe(policy, result.Final);
         var report = analysis.Report();
         _metrics.RecordFindings(policyKey, report, forecast, now);
-        if (published is null)
-        {
-            await RecordChurnAsync(subject, report, CancellationToken.None);
-        }
+        await RecordChurnAsync(subject, analysis.ToAnnounce(report, now, always: false), CancellationToken.None);
         var after = StatusBuilder.WithFindings(StatusBuilder.From(policy, result, Clone(resource.Status), now), generation, report, analysis.Watcher?.Problem, forecast, now);
         await _status.PatchAsync(policyKey.Namespace, policyKey.Name, published ?? resource.Status, after, CancellationToken.None);
         return ReconcileResult.After(result.Final.HasNoSpaceAlarm && policy.Compaction.Interval > NoSpaceRequeue ? NoSpaceRequeue : policy.Compaction.Interval);
@@ -139,7 +137,7 @@ public sealed class RegistryPolicyReconciler
             var report = await analysis.CatchUpAsync(CancellationToken.None);
             var status = StatusBuilder.WithFindings(Clone(current) ?? new RegistryPolicyStatus(), generation, report, analysis.Watcher?.Problem, analysis.Forecast, _time.GetUtcNow());
             await _status.PatchAsync(policyKey.Namespace, policyKey.Name, current, status, CancellationToken.None);
-            await RecordChurnAsync(subject, report, CancellationToken.None);
+            await RecordChurnAsync(subject, analysis.ToAnnounce(report, _time.GetUtcNow(), always: true), CancellationToken.None);
             _logger.LogInformation("Policy {Policy}: churn findings written to status before the NOSPACE compaction", policyKey);
             return status;
         }
@@ -150,11 +148,11 @@ public sealed class RegistryPolicyReconciler
         }
     }
 
-    private async Task RecordChurnAsync(V1ObjectReference subject, Core.Analysis.ChurnReport? report, CancellationToken cancellationToken)
+    private async Task RecordChurnAsync(V1ObjectReference subject, IReadOnlyList<GroupFinding> churning, CancellationToken cancellationToken)
     {
-        foreach (var group in report?.Churning ?? [])
+        foreach (var group in churning)
         {
-            await _events.RecordAsync(subject, "Warning", "ChurnDetected", Core.Analysis.ChurnRule.Describe(group), cancellationToken);
+            await _events.RecordAsync(subject, "Warning", "ChurnDetected", ChurnRule.Describe(group), cancellationToken);
         }
     }
 

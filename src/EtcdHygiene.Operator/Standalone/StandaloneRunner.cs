@@ -57,7 +57,6 @@ public sealed class StandaloneRunner
         var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());
         logger.LogInformation("Policy {Policy}: watching {Endpoints} every {Interval}{DryRun}",
             policy.Key, string.Join(",", policy.Etcd.Endpoints), GoDuration.Format(policy.Compaction.Interval), policy.DryRun ? " (dry run)" : "");
-        var churnLogged = new Dictionary<string, DateTimeOffset>();
         var allSucceeded = true;
         var firstCycle = true;
         while (!stopping.IsCancellationRequested)
@@ -71,7 +70,7 @@ public sealed class StandaloneRunner
                     if (!evidenceLogged && PolicyAnalysis.DestroysEvidence(step, snapshot) && analysis.Watcher is not null)
                     {
                         evidenceLogged = true;
-                        LogChurn(logger, policy, await analysis.CatchUpAsync(CancellationToken.None), "before the NOSPACE compaction", churnLogged, force: true);
+                        LogChurn(logger, policy, analysis.ToAnnounce(await analysis.CatchUpAsync(CancellationToken.None), _time.GetUtcNow(), always: true), "before the NOSPACE compaction");
                     }
                 });
             }
@@ -84,7 +83,7 @@ public sealed class StandaloneRunner
             _metrics.Record(policy, result);
             var report = analysis.Report();
             _metrics.RecordFindings(policy.Key, report, analysis.Observe(policy, result.Final), _time.GetUtcNow());
-            LogChurn(logger, policy, report, "over the analysis window", churnLogged, force: false);
+            LogChurn(logger, policy, analysis.ToAnnounce(report, _time.GetUtcNow(), always: false), "over the analysis window");
             if (firstCycle)
             {
                 firstCycle = false;
@@ -111,17 +110,10 @@ public sealed class StandaloneRunner
         return allSucceeded;
     }
 
-    /// <summary>Logs each churning group, once per analysis window unless <paramref name="force"/>d: cycles can be seconds apart.</summary>
-    private void LogChurn(ILogger logger, HygienePolicy policy, ChurnReport? report, string when, Dictionary<string, DateTimeOffset> logged, bool force)
+    private static void LogChurn(ILogger logger, HygienePolicy policy, IReadOnlyList<GroupFinding> churning, string when)
     {
-        var now = _time.GetUtcNow();
-        foreach (var group in report?.Churning ?? [])
+        foreach (var group in churning)
         {
-            if (!force && logged.TryGetValue(group.Group, out var last) && now - last < policy.Analysis.Window)
-            {
-                continue;
-            }
-            logged[group.Group] = now;
             logger.LogWarning("Policy {Policy}: churn {When}: {Finding}", policy.Key, when, ChurnRule.Describe(group));
         }
     }
