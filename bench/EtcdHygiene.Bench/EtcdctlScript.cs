@@ -1,22 +1,14 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using EtcdHygiene.Testing.Cli;
+using EtcdHygiene.Testing.Etcd;
 
 namespace EtcdHygiene.Bench;
 
 /// <summary>etcdctl as an operator types it: the baselines are scripted with etcd's own CLI.</summary>
 internal static partial class EtcdctlScript
 {
-    public static async Task<string> RunAsync(IReadOnlyList<string> endpoints, params string[] arguments)
-    {
-        var (exit, output, errors) = await ExternalTool.RunAsync("etcdctl", ["--endpoints", string.Join(",", endpoints), "--command-timeout", "5m", .. arguments],
-            environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
-        if (exit != 0)
-        {
-            throw new InvalidOperationException($"etcdctl {string.Join(" ", arguments)} failed: {errors}{output}");
-        }
-        return output;
-    }
+    public static Task<string> RunAsync(IReadOnlyList<string> endpoints, params string[] arguments) =>
+        Etcdctl.RunAsync(endpoints, ["--command-timeout", "5m", .. arguments]);
 
     /// <summary>The cluster's current revision, from <c>etcdctl endpoint status -w json</c> as etcd's maintenance guide does.</summary>
     public static async Task<long> RevisionAsync(IReadOnlyList<string> endpoints)

@@ -15,14 +15,10 @@ public sealed class ChurnWindow
     public ChurnWindow(TimeSpan length, int slices, int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slices, 1);
-        Length = length;
         _sliceTicks = Math.Max(1, length.Ticks / slices);
         _capacity = capacity;
         _slices = new Slice[slices];
     }
-
-    /// <summary>The window's length.</summary>
-    public TimeSpan Length { get; }
 
     /// <summary>Counts one write of <paramref name="key"/> in group <paramref name="group"/> at <paramref name="at"/>.</summary>
     /// <param name="group">Group id (hash of its prefix).</param>

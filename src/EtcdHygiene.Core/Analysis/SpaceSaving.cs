@@ -67,12 +67,6 @@ public sealed class SpaceSaving<T> where T : notnull
         return true;
     }
 
-    /// <summary>True when <paramref name="item"/> holds a counter.</summary>
-    public bool Holds(T item) => _counters.ContainsKey(item);
-
-    /// <summary>The estimate of <paramref name="item"/> and its maximum overestimate; (0, 0) when not held.</summary>
-    public (long Count, long Error) Counter(T item) => _counters.TryGetValue(item, out var counter) ? counter : (0, 0);
-
     /// <summary>The estimate of <paramref name="item"/>: 0 when not held.</summary>
     public long Estimate(T item) => _counters.TryGetValue(item, out var counter) ? counter.Count : 0;
 

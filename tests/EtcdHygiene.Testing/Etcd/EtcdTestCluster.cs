@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Http;
 using dotnet_etcd;
 
@@ -142,25 +144,22 @@ public sealed class EtcdTestCluster : IAsyncDisposable
         return client;
     }
 
-    /// <summary>
-    /// TLS a client of this cluster uses: the test CA's certificate and the client certificate.
-    /// Tests of wrong CAs and expired certificates build their own.
-    /// </summary>
-    public static System.Net.Security.SslClientAuthenticationOptions ClientSsl(TestCertificates tls)
+    /// <summary>TLS for the fixture's own clients: the test CA's certificate and the client certificate.</summary>
+    private static SslClientAuthenticationOptions ClientSsl(TestCertificates tls)
     {
-        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        var roots = new X509Certificate2Collection();
         roots.ImportFromPemFile(tls.CaCertificate);
-        var client = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tls.ClientCertificate, tls.ClientKey);
-        return new System.Net.Security.SslClientAuthenticationOptions
+        var client = X509Certificate2.CreateFromPemFile(tls.ClientCertificate, tls.ClientKey);
+        return new SslClientAuthenticationOptions
         {
             ClientCertificates = [client],
             RemoteCertificateValidationCallback = (_, certificate, _, _) =>
             {
-                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
-                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
                 chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-                return certificate is not null && chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return certificate is not null && chain.Build(new X509Certificate2(certificate));
             },
         };
     }
@@ -186,15 +185,8 @@ public sealed class EtcdTestCluster : IAsyncDisposable
     public async Task EnableAuthAsync(string rootPassword)
     {
         var tls = Options.Tls is { } t ? new[] { "--cacert", t.CaCertificate, "--cert", t.ClientCertificate, "--key", t.ClientKey } : [];
-        foreach (var command in new[] { new[] { "user", "add", $"root:{rootPassword}" }, ["auth", "enable"] })
-        {
-            var (exit, output, errors) = await Cli.ExternalTool.RunAsync("etcdctl", ["--endpoints", string.Join(",", ClientUrls), .. tls, .. command],
-                environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
-            if (exit != 0)
-            {
-                throw new InvalidOperationException($"etcdctl {command[0]} {command[1]} failed: {errors}{output}");
-            }
-        }
+        await Etcdctl.RunAsync(ClientUrls, [.. tls, "user", "add", $"root:{rootPassword}"]);
+        await Etcdctl.RunAsync(ClientUrls, [.. tls, "auth", "enable"]);
     }
 
     /// <summary>Restarts a stopped or killed member on its data dir and waits for it to be healthy.</summary>
