@@ -79,7 +79,12 @@ public sealed class SecuredEtcdOperatorTests
 
     private static void Apply(OperatorFixture kube, string name, EtcdTestCluster cluster, string credentials)
     {
-        var policy = kube.ApplyPolicy(name, cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["interval"] = "1h" } });
+        // With analysis on, the churn watch authenticates too: its errors must not leak either.
+        var policy = kube.ApplyPolicy(name, cluster.ClientUrls, new JsonObject
+        {
+            ["compaction"] = new JsonObject { ["interval"] = "1h" },
+            ["analysis"] = new JsonObject { ["prefixes"] = new JsonArray("/micro/registry/") },
+        });
         policy["spec"]!["etcd"]!["tlsSecretRef"] = new JsonObject { ["name"] = "etcd-tls" };
         policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = credentials };
         kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
