@@ -175,8 +175,7 @@ public sealed class HygieneCycleTests
         EtcdTestMember? killed = null;
 
         // The worst moment: the cycle has just observed the cluster healthy and chosen its next member.
-        var first = await WhileRegistryWritesAsync(cluster, () => new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, new HygieneState(), CancellationToken.None,
-            (step, snapshot) =>
+        var first = await WhileRegistryWritesAsync(cluster, () => new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, new HygieneState(), CancellationToken.None, new CycleHooks { BeforeStep = (step, snapshot) =>
             {
                 if (step.Kind == StepKind.Defragment && killed is null && snapshot.Member(step.MemberId!.Value) is { } target)
                 {
@@ -184,7 +183,7 @@ public sealed class HygieneCycleTests
                     killed.Kill();
                 }
                 return Task.CompletedTask;
-            }));
+            } }));
 
         Assert.False(first.Succeeded);
         var failed = Assert.Single(first.Steps, s => s.Result == StepResult.Failed);
@@ -222,8 +221,7 @@ public sealed class HygieneCycleTests
         EtcdTestMember? paused = null;
         try
         {
-            var result = await WhileRegistryWritesAsync(cluster, () => new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, new HygieneState(), CancellationToken.None,
-                (step, snapshot) =>
+            var result = await WhileRegistryWritesAsync(cluster, () => new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, new HygieneState(), CancellationToken.None, new CycleHooks { BeforeStep = (step, snapshot) =>
                 {
                     if (step.Kind == StepKind.Defragment && paused is null && snapshot.Member(step.MemberId!.Value) is { } target)
                     {
@@ -231,7 +229,7 @@ public sealed class HygieneCycleTests
                         paused.Pause();
                     }
                     return Task.CompletedTask;
-                }));
+                } }));
 
             var failed = Assert.Single(result.Steps, s => s.Result == StepResult.Failed);
             Assert.Contains(paused!.Name, failed.Step.Title);
@@ -334,16 +332,6 @@ public sealed class HygieneCycleTests
     }
 
     /// <summary>HashKV at one revision on every member: the same data everywhere.</summary>
-    private static async Task AssertMembersAgreeAsync(EtcdTestCluster cluster)
-    {
-        var first = cluster.ClientFor(cluster.Members[0]);
-        var revision = (await first.GetAsync("/")).Header.Revision;
-        var hashes = new List<(string Member, uint Hash, long CompactRevision)>();
-        foreach (var member in cluster.Members)
-        {
-            var hash = await cluster.ClientFor(member).HashKVAsync(new HashKVRequest { Revision = revision });
-            hashes.Add((member.Name, hash.Hash, hash.CompactRevision));
-        }
-        Assert.Single(hashes.Select(h => (h.Hash, h.CompactRevision)).Distinct());
-    }
+    private static async Task AssertMembersAgreeAsync(EtcdTestCluster cluster) =>
+        Assert.Single((await EtcdData.HashesAtOneRevisionAsync(cluster)).Select(h => (h.Hash, h.CompactRevision)).Distinct());
 }

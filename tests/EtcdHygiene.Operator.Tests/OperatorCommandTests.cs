@@ -12,15 +12,7 @@ public sealed class OperatorCommandTests
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
         await using var kube = await OperatorFixture.StartAsync();
-        var kubeconfig = Path.Combine(Path.GetTempPath(), $"etcd-hygiene-kubeconfig-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            clusters: [{"{"}name: fake, cluster: {"{"}server: "{kube.Api.Url}"{"}"}{"}"}]
-            users: [{"{"}name: tester, user: {"{"}token: not-checked-by-the-fake{"}"}{"}"}]
-            contexts: [{"{"}name: fake, context: {"{"}cluster: fake, user: tester{"}"}{"}"}]
-            current-context: fake
-            """);
+        var kubeconfig = kube.WriteKubeconfig();
         var ports = FreePorts.Take(2);
         try
         {

@@ -38,6 +38,21 @@ internal sealed class OperatorFixture : IAsyncDisposable
         return (host, stop, run);
     }
 
+    /// <summary>A kubeconfig file for the fake API server, for operator processes; the caller deletes it.</summary>
+    public string WriteKubeconfig()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"etcd-hygiene-kubeconfig-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters: [{"{"}name: fake, cluster: {"{"}server: "{Api.Url}"{"}"}{"}"}]
+            users: [{"{"}name: tester, user: {"{"}token: not-checked-by-the-fake{"}"}{"}"}]
+            contexts: [{"{"}name: fake, context: {"{"}cluster: fake, user: tester{"}"}{"}"}]
+            current-context: fake
+            """);
+        return path;
+    }
+
     public JsonObject ApplyPolicy(string name, IEnumerable<string> endpoints, JsonObject? specExtra = null)
     {
         var spec = new JsonObject { ["etcd"] = new JsonObject { ["endpoints"] = new JsonArray(endpoints.Select(e => (JsonNode)e).ToArray()), ["requestTimeout"] = "3s", ["defragTimeout"] = "30s" } };

@@ -29,13 +29,10 @@ public sealed class HygieneCycle
     /// <summary>
     /// Runs one cycle. <paramref name="stopping"/> is honoured between steps only: a step that has
     /// started (a defragmentation, say) runs to its end or its own timeout.
-    /// <paramref name="beforeStep"/>, when given, runs before each step is executed with the
-    /// cluster as last observed: the front ends use it to save the churn evidence a NOSPACE
-    /// compaction is about to destroy. It must not throw.
     /// </summary>
-    public async Task<CycleResult> RunAsync(HygienePolicy policy, HygieneState state, CancellationToken stopping,
-        Func<HygieneStep, ClusterSnapshot, Task>? beforeStep = null)
+    public async Task<CycleResult> RunAsync(HygienePolicy policy, HygieneState state, CancellationToken stopping, CycleHooks? hooks = null)
     {
+        hooks ??= new CycleHooks();
         var startedAt = _time.GetUtcNow();
         var progress = new CycleProgress();
         var outcomes = new List<StepOutcome>();
@@ -47,6 +44,7 @@ public sealed class HygieneCycle
         var plan = firstPlan;
         var maxSteps = 4 * Math.Max(1, snapshot.Members.Count) + 8;
         var interrupted = false;
+        var paused = false;
 
         if (policy.DryRun)
         {
@@ -70,27 +68,44 @@ public sealed class HygieneCycle
                 break;
             }
             var step = plan.Steps[0];
-            if (step.Kind == StepKind.Defragment && progress.DefraggedThisCycle.Count > 0 && policy.Defragmentation.PauseBetweenMembers > TimeSpan.Zero)
+            if (step.Kind == StepKind.Defragment && !paused && PauseLeft(policy, state) is { } left)
             {
+                // The pause counts from the last defragmentation in this cycle, an earlier one or an
+                // earlier process (the state is saved before every defragmentation), so a restart
+                // never shortens it.
+                _logger.LogInformation("Policy {Policy}: {Step} in {Seconds:0.0}s: spec.defragmentation.pauseBetweenMembers has not passed since the last defragmentation",
+                    policy.Key, step.Title, left.TotalSeconds);
                 try
                 {
-                    await Task.Delay(policy.Defragmentation.PauseBetweenMembers, _time, stopping);
+                    await Task.Delay(left, _time, stopping);
                 }
                 catch (OperationCanceledException)
                 {
                     interrupted = true;
                     break;
                 }
+                // The cluster may have changed during the pause: observe and plan again before touching a member.
+                paused = true;
+                (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
+                plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
+                continue;
             }
+            paused = false;
 
-            if (beforeStep is not null)
+            await RunHookAsync(policy, "before the step", () => hooks.BeforeStep?.Invoke(step, snapshot));
+            if (step.Kind == StepKind.Defragment)
             {
-                await beforeStep(step, snapshot);
+                state = state with { UnfinishedDefrag = new DefragStart(step.MemberId!.Value.ToString("x"), step.MemberName ?? "", _time.GetUtcNow()) };
+                await RunHookAsync(policy, "saving progress", () => hooks.SaveProgress?.Invoke(state));
             }
             var outcome = await ExecuteAsync(policy, step);
             if (outcome.Result == StepResult.Succeeded)
             {
                 (state, var reclaim) = Record(state, step, progress, snapshot);
+                if (step.Kind is StepKind.Compact or StepKind.Defragment)
+                {
+                    await RunHookAsync(policy, "saving progress", () => hooks.SaveProgress?.Invoke(state));
+                }
                 var after = step.Kind == StepKind.Compact
                     ? await ObserveCompactedAsync(policy, state, snapshot)
                     : await ObserveAsync(policy, state, CancellationToken.None);
@@ -224,9 +239,38 @@ public sealed class HygieneCycle
             case StepKind.Defragment:
                 progress.RecordDefragmentation(step.MemberId!.Value);
                 var times = new Dictionary<string, DateTimeOffset>(state.LastDefragTimes) { [step.MemberId.Value.ToString("x")] = now };
-                return (state with { LastDefragTimes = times, LastDefragTime = now }, before.Member(step.MemberId.Value)?.Status?.DbSizeBytes);
+                return (state with { LastDefragTimes = times, LastDefragTime = now, UnfinishedDefrag = null }, before.Member(step.MemberId.Value)?.Status?.DbSizeBytes);
             default:
                 return (state, null);
+        }
+    }
+
+    /// <summary>How long the pause between members still lasts, or null when it is over (or none is configured).</summary>
+    private TimeSpan? PauseLeft(HygienePolicy policy, HygieneState state)
+    {
+        var pause = policy.Defragmentation.PauseBetweenMembers;
+        if (pause <= TimeSpan.Zero || state.PauseBegan() is not { } began)
+        {
+            return null;
+        }
+        // Capped at one pause: a clock that went backwards must not stall defragmentation for long.
+        var left = began + pause - _time.GetUtcNow();
+        return left <= TimeSpan.Zero ? null : left > pause ? pause : left;
+    }
+
+    /// <summary>A front end's hook; its failure is logged and never stops the cycle (a NOSPACE recovery must not wait on a status write).</summary>
+    private async Task RunHookAsync(HygienePolicy policy, string what, Func<Task?> hook)
+    {
+        try
+        {
+            if (hook() is { } running)
+            {
+                await running;
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogWarning("Policy {Policy}: {What} failed: {Error}", policy.Key, what, e.Message);
         }
     }
 

@@ -25,6 +25,22 @@ public sealed record HygieneState
     /// <summary>Bytes the last defragmentation gave back.</summary>
     public long? LastDefragReclaimedBytes { get; init; }
 
+    /// <summary>
+    /// A defragmentation that was started and not seen to succeed: the run died during it, or it
+    /// failed or timed out (etcd may still be running it). Saved before the request is sent, so the
+    /// pause between members holds across a restart even when the end was never seen.
+    /// </summary>
+    public DefragStart? UnfinishedDefrag { get; init; }
+
+    /// <summary>
+    /// When the pause before the next defragmentation began: the end of the last one, or the start of
+    /// one whose end was never seen, whichever is later. Null when nothing was defragmented yet.
+    /// </summary>
+    public DateTimeOffset? PauseBegan() =>
+        UnfinishedDefrag is { } unfinished && (LastDefragTime is null || unfinished.StartedAt > LastDefragTime)
+            ? unfinished.StartedAt
+            : LastDefragTime;
+
     /// <summary>More samples than this are never kept.</summary>
     public const int MaxSamples = 64;
 

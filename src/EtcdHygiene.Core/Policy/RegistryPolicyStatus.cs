@@ -26,6 +26,12 @@ public sealed class RegistryPolicyStatus
     /// <summary>The last defragmentation.</summary>
     public LastDefragStatus? LastDefrag { get; set; }
 
+    /// <summary>
+    /// A defragmentation started and not seen to succeed (the operator stopped during it, or it
+    /// failed): the pause before the next member counts from its start.
+    /// </summary>
+    public UnfinishedDefragStatus? UnfinishedDefrag { get; set; }
+
     /// <summary>Physical size of the largest member, for people (e.g. "1.2 GiB").</summary>
     public string? LargestDbSize { get; set; }
 
@@ -150,6 +156,19 @@ public sealed class LastDefragStatus
 
     /// <summary>Bytes it gave back.</summary>
     public long? ReclaimedBytes { get; set; }
+}
+
+/// <summary>A defragmentation whose end was not seen.</summary>
+public sealed class UnfinishedDefragStatus
+{
+    /// <summary>Member id in hex.</summary>
+    public string? MemberId { get; set; }
+
+    /// <summary>Member name.</summary>
+    public string? MemberName { get; set; }
+
+    /// <summary>When the request was sent (RFC 3339).</summary>
+    public string? StartedAt { get; set; }
 }
 
 /// <summary>A kept revision sample.</summary>

@@ -105,13 +105,25 @@ public sealed class RegistryPolicyReconciler
         var kept = StatusBuilder.StateFrom(resource.Status);
         var analysis = await _analyses.ForAsync(policy, options, kept.Samples);
         var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());
-        RegistryPolicyStatus? published = null;
-        var result = await cycle.RunAsync(policy, kept, stopping, async (step, snapshot) =>
+        // What status holds now: the cycle may write to it before its end (the churn evidence, its progress).
+        var current = resource.Status;
+        var evidencePublished = false;
+        var result = await cycle.RunAsync(policy, kept, stopping, new CycleHooks
         {
-            if (published is null && PolicyAnalysis.DestroysEvidence(step, snapshot) && analysis.Watcher is not null)
+            BeforeStep = async (step, snapshot) =>
             {
-                published = await PublishEvidenceAsync(policyKey, subject, resource.Status, generation, analysis);
-            }
+                if (!evidencePublished && PolicyAnalysis.DestroysEvidence(step, snapshot) && analysis.Watcher is not null)
+                {
+                    evidencePublished = true;
+                    current = await PublishEvidenceAsync(policyKey, subject, current, generation, analysis) ?? current;
+                }
+            },
+            SaveProgress = async progress =>
+            {
+                var saved = StatusBuilder.WithState(Clone(current) ?? new RegistryPolicyStatus(), progress);
+                await _status.PatchAsync(policyKey.Namespace, policyKey.Name, current, saved, CancellationToken.None);
+                current = saved;
+            },
         });
         _metrics.Record(policy, result);
         await RecordEventsAsync(subject, result, stopping);
@@ -120,8 +132,8 @@ public sealed class RegistryPolicyReconciler
         var report = analysis.Report();
         _metrics.RecordFindings(policyKey, report, forecast, now);
         await RecordChurnAsync(subject, analysis.ToAnnounce(report, now, always: false), CancellationToken.None);
-        var after = StatusBuilder.WithFindings(StatusBuilder.From(policy, result, Clone(resource.Status), now), generation, report, analysis.Watcher?.Problem, forecast, now);
-        await _status.PatchAsync(policyKey.Namespace, policyKey.Name, published ?? resource.Status, after, CancellationToken.None);
+        var after = StatusBuilder.WithFindings(StatusBuilder.From(policy, result, Clone(current), now), generation, report, analysis.Watcher?.Problem, forecast, now);
+        await _status.PatchAsync(policyKey.Namespace, policyKey.Name, current, after, CancellationToken.None);
         return ReconcileResult.After(result.Final.HasNoSpaceAlarm && policy.Compaction.Interval > NoSpaceRequeue ? NoSpaceRequeue : policy.Compaction.Interval);
     }
 

@@ -26,7 +26,51 @@ public static class StatusBuilder
         LastDefragTimes = (status?.Members ?? [])
             .Where(m => m.Id is not null && m.LastDefragTime is not null)
             .ToDictionary(m => m.Id!, m => DateTimeOffset.Parse(m.LastDefragTime!, CultureInfo.InvariantCulture)),
+        UnfinishedDefrag = status?.UnfinishedDefrag is { MemberId: { } id, StartedAt: { } started } unfinished
+            ? new DefragStart(id, unfinished.MemberName ?? "", DateTimeOffset.Parse(started, CultureInfo.InvariantCulture))
+            : null,
     };
+
+    /// <summary>
+    /// <paramref name="status"/> with the kept history of <paramref name="state"/> written into it,
+    /// every other field as it was: what the operator saves in the middle of a cycle, so that a
+    /// replica killed there restarts knowing what it already did.
+    /// </summary>
+    public static RegistryPolicyStatus WithState(RegistryPolicyStatus status, HygieneState state) => WithState(status, state, addMembers: true);
+
+    /// <summary>
+    /// <paramref name="addMembers"/>: whether a member the state knows and the status does not is
+    /// added (mid-cycle, before the first full status exists) or left out (a member no longer in the cluster).
+    /// </summary>
+    private static RegistryPolicyStatus WithState(RegistryPolicyStatus status, HygieneState state, bool addMembers)
+    {
+        var members = status.Members ?? [];
+        foreach (var (id, time) in state.LastDefragTimes)
+        {
+            var member = members.FirstOrDefault(m => m.Id == id);
+            if (member is null && addMembers)
+            {
+                member = new MemberStatusEntry { Id = id };
+                members.Add(member);
+            }
+            member?.LastDefragTime = Precise(time);
+        }
+        status.Members = members;
+        if (state.LastCompactedRevision is { } compacted && compacted > (status.CompactedRevision ?? 0))
+        {
+            status.CompactedRevision = compacted;
+        }
+        status.LastCompactionTime = Precise(state.LastCompactionTime);
+        status.LastDefrag = state.LastDefragTime is null ? null : new LastDefragStatus { Time = Precise(state.LastDefragTime), ReclaimedBytes = state.LastDefragReclaimedBytes };
+        status.UnfinishedDefrag = state.UnfinishedDefrag is not { } unfinished ? null : new UnfinishedDefragStatus
+        {
+            MemberId = unfinished.MemberId,
+            MemberName = unfinished.MemberName,
+            StartedAt = Precise(unfinished.StartedAt),
+        };
+        status.RevisionSamples = state.Samples.Select(s => new RevisionSampleStatus { Time = Precise(s.At), Revision = s.Revision }).ToList();
+        return status;
+    }
 
     /// <summary>The status after <paramref name="result"/>.</summary>
     public static RegistryPolicyStatus From(HygienePolicy policy, CycleResult result, RegistryPolicyStatus? previous, DateTimeOffset now)
@@ -64,7 +108,7 @@ public static class StatusBuilder
 
         var largest = snapshot.Members.Where(m => m.Reachable).MaxBy(m => m.Status!.DbSizeBytes);
         var highestUsage = snapshot.Members.Select(m => policy.QuotaUsageOf(m)).Where(u => u is not null).Max();
-        return new RegistryPolicyStatus
+        var status = new RegistryPolicyStatus
         {
             ObservedGeneration = generation,
             Conditions = conditions,
@@ -80,19 +124,14 @@ public static class StatusBuilder
                 FragmentationRatio = m.FragmentationRatio?.ToString("0.00", CultureInfo.InvariantCulture),
                 QuotaUsageRatio = policy.QuotaUsageOf(m)?.ToString("0.00", CultureInfo.InvariantCulture),
                 Alarms = snapshot.Alarms.Where(a => a.MemberId == m.Id).Select(a => a.Alarm.ToString().ToUpperInvariant()).ToList(),
-                LastDefragTime = state.LastDefragTimes.TryGetValue(m.HexId, out var defragged) ? Format(defragged) : null,
             }).ToList(),
             Revision = snapshot.Revision,
             CompactedRevision = snapshot.CompactRevision ?? state.LastCompactedRevision,
-            LastCompactionTime = Format(state.LastCompactionTime),
-            LastDefrag = state.LastDefragTime is null ? null : new LastDefragStatus { Time = Format(state.LastDefragTime), ReclaimedBytes = state.LastDefragReclaimedBytes },
             LargestDbSize = largest is null ? null : Quantity.FormatBytes(largest.Status!.DbSizeBytes),
             QuotaPercent = highestUsage is { } usage ? (int)Math.Round(usage * 100) : null,
             Alarm = snapshot.Alarms.Count == 0 ? "" : string.Join(",", snapshot.Alarms.Select(a => a.Alarm.ToString().ToUpperInvariant()).Distinct()),
-            // Full precision: a sample rounded down would look older than it is and let compaction
-            // reach into the retention window by up to a second.
-            RevisionSamples = state.Samples.Select(s => new RevisionSampleStatus { Time = s.At.UtcDateTime.ToString("o", CultureInfo.InvariantCulture), Revision = s.Revision }).ToList(),
         };
+        return WithState(status, state, addMembers: false);
     }
 
     /// <summary>
@@ -148,4 +187,9 @@ public static class StatusBuilder
         text is null ? null : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture);
 
     private static string? Format(DateTimeOffset? time) => time?.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
+
+    // Full precision for what feeds the kept state: a sample rounded down would look older than it
+    // is and let compaction reach into the retention window; a defragmentation time rounded down
+    // would shorten the pause before the next member.
+    private static string? Precise(DateTimeOffset? time) => time?.UtcDateTime.ToString("o", CultureInfo.InvariantCulture);
 }

@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace EtcdHygiene.Operator.Standalone;
 
 /// <summary>
-/// The standalone front end over <see cref="HygieneCycle"/>: one loop per policy, each cycle's
-/// state saved before the next, a pause of <c>spec.compaction.interval</c> between cycles (shorter
+/// The standalone front end over <see cref="HygieneCycle"/>: one loop per policy, the state saved
+/// whenever it changes (before each defragmentation too), a pause of <c>spec.compaction.interval</c> between cycles (shorter
 /// while NOSPACE lasts, since every minute of it is a minute without registrations).
 /// </summary>
 public sealed class StandaloneRunner
@@ -65,13 +65,21 @@ public sealed class StandaloneRunner
             try
             {
                 var evidenceLogged = false;
-                result = await cycle.RunAsync(policy, state, stopping, async (step, snapshot) =>
+                result = await cycle.RunAsync(policy, state, stopping, new CycleHooks
                 {
-                    if (!evidenceLogged && PolicyAnalysis.DestroysEvidence(step, snapshot) && analysis.Watcher is not null)
+                    BeforeStep = async (step, snapshot) =>
                     {
-                        evidenceLogged = true;
-                        LogChurn(logger, policy, analysis.ToAnnounce(await analysis.CatchUpAsync(CancellationToken.None), _time.GetUtcNow(), always: true), "before the NOSPACE compaction");
-                    }
+                        if (!evidenceLogged && PolicyAnalysis.DestroysEvidence(step, snapshot) && analysis.Watcher is not null)
+                        {
+                            evidenceLogged = true;
+                            LogChurn(logger, policy, analysis.ToAnnounce(await analysis.CatchUpAsync(CancellationToken.None), _time.GetUtcNow(), always: true), "before the NOSPACE compaction");
+                        }
+                    },
+                    SaveProgress = progress =>
+                    {
+                        _store.Save(policy.Key, progress);
+                        return Task.CompletedTask;
+                    },
                 });
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

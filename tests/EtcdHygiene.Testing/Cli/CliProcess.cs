@@ -22,6 +22,12 @@ public sealed class CliProcess : IAsyncDisposable
     /// <summary>The process id, for reading its resource use from /proc.</summary>
     public int Id => _process.Id;
 
+    /// <summary>
+    /// Raised for every line the process writes (stdout or stderr), on the reader's thread, as soon
+    /// as it is read: for tests that must act at a precise moment of a run.
+    /// </summary>
+    public event Action<string>? LineWritten;
+
     /// <summary>Everything written to stdout so far.</summary>
     public string Output { get { lock (_stdout) { return _stdout.ToString(); } } }
 
@@ -56,8 +62,8 @@ public sealed class CliProcess : IAsyncDisposable
         }
         var process = new Process { StartInfo = start };
         var cli = new CliProcess(process);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (cli._stdout) { cli._stdout.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (cli._stderr) { cli._stderr.AppendLine(e.Data); } } };
+        process.OutputDataReceived += (_, e) => cli.Append(cli._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => cli.Append(cli._stderr, e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -85,6 +91,22 @@ public sealed class CliProcess : IAsyncDisposable
             await Task.Delay(100);
         }
     }
+
+    private void Append(StringBuilder buffer, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (buffer)
+        {
+            buffer.AppendLine(line);
+        }
+        LineWritten?.Invoke(line);
+    }
+
+    /// <summary>Sends SIGKILL: the process gets no chance to finish anything, as when a node dies or the OOM killer strikes.</summary>
+    public void Kill() => Signals.Send(_process.Id, Signals.SigKill);
 
     /// <summary>Sends SIGTERM, as Kubernetes and systemd do to stop a process.</summary>
     public void Terminate() => Signals.Send(_process.Id, Signals.SigTerm);

@@ -26,6 +26,22 @@ public static class EtcdData
         }
     }
 
+    /// <summary>
+    /// Every member's HashKV at one revision (the first member's current one): equal hashes and
+    /// compact revisions mean the members hold the same keys, values and history.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Member, uint Hash, long CompactRevision)>> HashesAtOneRevisionAsync(EtcdTestCluster cluster)
+    {
+        var revision = (await cluster.ClientFor(cluster.Members[0]).GetAsync("/")).Header.Revision;
+        var hashes = new List<(string Member, uint Hash, long CompactRevision)>();
+        foreach (var member in cluster.Members)
+        {
+            var hash = await cluster.ClientFor(member).HashKVAsync(new HashKVRequest { Revision = revision });
+            hashes.Add((member.Name, hash.Hash, hash.CompactRevision));
+        }
+        return hashes;
+    }
+
     /// <summary>Every live key and its value.</summary>
     public static async Task<Dictionary<string, string>> ReadAllAsync(EtcdClient client)
     {

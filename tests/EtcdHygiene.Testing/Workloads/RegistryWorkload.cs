@@ -109,11 +109,16 @@ public sealed class RegistryWorkload
                 node.LeaseId = (await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = _options.LeaseTtlSeconds }, cancellationToken: cancellationToken)).ID;
             }
             var value = node.Next();
-            await _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(node.Key), Value = value, Lease = node.LeaseId }, cancellationToken: cancellationToken);
+            node.Sending(value);
+            DateTime? deadline = _options.WriteTimeout is { } timeout ? DateTime.UtcNow + timeout : null;
+            await _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(node.Key), Value = value, Lease = node.LeaseId }, deadline: deadline, cancellationToken: cancellationToken);
+            node.Acknowledged(value);
             Stats.RecordWrite(value.Length);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
         {
+            // NOSPACE refuses the write before proposing it: the key keeps its last value.
+            node.Refused();
             Stats.RecordNoSpace();
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
@@ -122,16 +127,71 @@ public sealed class RegistryWorkload
         }
     }
 
+    /// <summary>
+    /// For every node key, what etcd may hold now: the last value etcd acknowledged, and every value
+    /// whose write ended without an answer (a timeout, a member that went away): etcd may have
+    /// applied it, even after a later acknowledged write (a proposal held by a paused member is
+    /// forwarded when it resumes). Only meaningful once the workload has stopped.
+    /// </summary>
+    public IReadOnlyList<(string Key, string? Acknowledged, IReadOnlySet<string> Uncertain)> Expected() =>
+        _nodes.Select(n => n.Expected()).ToList();
+
     private sealed class Node(GoMicroServiceEntry entry, WriterBehaviour behaviour, string prefix, int weight)
     {
         private readonly ByteString _straight = ByteString.CopyFromUtf8(entry.Render(false));
         private readonly ByteString _swapped = ByteString.CopyFromUtf8(entry.Render(true));
         private long _registrations;
+        private ByteString? _sending;
+        private ByteString? _acknowledged;
+        private readonly HashSet<string> _uncertain = [];
 
         public string Key { get; } = prefix + entry.Key["/micro/registry/".Length..];
         public WriterBehaviour Behaviour => behaviour;
         public int Weight => weight;
         public long LeaseId { get; set; }
+
+        public void Sending(ByteString value)
+        {
+            lock (_uncertain)
+            {
+                // The previous write never got an answer: it may have been applied.
+                if (_sending is { } unanswered)
+                {
+                    _uncertain.Add(unanswered.ToStringUtf8());
+                }
+                _sending = value;
+            }
+        }
+
+        public void Acknowledged(ByteString value)
+        {
+            lock (_uncertain)
+            {
+                _acknowledged = value;
+                _sending = null;
+            }
+        }
+
+        public void Refused()
+        {
+            lock (_uncertain)
+            {
+                _sending = null;
+            }
+        }
+
+        public (string Key, string? Acknowledged, IReadOnlySet<string> Uncertain) Expected()
+        {
+            lock (_uncertain)
+            {
+                var uncertain = new HashSet<string>(_uncertain);
+                if (_sending is { } unanswered)
+                {
+                    uncertain.Add(unanswered.ToStringUtf8());
+                }
+                return (Key, _acknowledged?.ToStringUtf8(), uncertain);
+            }
+        }
 
         public ByteString Next()
         {

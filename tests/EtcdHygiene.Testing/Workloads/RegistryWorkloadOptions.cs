@@ -34,6 +34,9 @@ public sealed record RegistryWorkloadOptions
     /// <summary>Share of nodes flipping two JSON array elements (the incident).</summary>
     public double ReorderShare { get; init; } = 0.6;
 
+    /// <summary>Deadline of each write; none when null (a write to a paused member then waits for it).</summary>
+    public TimeSpan? WriteTimeout { get; init; }
+
     /// <summary>Concurrent writers; nodes are spread over them.</summary>
     public int Writers { get; init; } = 4;
 
