@@ -19,6 +19,9 @@ public sealed class CliProcess : IAsyncDisposable
         _process = process;
     }
 
+    /// <summary>True once the process has ended.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>The process id, for reading its resource use from /proc.</summary>
     public int Id => _process.Id;
 

@@ -20,7 +20,7 @@ public sealed class PolicyFolder : IDisposable
     /// Writes a policy named <paramref name="name"/> for <paramref name="endpoints"/>; <paramref name="specExtra"/>
     /// is YAML indented by two spaces, appended under spec.
     /// </summary>
-    public string Write(string name, IEnumerable<string> endpoints, string specExtra = "")
+    public string Write(string name, IEnumerable<string> endpoints, string specExtra = "", string defragTimeout = "30s")
     {
         var file = System.IO.Path.Combine(Path, $"{name}.yaml");
         File.WriteAllText(file, $"""
@@ -32,7 +32,7 @@ public sealed class PolicyFolder : IDisposable
               etcd:
                 endpoints: [{string.Join(", ", endpoints.Select(e => $"\"{e}\""))}]
                 requestTimeout: 3s
-                defragTimeout: 30s
+                defragTimeout: {defragTimeout}
             {specExtra}
             """);
         return file;

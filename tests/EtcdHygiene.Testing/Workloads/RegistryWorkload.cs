@@ -117,12 +117,18 @@ public sealed class RegistryWorkload
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
         {
-            // NOSPACE refuses the write before proposing it: the key keeps its last value.
-            node.Refused();
+            // NOSPACE refused this attempt, but the client may have sent the write before (its retry
+            // policy resends after Unavailable, which etcd also answers for proposals it applied):
+            // the write stays uncertain.
             Stats.RecordNoSpace();
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
         {
+            Stats.RecordFailure();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The write's deadline passed (the client reports it as a cancellation): no answer, maybe applied.
             Stats.RecordFailure();
         }
     }
@@ -168,14 +174,6 @@ public sealed class RegistryWorkload
             lock (_uncertain)
             {
                 _acknowledged = value;
-                _sending = null;
-            }
-        }
-
-        public void Refused()
-        {
-            lock (_uncertain)
-            {
                 _sending = null;
             }
         }
