@@ -54,11 +54,42 @@ public sealed class AnalyzeCommandTests
     [InlineData("--endpoints", "http://127.0.0.1:1", "--prefix", "")]
     [InlineData("--endpoints", "http://127.0.0.1:1", "--prefix", "/a/", "--watch", "soon")]
     [InlineData("--endpoints", "http://127.0.0.1:1", "--prefix", "/a/", "--from-revision", "0")]
+    [InlineData("--endpoints", "https://127.0.0.1:1", "--prefix", "/a/", "--cert", "client.pem")]
+    [InlineData("--endpoints", "https://127.0.0.1:1", "--prefix", "/a/", "--user", "root")]
+    [InlineData("--endpoints", "https://127.0.0.1:1", "--prefix", "/a/", "--cacert", "/nonexistent/ca.pem")]
     public async Task BadArguments_ExitWith1AndSayWhy(params string[] arguments)
     {
         var (exit, output, errors) = await CliProcess.RunAsync(["analyze", .. arguments]);
 
         Assert.True(exit == 1, $"exit {exit}{Environment.NewLine}{output}{errors}");
-        Assert.Matches("--endpoints|--prefix|--watch|--from-revision", errors);
+        Assert.Matches("--endpoints|--prefix|--watch|--from-revision|--cert and --key|--user and --password-file|--cacert: cannot read", errors);
+    }
+
+    [Fact]
+    public async Task OverMutualTlsAndAuth_ReadsTheHistory_AndAWrongPasswordIsNamedWithoutShowingIt()
+    {
+        const string password = "analyze-Secret-7c1f";
+        using var tls = await TestCertificates.CreateAsync();
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, Tls = tls });
+        await cluster.EnableAuthAsync(password);
+        var writer = cluster.CreateClient();
+        writer.SetCredentials("root", password);
+        await new RegistryWorkload(writer, RegistryWorkloadOptions.ThreePatterns).RunRoundsAsync(80);
+        var passwordFile = Path.Combine(tls.Folder, "password");
+        File.WriteAllText(passwordFile, password + "\n");
+        string[] arguments = ["analyze", "--endpoints", cluster.ClientUrls[0], "--prefix", "/micro/registry/",
+            "--cacert", tls.CaCertificate, "--cert", tls.ClientCertificate, "--key", tls.ClientKey, "--user", "root", "--password-file", passwordFile];
+
+        var (exit, output, errors) = await CliProcess.RunAsync(arguments);
+
+        Assert.True(exit == 2, $"exit {exit}{Environment.NewLine}{output}{errors}");
+        Assert.Contains("CHURN: /micro/registry/svc00/*", output);
+
+        File.WriteAllText(passwordFile, "not-" + password);
+        var (refused, said, why) = await CliProcess.RunAsync(arguments);
+
+        Assert.True(refused == 1, $"exit {refused}{Environment.NewLine}{said}{why}");
+        Assert.Contains("authentication failed", why);
+        Assert.DoesNotContain(password, said + why);
     }
 }

@@ -31,19 +31,73 @@ internal static class AnalyzeCommand
         var watch = new Option<string?>("--watch") { Description = "Also follow live writes this long (a duration such as 1m) before printing." };
         var top = new Option<int>("--top") { Description = "Key groups and keys to print.", DefaultValueFactory = _ => 10 };
         var depth = new Option<int?>("--group-depth") { Description = "Group keys by this many leading path segments instead of by parent path." };
+        // etcdctl's names for the TLS files; the password comes from a file, never the command line (ps shows it).
+        var caCert = new Option<string?>("--cacert") { Description = "CA bundle (PEM) that signed the etcd server certificates; the system roots otherwise." };
+        var cert = new Option<string?>("--cert") { Description = "Client certificate (PEM), when etcd requires one (--client-cert-auth)." };
+        var key = new Option<string?>("--key") { Description = "Private key (PEM) of --cert." };
+        var user = new Option<string?>("--user") { Description = "etcd user, when etcd authentication is enabled; its password is read from --password-file." };
+        var passwordFile = new Option<string?>("--password-file") { Description = "File holding the password of --user." };
         var command = new Command("analyze", "Find the writers whose no-op rewrites fill etcd: rank key groups by writes and classify each write. Reads only.")
         {
-            endpoints, prefixes, fromRevision, watch, top, depth,
+            endpoints, prefixes, fromRevision, watch, top, depth, caCert, cert, key, user, passwordFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var logging = Logging.Create("text", LogLevel.Warning);
+            EtcdTlsOptions? tls;
+            EtcdCredentials? credentials;
+            try
+            {
+                (tls, credentials) = Security(parse.GetValue(caCert), parse.GetValue(cert), parse.GetValue(key), parse.GetValue(user), parse.GetValue(passwordFile));
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return Error;
+            }
             return await RunAsync(new AnalyzeRequest(
                 parse.GetValue(endpoints)!.SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(),
-                parse.GetValue(prefixes)!, parse.GetValue(fromRevision), parse.GetValue(watch), parse.GetValue(top), parse.GetValue(depth)),
+                parse.GetValue(prefixes)!, parse.GetValue(fromRevision), parse.GetValue(watch), parse.GetValue(top), parse.GetValue(depth))
+            {
+                Tls = tls,
+                Credentials = credentials,
+            },
                 Console.Out, Console.Error, logging, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>TLS and credentials from the files named on the command line; an <see cref="ArgumentException"/> says what is wrong.</summary>
+    private static (EtcdTlsOptions? Tls, EtcdCredentials? Credentials) Security(string? caCert, string? cert, string? key, string? user, string? passwordFile)
+    {
+        if ((cert is null) != (key is null))
+        {
+            throw new ArgumentException("--cert and --key go together");
+        }
+        if ((user is null) != (passwordFile is null))
+        {
+            throw new ArgumentException("--user and --password-file go together");
+        }
+        var tls = caCert is null && cert is null ? null : new EtcdTlsOptions
+        {
+            CaCertificatePem = Read(caCert, "--cacert"),
+            ClientCertificatePem = Read(cert, "--cert"),
+            ClientKeyPem = Read(key, "--key"),
+        };
+        var credentials = user is null ? null : new EtcdCredentials(user, Read(passwordFile, "--password-file")!.TrimEnd('\r', '\n'));
+        return (tls, credentials);
+
+        static string? Read(string? path, string option)
+        {
+            try
+            {
+                return path is null ? null : File.ReadAllText(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"{option}: cannot read {path}: {e.Message}");
+            }
+        }
     }
 
     public static async Task<int> RunAsync(AnalyzeRequest request, TextWriter output, TextWriter errors, ILoggerFactory logging, CancellationToken cancellationToken)
@@ -53,11 +107,11 @@ internal static class AnalyzeCommand
             await errors.WriteLineAsync(problem);
             return Error;
         }
-        var options = new EtcdConnectionOptions { Endpoints = request.Endpoints };
-        var clock = await MeasureRateAsync(options, cancellationToken);
+        var options = new EtcdConnectionOptions { Endpoints = request.Endpoints, Tls = request.Tls, Credentials = request.Credentials };
+        var (clock, unreachable) = await MeasureRateAsync(options, cancellationToken);
         if (clock is null)
         {
-            await errors.WriteLineAsync($"cannot reach etcd at {string.Join(", ", request.Endpoints)}");
+            await errors.WriteLineAsync($"cannot reach etcd at {string.Join(", ", request.Endpoints)}: {unreachable}");
             return Error;
         }
         var analysis = new ChurnAnalyzerOptions
@@ -100,27 +154,34 @@ internal static class AnalyzeCommand
     /// Two revisions <see cref="RateSample"/> apart date the replayed history by the current write
     /// rate: rough for old history, and none at all when the cluster is idle (or at NOSPACE).
     /// </summary>
-    private static async Task<(RevisionClock Clock, bool Measured)?> MeasureRateAsync(EtcdConnectionOptions options, CancellationToken cancellationToken)
+    /// <returns>The clock, or null and why etcd could not be read.</returns>
+    private static async Task<((RevisionClock Clock, bool Measured)? Clock, string? Unreachable)> MeasureRateAsync(EtcdConnectionOptions options, CancellationToken cancellationToken)
     {
         await using var etcd = new EtcdClusterConnection(options);
         var first = await etcd.ObserveAsync(cancellationToken);
         if (first.Revision is not { } from)
         {
-            return null;
+            return (null, string.Join("; ", first.Problems.DefaultIfEmpty("no member answered")));
         }
         await Task.Delay(RateSample, cancellationToken);
         var second = await etcd.ObserveAsync(cancellationToken);
         if (second.Revision is not { } to || to <= from)
         {
-            return (new RevisionClock([]), false);
+            return ((new RevisionClock([]), false), null);
         }
-        return (new RevisionClock([new RevisionSample(first.ObservedAt, from), new RevisionSample(second.ObservedAt, to)]), true);
+        return ((new RevisionClock([new RevisionSample(first.ObservedAt, from), new RevisionSample(second.ObservedAt, to)]), true), null);
     }
 }
 
 /// <summary>What <c>analyze</c> was asked.</summary>
 internal sealed record AnalyzeRequest(IReadOnlyList<string> Endpoints, IReadOnlyList<string> Prefixes, long? FromRevision, string? WatchText, int Top, int? GroupDepth)
 {
+    /// <summary>TLS material from --cacert, --cert and --key.</summary>
+    public EtcdTlsOptions? Tls { get; init; }
+
+    /// <summary>The user of --user with the password of --password-file.</summary>
+    public EtcdCredentials? Credentials { get; init; }
+
     public TimeSpan? Watch => WatchText is not null && GoDuration.TryParse(WatchText, out var duration) ? duration : null;
 
     public string? Validate()
