@@ -44,7 +44,7 @@ public sealed partial class MetricsTests
         metrics.Record(other, Cycle(succeeded: false));
         var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
         metrics.RecordFindings(policy.Key, Churn(now, "/r/a/k", "/r/b/k"), new Forecast(3600, now.AddHours(2)), now);
-        var text = await ScrapeAsync(registry);
+        var text = await OperatorFixture.ScrapeAsync(registry);
 
         Assert.Equal(ExpectedFamilies.Order(), Families(text));
         Assert.Contains("etcd_hygiene_key_group_writes_per_minute{namespace=\"registry\",policy=\"etcd\",key_group=\"/r/a/*\"} 50", text);
@@ -54,7 +54,7 @@ public sealed partial class MetricsTests
 
         // A group that leaves the top loses its series; a forecast that stops growing drops the ETA.
         metrics.RecordFindings(policy.Key, Churn(now, "/r/b/k"), new Forecast(-10, null), now);
-        var later = await ScrapeAsync(registry);
+        var later = await OperatorFixture.ScrapeAsync(registry);
         Assert.DoesNotContain("key_group=\"/r/a/*\"", later);
         Assert.Contains("key_group=\"/r/b/*\"", later);
         Assert.DoesNotContain("etcd_hygiene_quota_exhaustion_seconds{", later);
@@ -65,7 +65,7 @@ public sealed partial class MetricsTests
         Assert.Contains("etcd_hygiene_cycle_errors_total{namespace=\"registry\",policy=\"other\"} 1", text);
 
         metrics.Forget(policy.Key);
-        var after = await ScrapeAsync(registry);
+        var after = await OperatorFixture.ScrapeAsync(registry);
         Assert.DoesNotContain("policy=\"etcd\"", after);
         Assert.Contains("policy=\"other\"", after);
     }
@@ -191,13 +191,6 @@ public sealed partial class MetricsTests
             await Task.Delay(500);
         }
         throw new TimeoutException($"Prometheus never answered as expected. Its log:{Environment.NewLine}{server.Log}");
-    }
-
-    private static async Task<string> ScrapeAsync(CollectorRegistry registry)
-    {
-        using var stream = new MemoryStream();
-        await registry.CollectAndExportAsTextAsync(stream);
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     private static string[] Families(string text) =>

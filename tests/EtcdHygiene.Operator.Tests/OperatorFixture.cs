@@ -28,14 +28,23 @@ internal sealed class OperatorFixture : IAsyncDisposable
 
     public static async Task<OperatorFixture> StartAsync() => new(await FakeKubernetesApi.StartAsync());
 
-    /// <summary>Starts a replica; stop it with the returned source.</summary>
-    public (OperatorHost Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null)
+    /// <summary>Starts a replica; stop it with the returned source. Its metrics go to <paramref name="metrics"/> when given.</summary>
+    public (OperatorHost Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null,
+        Prometheus.CollectorRegistry? metrics = null)
     {
-        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(new Prometheus.CollectorRegistry()));
+        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(metrics ?? new Prometheus.CollectorRegistry()));
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => host.RunAsync(stop.Token));
         _replicas.Add((stop, run));
         return (host, stop, run);
+    }
+
+    /// <summary>What Prometheus would scrape from <paramref name="registry"/>.</summary>
+    public static async Task<string> ScrapeAsync(Prometheus.CollectorRegistry registry)
+    {
+        using var stream = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(stream);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     /// <summary>A kubeconfig file for the fake API server, for operator processes; the caller deletes it.</summary>
