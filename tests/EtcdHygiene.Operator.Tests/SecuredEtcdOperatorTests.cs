@@ -81,6 +81,44 @@ public sealed class SecuredEtcdOperatorTests
         Assert.DoesNotContain(Password, output + errors + refused + said);
     }
 
+    [Fact]
+    public async Task Run_UsesARotatedPassword_FromTheNextCycle_WithoutARestart()
+    {
+        const string rotated = "Rotated-pa55-0b9e";
+        using var tls = await TestCertificates.CreateAsync();
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, Tls = tls });
+        await cluster.EnableAuthAsync(Password);
+        using var folder = new PolicyFolder();
+        var secrets = Path.Combine(folder.Path, "secrets");
+        Directory.CreateDirectory(Path.Combine(secrets, "etcd-tls"));
+        Directory.CreateDirectory(Path.Combine(secrets, "etcd-auth"));
+        File.Copy(tls.CaCertificate, Path.Combine(secrets, "etcd-tls", "ca.crt"));
+        File.Copy(tls.ClientCertificate, Path.Combine(secrets, "etcd-tls", "tls.crt"));
+        File.Copy(tls.ClientKey, Path.Combine(secrets, "etcd-tls", "tls.key"));
+        File.WriteAllText(Path.Combine(secrets, "etcd-auth", "username"), "root");
+        var passwordFile = Path.Combine(secrets, "etcd-auth", "password");
+        File.WriteAllText(passwordFile, Password);
+        var policy = folder.Write("rotating", cluster.ClientUrls, """
+              compaction: { interval: 1s }
+            """);
+        File.WriteAllText(policy, File.ReadAllText(policy).Replace("    defragTimeout: 30s", "    defragTimeout: 30s\n    tlsSecretRef: { name: etcd-tls }\n    credentialsSecretRef: { name: etcd-auth }"));
+        await using var run = CliProcess.Start("run", "--policy", policy, "--state-dir", folder.StateDirectory, "--secrets-dir", secrets);
+        await run.WaitForTextAsync("cycle succeeded", TimeSpan.FromSeconds(30));
+
+        // The password changes in etcd (which invalidates the tokens issued before), then in the file.
+        var admin = cluster.CreateClient();
+        admin.SetCredentials("root", Password);
+        await admin.UserChangePasswordAsync(new Etcdserverpb.AuthUserChangePasswordRequest { Name = "root", Password = rotated });
+        File.WriteAllText(passwordFile, rotated);
+        await run.WaitForTextAsync("the Secret files under", TimeSpan.FromSeconds(30));
+        var rotatedAt = run.Errors.Length;
+        await OperatorFixture.WaitUntilAsync(() => run.Errors[rotatedAt..].Contains("cycle succeeded"), TimeSpan.FromSeconds(30),
+            what: "a cycle succeeding with the rotated password", describe: () => run.Errors);
+
+        Assert.DoesNotContain(Password, run.Output + run.Errors);
+        Assert.DoesNotContain(rotated, run.Output + run.Errors);
+    }
+
     private static void Apply(OperatorFixture kube, string name, EtcdTestCluster cluster, string credentials)
     {
         // With analysis on, the churn watch authenticates too: its errors must not leak either.

@@ -4,6 +4,7 @@ using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
 using EtcdHygiene.Operator.Analysis;
+using EtcdHygiene.Operator.Controller;
 using EtcdHygiene.Operator.Metrics;
 using Microsoft.Extensions.Logging;
 
@@ -52,15 +53,19 @@ public sealed class StandaloneRunner
         var logger = _logging.CreateLogger("etcd-hygiene.run");
         var state = _store.Load(policy.Key);
         var options = source.Connection;
-        await using var etcd = new EtcdClusterConnection(options, _time, _logging.CreateLogger<EtcdClusterConnection>());
-        await using var analysis = new PolicyAnalysis(policy, options, state.Samples, _time, _logging.CreateLogger("etcd-hygiene.analysis"));
-        var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());
+        // Kept across cycles, replaced (as the operator does) when rotated Secret files change how to connect.
+        await using var connections = new EtcdConnections(_time, _logging);
+        await using var analyses = new PolicyAnalyses(_time, _logging);
         logger.LogInformation("Policy {Policy}: watching {Endpoints} every {Interval}{DryRun}",
             policy.Key, string.Join(",", policy.Etcd.Endpoints), GoDuration.Format(policy.Compaction.Interval), policy.DryRun ? " (dry run)" : "");
         var allSucceeded = true;
         var firstCycle = true;
         while (!stopping.IsCancellationRequested)
         {
+            options = Reread(source, options, logger);
+            var etcd = await connections.ForAsync(policy.Key, options);
+            var analysis = await analyses.ForAsync(policy, options, state.Samples);
+            var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger<HygieneCycle>());
             CycleResult result;
             try
             {
@@ -116,6 +121,33 @@ public sealed class StandaloneRunner
         }
         logger.LogInformation("Policy {Policy}: stopped", policy.Key);
         return allSucceeded;
+    }
+
+    /// <summary>
+    /// The Secret files as they are now, so that a rotated certificate or password is used from the
+    /// next cycle on. Files caught half-written or removed keep the last good material (logged):
+    /// a rotation in progress must not stop the hygiene of a cluster that still accepts the old one.
+    /// </summary>
+    private static EtcdConnectionOptions Reread(PolicySource source, EtcdConnectionOptions current, ILogger logger)
+    {
+        if (source.SecretsDirectory is null)
+        {
+            return current;
+        }
+        try
+        {
+            var fresh = source.ReadConnection();
+            if (!fresh.ConnectsLike(current))
+            {
+                logger.LogInformation("Policy {Policy}: the Secret files under {Directory} changed: connecting with them from now on", source.Policy.Key, source.SecretsDirectory);
+            }
+            return fresh;
+        }
+        catch (PolicyFileException e)
+        {
+            logger.LogWarning("Policy {Policy}: {Problem}; keeping the Secrets read before", source.Policy.Key, e.Message);
+            return current;
+        }
     }
 
     private static void LogChurn(ILogger logger, HygienePolicy policy, IReadOnlyList<GroupFinding> churning, string when)
