@@ -53,18 +53,7 @@ public sealed class SecuredEtcdOperatorTests
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, Tls = tls });
         await cluster.EnableAuthAsync(Password);
         using var folder = new PolicyFolder();
-        var secrets = Path.Combine(folder.Path, "secrets");
-        Directory.CreateDirectory(Path.Combine(secrets, "etcd-tls"));
-        Directory.CreateDirectory(Path.Combine(secrets, "etcd-auth"));
-        File.Copy(tls.CaCertificate, Path.Combine(secrets, "etcd-tls", "ca.crt"));
-        File.Copy(tls.ClientCertificate, Path.Combine(secrets, "etcd-tls", "tls.crt"));
-        File.Copy(tls.ClientKey, Path.Combine(secrets, "etcd-tls", "tls.key"));
-        File.WriteAllText(Path.Combine(secrets, "etcd-auth", "username"), "root");
-        File.WriteAllText(Path.Combine(secrets, "etcd-auth", "password"), Password);
-        var policy = folder.Write("secured", cluster.ClientUrls, """
-              compaction: { interval: 1h }
-            """);
-        File.WriteAllText(policy, File.ReadAllText(policy).Replace("    defragTimeout: 30s", "    defragTimeout: 30s\n    tlsSecretRef: { name: etcd-tls }\n    credentialsSecretRef: { name: etcd-auth }"));
+        var (policy, secrets) = WritePolicyWithSecretFiles(folder, "secured", "1h", cluster, tls);
 
         var (exit, output, errors) = await CliProcess.RunAsync("run", "--once", "--policy", policy, "--state-dir", folder.StateDirectory, "--secrets-dir", secrets);
         Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{errors}");
@@ -89,19 +78,8 @@ public sealed class SecuredEtcdOperatorTests
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, Tls = tls });
         await cluster.EnableAuthAsync(Password);
         using var folder = new PolicyFolder();
-        var secrets = Path.Combine(folder.Path, "secrets");
-        Directory.CreateDirectory(Path.Combine(secrets, "etcd-tls"));
-        Directory.CreateDirectory(Path.Combine(secrets, "etcd-auth"));
-        File.Copy(tls.CaCertificate, Path.Combine(secrets, "etcd-tls", "ca.crt"));
-        File.Copy(tls.ClientCertificate, Path.Combine(secrets, "etcd-tls", "tls.crt"));
-        File.Copy(tls.ClientKey, Path.Combine(secrets, "etcd-tls", "tls.key"));
-        File.WriteAllText(Path.Combine(secrets, "etcd-auth", "username"), "root");
+        var (policy, secrets) = WritePolicyWithSecretFiles(folder, "rotating", "1s", cluster, tls);
         var passwordFile = Path.Combine(secrets, "etcd-auth", "password");
-        File.WriteAllText(passwordFile, Password);
-        var policy = folder.Write("rotating", cluster.ClientUrls, """
-              compaction: { interval: 1s }
-            """);
-        File.WriteAllText(policy, File.ReadAllText(policy).Replace("    defragTimeout: 30s", "    defragTimeout: 30s\n    tlsSecretRef: { name: etcd-tls }\n    credentialsSecretRef: { name: etcd-auth }"));
         await using var run = CliProcess.Start("run", "--policy", policy, "--state-dir", folder.StateDirectory, "--secrets-dir", secrets);
         await run.WaitForTextAsync("cycle succeeded", TimeSpan.FromSeconds(30));
 
@@ -117,6 +95,25 @@ public sealed class SecuredEtcdOperatorTests
 
         Assert.DoesNotContain(Password, run.Output + run.Errors);
         Assert.DoesNotContain(rotated, run.Output + run.Errors);
+    }
+
+    /// <summary>
+    /// A policy naming the Secrets etcd-tls and etcd-auth, and a secrets folder holding them as
+    /// Kubernetes mounts them (the root password is <see cref="Password"/>).
+    /// </summary>
+    private static (string Policy, string SecretsDirectory) WritePolicyWithSecretFiles(PolicyFolder folder, string name, string interval, EtcdTestCluster cluster, TestCertificates tls)
+    {
+        var secrets = Path.Combine(folder.Path, "secrets");
+        Directory.CreateDirectory(Path.Combine(secrets, "etcd-tls"));
+        Directory.CreateDirectory(Path.Combine(secrets, "etcd-auth"));
+        File.Copy(tls.CaCertificate, Path.Combine(secrets, "etcd-tls", "ca.crt"));
+        File.Copy(tls.ClientCertificate, Path.Combine(secrets, "etcd-tls", "tls.crt"));
+        File.Copy(tls.ClientKey, Path.Combine(secrets, "etcd-tls", "tls.key"));
+        File.WriteAllText(Path.Combine(secrets, "etcd-auth", "username"), "root");
+        File.WriteAllText(Path.Combine(secrets, "etcd-auth", "password"), Password);
+        var policy = folder.Write(name, cluster.ClientUrls, $"  compaction: {{ interval: {interval} }}");
+        File.WriteAllText(policy, File.ReadAllText(policy).Replace("    defragTimeout: 30s", "    defragTimeout: 30s\n    tlsSecretRef: { name: etcd-tls }\n    credentialsSecretRef: { name: etcd-auth }"));
+        return (policy, secrets);
     }
 
     private static void Apply(OperatorFixture kube, string name, EtcdTestCluster cluster, string credentials)
