@@ -111,11 +111,12 @@ public sealed class HostileInputTests
     }
 
     [Theory]
-    [InlineData("compaction: { retention: 5m, retentionn: 1h }", "retentionn")]
+    [InlineData("compaction: { retention: 5m, retentionn: 1h }", "(spec.compaction.retentionn)")]
     [InlineData("compaction: { interval: 5 minutes }", "spec.compaction.interval")]
     [InlineData("defragmentation: { schedule: \"61 * * * *\" }", "spec.defragmentation.schedule")]
     [InlineData("etcd: { endpoints: [\"ftp://127.0.0.1:2379\"] }", "spec.etcd.endpoints")]
-    [InlineData("analysis: { topKeys: ten }", "line 6, column 24")]
+    [InlineData("analysis: { topKeys: ten }", "line 6, column 24 (spec.analysis.topKeys)")]
+    [InlineData("etcd: { endpoints: [\"http://127.0.0.1:1\"], requestTimeout: [3s] }", "(spec.etcd.requestTimeout)")]
     [InlineData("compaction: [ unclosed", "line")]
     [InlineData("alarms: { disarmBelowQuotaRatio: 1.5 }", "spec.alarms.disarmBelowQuotaRatio")]
     public async Task AHostilePolicyFile_MakesRunExit1_SayingWhy(string specLine, string named)

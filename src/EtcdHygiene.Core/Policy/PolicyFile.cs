@@ -7,7 +7,7 @@ namespace EtcdHygiene.Core.Policy;
 /// <summary>
 /// Reads a RegistryPolicy from YAML — the same manifest a user would <c>kubectl apply</c> — for the
 /// standalone <c>run</c> and <c>check</c> commands. Every failure is a <see cref="PolicyFileException"/>
-/// whose message names the file and, where it can, the line or the field.
+/// whose message names the file and, where it can, the line and the field.
 /// </summary>
 public static class PolicyFile
 {
@@ -64,7 +64,8 @@ public static class PolicyFile
         }
         catch (YamlException e)
         {
-            throw new PolicyFileException($"{source}: line {e.Start.Line}, column {e.Start.Column}: {Innermost(e).Message}");
+            var field = YamlFieldPath.At(yaml, e.Start) is { } path ? $" ({path})" : "";
+            throw new PolicyFileException($"{source}: line {e.Start.Line}, column {e.Start.Column}{field}: {Innermost(e).Message}");
         }
     }
 

@@ -163,7 +163,10 @@ public sealed class PolicyFileTests
     [InlineData("kind: RegistryPolicy\n---\nkind: RegistryPolicy\n", "expected exactly one RegistryPolicy document (found 2)")]
     [InlineData("spec: [unclosed", "line 1")]
     [InlineData("apiVersion: etcdhygiene.io/v1alpha1\nkind: RegistryPolicy\nmetadata: { name: x }\n", "spec is required")]
-    [InlineData("apiVersion: etcdhygiene.io/v1alpha1\nkind: RegistryPolicy\nmetadata: { name: x }\nspec:\n  suspend: maybe\n", "line 5")]
+    [InlineData("apiVersion: etcdhygiene.io/v1alpha1\nkind: RegistryPolicy\nmetadata: { name: x }\nspec:\n  suspend: maybe\n", "line 5, column 12 (spec.suspend)")]
+    [InlineData("kind: RegistryPolicy\nspec:\n  etcd:\n    endpoints: [a]\n    requestTimeout: [3s]\n", "line 5, column 21 (spec.etcd.requestTimeout)")]
+    [InlineData("kind: RegistryPolicy\nspec:\n  analysis: { topKeys: ten, window: 1m }\n", "(spec.analysis.topKeys)")]
+    [InlineData("kind: RegistryPolicy\nspec:\n  compaction:\n    retentionn: 1h\n", "(spec.compaction.retentionn)")]
     public void BrokenFiles_GiveAMessage_NotAStackTrace(string yaml, string expected)
     {
         var error = Assert.Throws<PolicyFileException>(() => PolicyFile.Parse(yaml, "p.yaml"));
