@@ -248,6 +248,10 @@ public sealed class EtcdTestCluster : IAsyncDisposable
             _clients.ForEach(c => c.Dispose());
             _clients.Clear();
         }
+        if (_http != PlainHttp)
+        {
+            _http.Dispose(); // the TLS cluster's own; the plain one is shared
+        }
         foreach (var member in Members)
         {
             member.Kill();
