@@ -141,6 +141,43 @@ public sealed class HygieneCycleTests
     }
 
     [Fact]
+    public async Task AMemberLostDuringThePauseBetweenMembers_StopsTheRollout_BecauseTheCycleObservesAgainAfterThePause()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await EtcdData.FragmentAsync(cluster.CreateClient());
+        await using var etcd = Connect(cluster);
+        var policy = PolicyFor(cluster, p => p with
+        {
+            Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 },
+            Defragmentation = p.Defragmentation with { PauseBetweenMembers = TimeSpan.FromSeconds(4) },
+        });
+        EtcdTestMember? killed = null;
+        Task? killing = null;
+
+        // A second after the first defragmentation starts (it is over by then, the pause is running),
+        // another member dies: the plan made before the pause must not be followed.
+        var result = await WhileRegistryWritesAsync(cluster, () => new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, new HygieneState(), CancellationToken.None,
+            new CycleHooks
+            {
+                BeforeStep = (step, snapshot) =>
+                {
+                    if (step.Kind == StepKind.Defragment && killing is null)
+                    {
+                        killed = cluster.Members.First(m => m.Name != step.MemberName && snapshot.Leader?.Name != m.Name);
+                        killing = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => killed.Kill());
+                    }
+                    return Task.CompletedTask;
+                },
+            }));
+        await killing!;
+
+        Assert.Equal(1, result.Steps.Count(s => s.Step.Kind == StepKind.Defragment));
+        Assert.Equal(StepResult.Succeeded, result.Steps.Single(s => s.Step.Kind == StepKind.Defragment).Result);
+        var blocked = Assert.Single(result.Notes, n => n.Code == "DefragBlocked");
+        Assert.Contains($"voting member {killed!.Name} is unreachable", blocked.Message);
+    }
+
+    [Fact]
     public async Task NoSpace_WithAMemberDown_CompactsWhatIsSafe_ButNeitherDefragmentsNorDisarms()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16 * MiB });
