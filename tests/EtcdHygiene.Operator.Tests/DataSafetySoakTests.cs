@@ -208,7 +208,7 @@ public sealed class DataSafetySoakTests(ITestOutputHelper output)
                         }
                     }
                     life.LineWritten += OnLine;
-                    var what = await moment.Task.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null);
+                    var what = await WithinAsync(moment.Task, TimeSpan.FromSeconds(30));
                     life.LineWritten -= OnLine;
                     if (what is null)
                     {
@@ -298,7 +298,7 @@ public sealed class DataSafetySoakTests(ITestOutputHelper output)
             try
             {
                 await burst.RunRoundsAsync(60);
-                var name = await target.Task.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null);
+                var name = await WithinAsync(target.Task, TimeSpan.FromSeconds(30));
                 if (name is not null && cluster.Members.FirstOrDefault(m => m.Name == name) is { } member)
                 {
                     Note($"{name} is being defragmented");
@@ -312,6 +312,10 @@ public sealed class DataSafetySoakTests(ITestOutputHelper output)
                 life.LineWritten -= OnLine;
             }
         }
+
+        /// <summary>What <paramref name="awaited"/> gives within <paramref name="timeout"/>, or null.</summary>
+        private static async Task<string?> WithinAsync(Task<string> awaited, TimeSpan timeout) =>
+            await Task.WhenAny(awaited, Task.Delay(timeout)) == awaited ? awaited.Result : null;
 
         /// <summary>The line etcd-hygiene logs as it starts a step (not its end, failure or the wait before it).</summary>
         private static bool IsStepStart(string line) =>

@@ -103,8 +103,10 @@ public sealed partial class KilledMidCycleTests
                     killed.TrySetResult();
                 }
             };
-            await killed.Task.WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(t =>
-                t.IsCompletedSuccessfully ? t : throw new TimeoutException($"no defragmentation started:{Environment.NewLine}{first.Errors}"));
+            if (await Task.WhenAny(killed.Task, Task.Delay(TimeSpan.FromSeconds(60))) != killed.Task)
+            {
+                throw new TimeoutException($"no defragmentation started:{Environment.NewLine}{first.Errors}");
+            }
             await first.WaitForExitAsync(TimeSpan.FromSeconds(10));
 
             var second = start();
