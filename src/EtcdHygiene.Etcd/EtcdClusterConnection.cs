@@ -32,7 +32,7 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
     private ClusterSnapshot? _lastSnapshot;
 
     /// <summary>Creates the adapter; nothing is contacted until the first call.</summary>
-    public EtcdClusterConnection(EtcdConnectionOptions options, TimeProvider? time = null, ILogger<EtcdClusterConnection>? logger = null)
+    public EtcdClusterConnection(EtcdConnectionOptions options, TimeProvider? time = null, ILogger? logger = null)
     {
         if (options.Endpoints.Count == 0)
         {
@@ -40,7 +40,7 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
         }
         _options = options;
         _time = time ?? TimeProvider.System;
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _logger = logger ?? NullLogger.Instance;
         _transport = new EtcdTransport(options);
         _http = new HttpClient(_transport.CreateHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
         _configuredEndpoints = options.Endpoints.Select(NormalizeUrl).Distinct(StringComparer.OrdinalIgnoreCase).ToList();

@@ -19,5 +19,5 @@ var root = new RootCommand("etcd-hygiene keeps etcd clusters used as service reg
     CrdCommand.Create(),
     OperatorCommand.Create(),
 };
-// Signals are handled by the commands themselves so that a stop never cuts a step in half.
+// run and operator stop through their generic host (a stop never cuts a step in half); the parser must not also handle signals.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -10,7 +10,7 @@ using Grpc.Core;
 namespace EtcdHygiene.Etcd.Tests;
 
 /// <summary>
-/// The production incident of ARCHITECTURE.md §1, for real: a registry re-registering the same
+/// The production incident of docs/architecture.md ("Why it exists"), for real: a registry re-registering the same
 /// service with two subscribers swapping places fills a 16 MiB etcd until NOSPACE; the adapter then
 /// sees it and recovers it without losing a key.
 /// </summary>

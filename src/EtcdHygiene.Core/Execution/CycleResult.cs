@@ -35,7 +35,7 @@ public sealed record CycleResult
 
     /// <summary>True when no step failed and the cluster could be observed.</summary>
     public bool Succeeded => Steps.All(s => s.Result != StepResult.Failed)
-        && !Notes.Any(n => n.Code is "ClusterUnreachable" or "AlarmsUnknown");
+        && !Notes.Any(n => n.Code is NoteCode.ClusterUnreachable or NoteCode.AlarmsUnknown);
 
     /// <summary>Bytes all defragmentations of the cycle gave back.</summary>
     public long ReclaimedBytes => Steps.Sum(s => s.ReclaimedBytes ?? 0);

@@ -16,7 +16,7 @@ internal static class CompactionPlanner
         }
         if (state.LastCompactionTime is { } last && now - last < compaction.Interval)
         {
-            notes.Add(new PlanNote("CompactionNotDue",
+            notes.Add(new PlanNote(NoteCode.CompactionNotDue,
                 $"compacted at {last:u}; the next compaction is due after {(last + compaction.Interval):u} (spec.compaction.interval {GoDuration.Format(compaction.Interval)})"));
             return null;
         }
@@ -43,7 +43,7 @@ internal static class CompactionPlanner
                 if (sample is null)
                 {
                     var since = state.Samples.Count > 0 ? $"revisions are sampled since {state.Samples[0].At:u}" : "no revision sample yet";
-                    notes.Add(new PlanNote("HistoryWithinRetention",
+                    notes.Add(new PlanNote(NoteCode.HistoryWithinRetention,
                         $"{context}all known history is younger than the retention of {GoDuration.Format(compaction.Retention)} ({since}); nothing to compact yet"));
                     return null;
                 }
@@ -56,12 +56,12 @@ internal static class CompactionPlanner
                 why = $"keep the last {compaction.RetainRevisions} revisions of {current}";
                 break;
             default:
-                notes.Add(new PlanNote("CompactionDisabled", $"{context}spec.compaction.mode is Disabled"));
+                notes.Add(new PlanNote(NoteCode.CompactionDisabled, $"{context}spec.compaction.mode is Disabled"));
                 return null;
         }
         if (target <= compacted)
         {
-            notes.Add(new PlanNote("NothingToCompact",
+            notes.Add(new PlanNote(NoteCode.NothingToCompact,
                 $"{context}history is already compacted up to revision {compacted}; the retention window starts at revision {Math.Max(target, 0)}"));
             return null;
         }

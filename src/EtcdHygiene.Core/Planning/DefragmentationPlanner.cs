@@ -18,11 +18,11 @@ internal static class DefragmentationPlanner
         var settings = policy.Defragmentation;
         foreach (var learner in snapshot.Members.Where(m => m.IsLearner))
         {
-            notes.Add(new PlanNote("LearnerSkipped", $"{learner.Name} is a learner: learners are not defragmented"));
+            notes.Add(new PlanNote(NoteCode.LearnerSkipped, $"{learner.Name} is a learner: learners are not defragmented"));
         }
         if (mode == DefragMode.Rule && !InWindow(settings, now, out var windowNote))
         {
-            notes.Add(new PlanNote("OutsideDefragWindow", windowNote));
+            notes.Add(new PlanNote(NoteCode.OutsideDefragWindow, windowNote));
             return [];
         }
 
@@ -50,7 +50,7 @@ internal static class DefragmentationPlanner
         {
             if (mode == DefragMode.Rule)
             {
-                notes.Add(new PlanNote("DefragNotNeeded", "no member meets the defragmentation rule: " +
+                notes.Add(new PlanNote(NoteCode.DefragNotNeeded, "no member meets the defragmentation rule: " +
                     string.Join("; ", voting.Where(m => m.Reachable).Select(m => Describe(m, policy)))));
             }
             return [];
@@ -58,7 +58,7 @@ internal static class DefragmentationPlanner
 
         if (Blocked(snapshot, voting) is { } blocked)
         {
-            notes.Add(PlanNote.Warning("DefragBlocked",
+            notes.Add(PlanNote.Warning(NoteCode.DefragBlocked,
                 $"not defragmenting {string.Join(", ", candidates.Select(c => c.Member.Name))}: {blocked}"));
             return [];
         }

@@ -18,25 +18,25 @@ public static class HygienePlanner
         var notes = new List<PlanNote>();
         if (policy.Suspend)
         {
-            notes.Add(new PlanNote("Suspended", "spec.suspend is true: observing only, nothing is done to etcd"));
+            notes.Add(new PlanNote(NoteCode.Suspended, "spec.suspend is true: observing only, nothing is done to etcd"));
             return new HygienePlan([], notes);
         }
         if (!snapshot.Members.Any(m => m.Reachable))
         {
             var why = snapshot.Problems.Count > 0 ? string.Join("; ", snapshot.Problems) : "no member answered";
-            notes.Add(PlanNote.Warning("ClusterUnreachable", $"no etcd member could be reached: {why}"));
+            notes.Add(PlanNote.Warning(NoteCode.ClusterUnreachable, $"no etcd member could be reached: {why}"));
             return new HygienePlan([], notes);
         }
         if (!snapshot.AlarmsKnown)
         {
             // Acting without knowing whether a member is CORRUPT would break the rule on CORRUPT.
-            notes.Add(PlanNote.Warning("AlarmsUnknown", "the alarm list could not be read; nothing is done until it can"));
+            notes.Add(PlanNote.Warning(NoteCode.AlarmsUnknown, "the alarm list could not be read; nothing is done until it can"));
             return new HygienePlan([], notes);
         }
         var corrupt = snapshot.Alarms.Where(a => a.Alarm == AlarmKind.Corrupt).ToList();
         if (corrupt.Count > 0)
         {
-            notes.Add(PlanNote.Warning("CorruptAlarm",
+            notes.Add(PlanNote.Warning(NoteCode.CorruptAlarm,
                 $"{Names(snapshot, corrupt.Select(a => a.MemberId))} raised the CORRUPT alarm: its data disagrees with the others. " +
                 "etcd-hygiene never disarms CORRUPT and does nothing to this cluster until a person has checked the member " +
                 "(etcdctl endpoint hashkv, then replace the member) and disarmed the alarm"));
@@ -48,7 +48,7 @@ public static class HygienePlanner
             : PlanRoutine(policy, snapshot, state, progress, now, notes);
         if (policy.DryRun && steps.Count > 0)
         {
-            notes.Add(new PlanNote("DryRun", "spec.dryRun is true: the steps are reported, not executed"));
+            notes.Add(new PlanNote(NoteCode.DryRun, "spec.dryRun is true: the steps are reported, not executed"));
         }
         return new HygienePlan(steps, notes);
     }

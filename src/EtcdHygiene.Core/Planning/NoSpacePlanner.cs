@@ -16,14 +16,14 @@ internal static class NoSpacePlanner
     {
         var alarms = snapshot.Alarms.Where(a => a.Alarm == AlarmKind.NoSpace).ToList();
         var raisedBy = HygienePlanner.Names(snapshot, alarms.Select(a => a.MemberId));
-        notes.Add(PlanNote.Warning("NoSpaceAlarm",
+        notes.Add(PlanNote.Warning(NoteCode.NoSpaceAlarm,
             $"NOSPACE alarm raised by {raisedBy}: etcd refuses every write, so no service instance can register until it is disarmed"));
 
         var ratio = policy.Alarms.DisarmBelowQuotaRatio;
         var over = OverRatio(policy, snapshot, out var unknown);
         if (unknown is not null)
         {
-            notes.Add(PlanNote.Warning("QuotaUnknown", unknown));
+            notes.Add(PlanNote.Warning(NoteCode.QuotaUnknown, unknown));
         }
         if (over.Count == 0 && unknown is null)
         {
@@ -38,7 +38,7 @@ internal static class NoSpacePlanner
         }
 
         var defrags = DefragmentationPlanner.Plan(policy, snapshot, progress, now, DefragMode.NoSpace, notes);
-        if (defrags.Count > 0 || notes.Any(n => n.Code == "DefragBlocked"))
+        if (defrags.Count > 0 || notes.Any(n => n.Code == NoteCode.DefragBlocked))
         {
             steps.AddRange(defrags);
             return steps;
@@ -69,7 +69,7 @@ internal static class NoSpacePlanner
         var why = policy.Alarms.EmergencyCompaction == EmergencyCompaction.RetentionOnly
             ? "spec.alarms.emergencyCompaction is RetentionOnly, so history inside the retention window is kept"
             : "even without history the live data is too large";
-        notes.Add(PlanNote.Warning("NoSpacePersists",
+        notes.Add(PlanNote.Warning(NoteCode.NoSpacePersists,
             $"NOSPACE stays: {overText} of quota after compaction and defragmentation, disarm needs below {HygienePlanner.Percent(ratio)}; {why}. " +
             "Raise --quota-backend-bytes or delete data, then etcd-hygiene disarms the alarm"));
         return steps;
@@ -80,7 +80,7 @@ internal static class NoSpacePlanner
         var sizes = string.Join(", ", snapshot.Members.Select(m => $"{m.Name} {HygienePlanner.Percent(policy.QuotaUsageOf(m)!.Value)}"));
         if (!policy.Alarms.DisarmNoSpace)
         {
-            notes.Add(PlanNote.Warning("DisarmDisabled",
+            notes.Add(PlanNote.Warning(NoteCode.DisarmDisabled,
                 $"every member is below {HygienePlanner.Percent(policy.Alarms.DisarmBelowQuotaRatio)} of its quota ({sizes}) but spec.alarms.disarmNoSpace is false: run etcdctl alarm disarm"));
             return [];
         }

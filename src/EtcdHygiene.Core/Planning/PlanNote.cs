@@ -1,16 +1,15 @@
 namespace EtcdHygiene.Core.Planning;
 
 /// <summary>
-/// Something the planner decided not to do, or wants said: a refusal, a wait, a warning. Code is a
-/// CamelCase reason fit for a Kubernetes event.
+/// Something the planner decided not to do, or wants said: a refusal, a wait, a warning.
 /// </summary>
-/// <param name="Code">CamelCase reason, e.g. DefragBlocked.</param>
+/// <param name="Code">What it is about; its name is the reason of the Kubernetes event.</param>
 /// <param name="Message">What and why, for a person.</param>
 /// <param name="Severity">Info, or Warning for what needs attention.</param>
-public sealed record PlanNote(string Code, string Message, NoteSeverity Severity = NoteSeverity.Info)
+public sealed record PlanNote(NoteCode Code, string Message, NoteSeverity Severity = NoteSeverity.Info)
 {
     /// <summary>A warning note.</summary>
-    public static PlanNote Warning(string code, string message) => new(code, message, NoteSeverity.Warning);
+    public static PlanNote Warning(NoteCode code, string message) => new(code, message, NoteSeverity.Warning);
 }
 
 /// <summary>How loud a note is.</summary>

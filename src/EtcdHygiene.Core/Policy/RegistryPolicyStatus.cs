@@ -95,7 +95,7 @@ public sealed class PolicyCondition
 
     /// <summary>True, False or Unknown.</summary>
     [Required]
-    [AllowedValues("True", "False", "Unknown")]
+    [AllowedValues(ConditionStatus.True, ConditionStatus.False, ConditionStatus.Unknown)]
     public string? Status { get; set; }
 
     /// <summary>CamelCase reason.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EtcdHygiene.Core.Policy;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -41,7 +42,7 @@ public sealed class EventRecorder
             if (_recent.TryGetValue(key, out var seen) && now - seen.First < AggregationWindow)
             {
                 var count = seen.Count + 1;
-                var patch = new V1Patch($$"""{"count":{{count}},"lastTimestamp":"{{now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}}"}""", V1Patch.PatchType.MergePatch);
+                var patch = new V1Patch($$"""{"count":{{count}},"lastTimestamp":"{{StatusTime.Write(now)}}"}""", V1Patch.PatchType.MergePatch);
                 await _client.CoreV1.PatchNamespacedEventAsync(patch, seen.Name, subject.NamespaceProperty, cancellationToken: cancellationToken);
                 _recent[key] = seen with { Count = count };
                 return;

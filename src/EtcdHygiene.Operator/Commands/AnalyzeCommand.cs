@@ -4,7 +4,9 @@ using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
 using EtcdHygiene.Etcd.Analysis;
+using EtcdHygiene.Operator.Hosting;
 using EtcdHygiene.Operator.Reporting;
+using EtcdHygiene.Operator.Supervision;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Operator.Commands;
@@ -43,7 +45,7 @@ internal static class AnalyzeCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var logging = Logging.Create("text", LogLevel.Warning);
+            using var logging = LoggingSetup.Create("text", LogLevel.Warning);
             EtcdTlsOptions? tls;
             EtcdCredentials? credentials;
             try
@@ -121,7 +123,7 @@ internal static class AnalyzeCommand
             // A one-off diagnosis looks at everything it reads, however old.
             Window = TimeSpan.FromDays(3650),
         };
-        await using var watcher = new ChurnWatcher(options, request.Prefixes, analysis, TimeProvider.System, logging.CreateLogger("analyze"));
+        await using var watcher = new ChurnWatcher(options, request.Prefixes, analysis, TimeProvider.System, logging.CreateLogger(LogCategory.Analysis));
         watcher.Start(request.FromRevision, clock.Value.Clock);
         if (!await watcher.CatchUpAsync(TimeSpan.FromMinutes(5), cancellationToken))
         {
@@ -170,46 +172,5 @@ internal static class AnalyzeCommand
             return ((new RevisionClock([]), false), null);
         }
         return ((new RevisionClock([new RevisionSample(first.ObservedAt, from), new RevisionSample(second.ObservedAt, to)]), true), null);
-    }
-}
-
-/// <summary>What <c>analyze</c> was asked.</summary>
-internal sealed record AnalyzeRequest(IReadOnlyList<string> Endpoints, IReadOnlyList<string> Prefixes, long? FromRevision, string? WatchText, int Top, int? GroupDepth)
-{
-    /// <summary>TLS material from --cacert, --cert and --key.</summary>
-    public EtcdTlsOptions? Tls { get; init; }
-
-    /// <summary>The user of --user with the password of --password-file.</summary>
-    public EtcdCredentials? Credentials { get; init; }
-
-    public TimeSpan? Watch => WatchText is not null && GoDuration.TryParse(WatchText, out var duration) ? duration : null;
-
-    public string? Validate()
-    {
-        if (Endpoints.Count == 0 || Endpoints.Any(e => !Uri.TryCreate(e, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
-        {
-            return $"--endpoints: expected http(s) URLs, got '{string.Join(",", Endpoints)}'";
-        }
-        if (Prefixes.Any(string.IsNullOrEmpty))
-        {
-            return "--prefix must not be empty";
-        }
-        if (FromRevision is < 1)
-        {
-            return $"--from-revision must be at least 1 (got {FromRevision})";
-        }
-        if (WatchText is not null && (Watch is not { } watch || watch <= TimeSpan.Zero))
-        {
-            return $"--watch: expected a positive duration such as 30s or 1m (got '{WatchText}')";
-        }
-        if (Top is < 1 or > 100)
-        {
-            return $"--top must be between 1 and 100 (got {Top})";
-        }
-        if (GroupDepth is < 0)
-        {
-            return $"--group-depth must not be negative (got {GroupDepth})";
-        }
-        return null;
     }
 }

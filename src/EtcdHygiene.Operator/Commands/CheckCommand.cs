@@ -45,7 +45,7 @@ internal static class CheckCommand
             return Error;
         }
 
-        var store = new StateStore(stateDirectory);
+        var store = new StateFiles(stateDirectory);
         var exit = NothingToDo;
         foreach (var source in sources)
         {

@@ -15,7 +15,7 @@ internal static class CommonOptions
     public static Option<string> StateDirectory() => new("--state-dir")
     {
         Description = "Where revision samples and defrag history are kept across restarts.",
-        DefaultValueFactory = _ => Standalone.StateStore.DefaultDirectory(),
+        DefaultValueFactory = _ => Standalone.StateFiles.DefaultDirectory(),
     };
 
     public static Option<string?> SecretsDirectory() => new("--secrets-dir")
@@ -26,6 +26,6 @@ internal static class CommonOptions
     public static Option<string> LogFormat() => new Option<string>("--log-format")
     {
         Description = "text or json (one structured line per action).",
-        DefaultValueFactory = _ => "text",
-    }.AcceptOnlyFromAmong("text", "json");
+        DefaultValueFactory = _ => Hosting.LoggingSetup.Text,
+    }.AcceptOnlyFromAmong(Hosting.LoggingSetup.Text, Hosting.LoggingSetup.Json);
 }

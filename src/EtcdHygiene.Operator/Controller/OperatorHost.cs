@@ -6,7 +6,7 @@ using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
 using Microsoft.Extensions.Logging;
 
-using EtcdHygiene.Operator.Analysis;
+using EtcdHygiene.Operator.Supervision;
 
 namespace EtcdHygiene.Operator.Controller;
 
@@ -16,7 +16,7 @@ namespace EtcdHygiene.Operator.Controller;
 /// </summary>
 public sealed class OperatorHost(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics)
 {
-    private readonly ILogger _logger = logging.CreateLogger<OperatorHost>();
+    private readonly ILogger _logger = logging.CreateLogger(LogCategory.Operator);
     private volatile PolicyController? _controller;
     private int _reconciles;
 
@@ -88,15 +88,14 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
     {
         var source = new CustomResourceSource<RegistryPolicyResource>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, options.Namespace,
             RegistryPolicyResource.FromUnreadable);
-        await using var connections = new EtcdConnections(time, logging);
-        await using var analyses = new PolicyAnalyses(time, logging);
-        var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, logging.CreateLogger<StatusPatcher>());
-        var events = new EventRecorder(client, "etcd-hygiene", time, logging.CreateLogger<EventRecorder>());
-        var controller = new PolicyController(source, cache =>
-        {
-            var reconciler = new RegistryPolicyReconciler(cache, new SecretReader(client), connections, analyses, status, events, metrics, time, logging);
-            return reconciler;
-        }, options.Workers, time, logging, onReconcile: () => Interlocked.Increment(ref _reconciles));
+        // Per leadership term: a replica that leads again starts from what status holds, not from memory.
+        await using var supervisors = new PolicySupervisors(time, logging, metrics);
+        var runtime = logging.CreateLogger(LogCategory.Controller);
+        var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, runtime);
+        var events = new EventRecorder(client, "etcd-hygiene", time, runtime);
+        var controller = new PolicyController(source,
+            cache => new RegistryPolicyReconciler(cache, new SecretReader(client), supervisors, status, events, time, _logger),
+            options.Workers, time, logging, onReconcile: () => Interlocked.Increment(ref _reconciles));
         _controller = controller;
         _logger.LogInformation("Controller started, watching {Scope}", options.Namespace is null ? "all namespaces" : $"namespace {options.Namespace}");
         try

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using EtcdHygiene.Kubernetes.Resources;
 using EtcdHygiene.Kubernetes.Runtime;
+using EtcdHygiene.Operator.Supervision;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Operator.Controller;
@@ -22,13 +23,13 @@ public sealed class PolicyController
         int workers, TimeProvider time, ILoggerFactory logging, Action? onReconcile = null)
     {
         _queue = new WorkQueue<string>(time, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
-        _informer = new Informer<RegistryPolicyResource>(source, OnChange, time, logging.CreateLogger<Informer<RegistryPolicyResource>>());
+        _informer = new Informer<RegistryPolicyResource>(source, OnChange, time, logging.CreateLogger(LogCategory.Controller));
         var reconciler = reconcilerFactory(key => _informer.Get(key));
         _workers = new KeyedWorkers<string>(_queue, (key, stopping) =>
         {
             onReconcile?.Invoke();
             return reconciler.ReconcileAsync(key, stopping);
-        }, workers, logging.CreateLogger<KeyedWorkers<string>>());
+        }, workers, logging.CreateLogger(LogCategory.Controller));
     }
 
     /// <summary>True once the informer has listed every policy.</summary>

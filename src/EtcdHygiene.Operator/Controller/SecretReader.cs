@@ -1,6 +1,7 @@
 using System.Net;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
+using EtcdHygiene.Operator.Supervision;
 using k8s;
 using k8s.Autorest;
 
@@ -38,6 +39,3 @@ public sealed class SecretReader(IKubernetes client)
         }
     }
 }
-
-/// <summary>A Secret a policy needs is missing or incomplete.</summary>
-public sealed class SecretUnavailableException(string message) : Exception(message);

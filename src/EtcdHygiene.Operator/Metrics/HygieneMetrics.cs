@@ -8,7 +8,7 @@ using Prometheus;
 namespace EtcdHygiene.Operator.Metrics;
 
 /// <summary>
-/// The Prometheus metrics of ARCHITECTURE.md §8, fed from cycle results by both front ends.
+/// The Prometheus metrics (docs/architecture.md, and the README's Metrics section), fed by the per-policy runtime of both front ends.
 /// Labels are bounded (namespace, policy, member, alarm, result, kind); forgetting a policy
 /// removes every series it had.
 /// </summary>

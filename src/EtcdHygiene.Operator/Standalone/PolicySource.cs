@@ -11,7 +11,7 @@ namespace EtcdHygiene.Operator.Standalone;
 public sealed record PolicySource(HygienePolicy Policy, string Path, EtcdConnectionOptions Connection, string? SecretsDirectory = null)
 {
     /// <summary>The connection options with the Secrets as the files hold them now; a <see cref="PolicyFileException"/> says what is missing.</summary>
-    public EtcdConnectionOptions ReadConnection() => StandaloneConnection.OptionsFor(Policy, Path, SecretsDirectory);
+    public EtcdConnectionOptions ReadConnection() => MountedSecrets.OptionsFor(Policy, Path, SecretsDirectory);
 
     /// <summary>
     /// Loads every file and reads the Secrets each names from <paramref name="secretsDirectory"/>,
@@ -22,7 +22,7 @@ public sealed record PolicySource(HygienePolicy Policy, string Path, EtcdConnect
         var sources = paths.Select(p =>
         {
             var policy = PolicyFile.Load(p);
-            return new PolicySource(policy, p, StandaloneConnection.OptionsFor(policy, p, secretsDirectory), secretsDirectory);
+            return new PolicySource(policy, p, MountedSecrets.OptionsFor(policy, p, secretsDirectory), secretsDirectory);
         }).ToList();
         var duplicate = sources.GroupBy(s => s.Policy.Key).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)

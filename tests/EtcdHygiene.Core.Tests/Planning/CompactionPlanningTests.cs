@@ -38,7 +38,7 @@ public sealed class CompactionPlanningTests
         var plan = Plan(Three().WithRevision(9000), Samples((59, 2000), (30, 5000)));
 
         Assert.Empty(plan.Steps);
-        Assert.Contains("younger than the retention of 1h", Assert.Single(plan.Notes, n => n.Code == "HistoryWithinRetention").Message);
+        Assert.Contains("younger than the retention of 1h", Assert.Single(plan.Notes, n => n.Code == NoteCode.HistoryWithinRetention).Message);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class CompactionPlanningTests
         var plan = Plan(Three().WithRevision(9000), state);
 
         Assert.Empty(plan.Steps);
-        Assert.Contains("12:02:00", Assert.Single(plan.Notes, n => n.Code == "CompactionNotDue").Message);
+        Assert.Contains("12:02:00", Assert.Single(plan.Notes, n => n.Code == NoteCode.CompactionNotDue).Message);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class CompactionPlanningTests
         var plan = Plan(Three().WithRevision(9000, compacted: 1200), Samples((70, 1000)));
 
         Assert.Empty(plan.Steps);
-        Assert.Contains(plan.Notes, n => n.Code == "NothingToCompact" && n.Message.Contains("1200"));
+        Assert.Contains(plan.Notes, n => n.Code == NoteCode.NothingToCompact && n.Message.Contains("1200"));
     }
 
     [Fact]

@@ -62,7 +62,7 @@ public sealed class DefragmentationPlanningTests
         Assert.Equal(defragments, plan.Steps.Any(s => s.Kind == StepKind.Defragment));
         if (!defragments)
         {
-            Assert.Contains(plan.Notes, n => n.Code == "DefragNotNeeded");
+            Assert.Contains(plan.Notes, n => n.Code == NoteCode.DefragNotNeeded);
         }
     }
 
@@ -101,7 +101,7 @@ public sealed class DefragmentationPlanningTests
         var plan = Plan(Three(500, 100), p => p with { Defragmentation = p.Defragmentation with { Schedule = "0 3 * * *" } });
 
         Assert.Empty(plan.Steps);
-        Assert.Contains("2026-11-26 03:00:00Z", Assert.Single(plan.Notes, n => n.Code == "OutsideDefragWindow").Message);
+        Assert.Contains("2026-11-26 03:00:00Z", Assert.Single(plan.Notes, n => n.Code == NoteCode.OutsideDefragWindow).Message);
     }
 
     [Fact]
@@ -124,6 +124,6 @@ public sealed class DefragmentationPlanningTests
         var plan = Plan(snapshot, p => p with { Defragmentation = p.Defragmentation with { Schedule = "0 3 * * *" } });
 
         Assert.Equal(["Defragment m2", "Defragment m3", "Move leader m1 -> m3", "Defragment m1"], plan.Steps.Select(s => s.Title));
-        Assert.DoesNotContain(plan.Notes, n => n.Code == "OutsideDefragWindow");
+        Assert.DoesNotContain(plan.Notes, n => n.Code == NoteCode.OutsideDefragWindow);
     }
 }

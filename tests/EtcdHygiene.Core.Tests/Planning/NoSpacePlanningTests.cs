@@ -44,7 +44,7 @@ public sealed class NoSpacePlanningTests
         var step = Assert.Single(plan.Steps);
         Assert.Equal((StepKind.Compact, 4000L, CompactionKind.Retention), (step.Kind, step.Revision!.Value, step.Compaction!.Value));
         Assert.Contains("NOSPACE recovery", step.Reason);
-        Assert.Contains(plan.Notes, n => n.Code == "NoSpaceAlarm" && n.Severity == NoteSeverity.Warning && n.Message.Contains("m2"));
+        Assert.Contains(plan.Notes, n => n.Code == NoteCode.NoSpaceAlarm && n.Severity == NoteSeverity.Warning && n.Message.Contains("m2"));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class NoSpacePlanningTests
 
         var step = Assert.Single(plan.Steps);
         Assert.Equal(CompactionKind.Emergency, step.Compaction);
-        Assert.Contains(plan.Notes, n => n.Code == "HistoryWithinRetention");
+        Assert.Contains(plan.Notes, n => n.Code == NoteCode.HistoryWithinRetention);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class NoSpacePlanningTests
             policy: p => p with { Alarms = p.Alarms with { EmergencyCompaction = EmergencyCompaction.RetentionOnly } });
 
         Assert.Empty(plan.Steps);
-        var note = Assert.Single(plan.Notes, n => n.Code == "NoSpacePersists");
+        var note = Assert.Single(plan.Notes, n => n.Code == NoteCode.NoSpacePersists);
         Assert.Contains("RetentionOnly", note.Message);
         Assert.Contains("quota-backend-bytes", note.Message);
     }
@@ -127,7 +127,7 @@ public sealed class NoSpacePlanningTests
         var plan = Plan(Full(sizeMiB: 22, inUseMiB: 22), progress);
 
         Assert.Empty(plan.Steps);
-        Assert.Contains("live data is too large", Assert.Single(plan.Notes, n => n.Code == "NoSpacePersists").Message);
+        Assert.Contains("live data is too large", Assert.Single(plan.Notes, n => n.Code == NoteCode.NoSpacePersists).Message);
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class NoSpacePlanningTests
         var plan = Plan(Full(sizeMiB: 5, inUseMiB: 5), new CycleProgress(), policy: p => p with { Alarms = p.Alarms with { DisarmNoSpace = false } });
 
         Assert.Empty(plan.Steps);
-        Assert.Contains(plan.Notes, n => n.Code == "DisarmDisabled");
+        Assert.Contains(plan.Notes, n => n.Code == NoteCode.DisarmDisabled);
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class NoSpacePlanningTests
         var with = Plan(snapshot, new CycleProgress(), policy: p => p with { Etcd = p.Etcd with { QuotaBackendBytes = 24 * MiB } });
 
         Assert.DoesNotContain(without.Steps, s => s.Kind == StepKind.DisarmNoSpace);
-        Assert.Contains(without.Notes, n => n.Code == "QuotaUnknown" && n.Message.Contains("spec.etcd.quotaBackendBytes"));
+        Assert.Contains(without.Notes, n => n.Code == NoteCode.QuotaUnknown && n.Message.Contains("spec.etcd.quotaBackendBytes"));
         Assert.Equal(StepKind.DisarmNoSpace, Assert.Single(with.Steps).Kind);
     }
 }

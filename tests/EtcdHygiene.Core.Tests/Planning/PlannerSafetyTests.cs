@@ -19,7 +19,7 @@ public sealed class PlannerSafetyTests
         var plan = Plan(Three(500, 100).WithNoSpace(), p => p with { Suspend = true });
 
         Assert.Empty(plan.Steps);
-        Assert.Equal("Suspended", Assert.Single(plan.Notes).Code);
+        Assert.Equal(NoteCode.Suspended, Assert.Single(plan.Notes).Code);
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class PlannerSafetyTests
 
         Assert.Empty(plan.Steps);
         var note = Assert.Single(plan.Notes);
-        Assert.Equal("CorruptAlarm", note.Code);
+        Assert.Equal(NoteCode.CorruptAlarm, note.Code);
         Assert.Equal(NoteSeverity.Warning, note.Severity);
         Assert.Contains("m2", note.Message);
     }
@@ -45,7 +45,7 @@ public sealed class PlannerSafetyTests
         var plan = Plan(Three(500, 100) with { AlarmsKnown = false });
 
         Assert.Empty(plan.Steps);
-        Assert.Equal("AlarmsUnknown", Assert.Single(plan.Notes).Code);
+        Assert.Equal(NoteCode.AlarmsUnknown, Assert.Single(plan.Notes).Code);
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class PlannerSafetyTests
         var plan = Plan(snapshot);
 
         Assert.DoesNotContain(plan.Steps, s => s.Kind is StepKind.Defragment or StepKind.MoveLeader);
-        var blocked = Assert.Single(plan.Notes, n => n.Code == "DefragBlocked");
+        var blocked = Assert.Single(plan.Notes, n => n.Code == NoteCode.DefragBlocked);
         Assert.Contains("m3 is unreachable", blocked.Message);
     }
 
@@ -77,7 +77,7 @@ public sealed class PlannerSafetyTests
         var plan = Plan(snapshot);
 
         Assert.DoesNotContain(plan.Steps, s => s.Kind == StepKind.Defragment);
-        Assert.Contains("m2 is unhealthy", Assert.Single(plan.Notes, n => n.Code == "DefragBlocked").Message);
+        Assert.Contains("m2 is unhealthy", Assert.Single(plan.Notes, n => n.Code == NoteCode.DefragBlocked).Message);
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class PlannerSafetyTests
         var plan = Plan(snapshot);
 
         Assert.DoesNotContain(plan.Steps, s => s.Kind == StepKind.Defragment);
-        Assert.Contains("no leader", Assert.Single(plan.Notes, n => n.Code == "DefragBlocked").Message);
+        Assert.Contains("no leader", Assert.Single(plan.Notes, n => n.Code == NoteCode.DefragBlocked).Message);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class PlannerSafetyTests
         var plan = Plan(Cluster(Member(1, 1, 500, 100), Member(2, 1, 500, 100)));
 
         Assert.DoesNotContain(plan.Steps, s => s.Kind == StepKind.Defragment);
-        Assert.Contains("quorum", Assert.Single(plan.Notes, n => n.Code == "DefragBlocked").Message);
+        Assert.Contains("quorum", Assert.Single(plan.Notes, n => n.Code == NoteCode.DefragBlocked).Message);
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class PlannerSafetyTests
 
         Assert.DoesNotContain(plan.Steps, s => s.MemberId == 4 || s.TargetMemberId == 4);
         Assert.Equal(3, plan.Steps.Count(s => s.Kind == StepKind.Defragment));
-        Assert.Contains(plan.Notes, n => n.Code == "LearnerSkipped" && n.Message.Contains("m4"));
+        Assert.Contains(plan.Notes, n => n.Code == NoteCode.LearnerSkipped && n.Message.Contains("m4"));
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public sealed class PlannerSafetyTests
         var plan = Plan(snapshot, p => p with { Alarms = p.Alarms with { EmergencyCompaction = EtcdHygiene.Core.Policy.EmergencyCompaction.RetentionOnly } }, progress: progress);
 
         Assert.DoesNotContain(plan.Steps, s => s.Kind == StepKind.DisarmNoSpace);
-        Assert.Contains("m3 at 85%", Assert.Single(plan.Notes, n => n.Code == "NoSpacePersists").Message);
+        Assert.Contains("m3 at 85%", Assert.Single(plan.Notes, n => n.Code == NoteCode.NoSpacePersists).Message);
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class PlannerSafetyTests
         var plan = Plan(snapshot);
 
         Assert.DoesNotContain(plan.Steps, s => s.Kind == StepKind.DisarmNoSpace);
-        Assert.Contains("m2 is unreachable", Assert.Single(plan.Notes, n => n.Code == "QuotaUnknown").Message);
+        Assert.Contains("m2 is unreachable", Assert.Single(plan.Notes, n => n.Code == NoteCode.QuotaUnknown).Message);
     }
 
     [Fact]
@@ -157,6 +157,6 @@ public sealed class PlannerSafetyTests
         var plan = Plan(Three(500, 100), p => p with { DryRun = true });
 
         Assert.NotEmpty(plan.Steps);
-        Assert.Contains(plan.Notes, n => n.Code == "DryRun");
+        Assert.Contains(plan.Notes, n => n.Code == NoteCode.DryRun);
     }
 }

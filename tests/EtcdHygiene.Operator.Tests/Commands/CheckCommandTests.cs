@@ -1,0 +1,95 @@
+using EtcdHygiene.Etcd;
+using EtcdHygiene.Testing.Cli;
+using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Workloads;
+
+namespace EtcdHygiene.Operator.Tests.Commands;
+
+/// <summary><c>etcd-hygiene check</c> as a person runs it: a table, a plan, an exit code, and no change.</summary>
+public sealed class CheckCommandTests
+{
+    [Fact]
+    public async Task AHealthyCluster_PrintsEveryMember_AndExits0()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 64L << 20 });
+        using var folder = new PolicyFolder();
+        var policy = folder.Write("healthy", cluster.ClientUrls);
+
+        var (exit, output, errors) = await CliProcess.RunAsync("check", "--policy", policy, "--state-dir", folder.StateDirectory);
+
+        Assert.True(exit == 0, $"exit {exit}{Environment.NewLine}{output}{errors}");
+        Assert.Contains("Policy default/healthy", output);
+        foreach (var member in cluster.Members)
+        {
+            Assert.Contains(member.ClientUrl, output);
+        }
+        Assert.Contains("leader", output);
+        Assert.Contains("64.0 MiB", output); // the quota, discovered
+        Assert.Contains("Plan: nothing to do.", output);
+        Assert.False(Directory.Exists(folder.StateDirectory), "check must not write state");
+    }
+
+    [Fact]
+    public async Task AtNoSpace_PrintsThePlanWithReasons_Exits2_AndChangesNothing()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16L << 20 });
+        await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
+        using var folder = new PolicyFolder();
+        var policy = folder.Write("full", cluster.ClientUrls);
+        await using var etcd = new EtcdClusterConnection(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls });
+        var before = await SnapshotComparison.SettledAsync(etcd);
+
+        var (exit, output, errors) = await CliProcess.RunAsync("check", "--policy", policy, "--state-dir", folder.StateDirectory);
+
+        Assert.True(exit == 2, $"exit {exit}{Environment.NewLine}{output}{errors}");
+        Assert.Contains("NOSPACE", output);
+        Assert.Contains("NoSpaceAlarm", output);
+        Assert.Contains("Compact to revision", output);
+        Assert.Contains("why: ", output);
+        Assert.Empty(SnapshotComparison.Differences(before, await etcd.ObserveAsync()));
+    }
+
+    [Fact]
+    public async Task AnInvalidPolicy_NamesEveryBadField_Exits1_WithoutAStackTrace()
+    {
+        using var folder = new PolicyFolder();
+        var policy = folder.Write("bad", ["http://127.0.0.1:1"], """
+              defragmentation: { rule: { minFragmentationRatio: 1.5 } }
+              compaction: { retention: forever }
+            """);
+
+        var (exit, output, errors) = await CliProcess.RunAsync("check", "--policy", policy);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("spec.defragmentation.rule.minFragmentationRatio must be between 0 and 1 (got 1.5)", errors);
+        Assert.Contains("spec.compaction.retention must be a duration", errors);
+        Assert.DoesNotContain("   at ", errors + output);
+    }
+
+    [Fact]
+    public async Task AnUnreachableCluster_Exits1_AndSaysWhy()
+    {
+        using var folder = new PolicyFolder();
+        var policy = folder.Write("nowhere", [$"http://127.0.0.1:{FreePorts.Take(1)[0]}"]);
+
+        var (exit, output, errors) = await CliProcess.RunAsync("check", "--policy", policy);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("ClusterUnreachable", output);
+        Assert.DoesNotContain("   at ", errors + output);
+    }
+
+    [Theory]
+    [InlineData("check")]
+    [InlineData("check", "--policy", "/nonexistent.yaml")]
+    [InlineData("run", "--once", "--policy")]
+    [InlineData("frobnicate")]
+    public async Task BadArguments_ExitNonZero_WithAMessage_NotAStackTrace(params string[] arguments)
+    {
+        var (exit, output, errors) = await CliProcess.RunAsync(arguments);
+
+        Assert.NotEqual(0, exit);
+        Assert.NotEqual("", errors.Trim());
+        Assert.DoesNotContain("   at ", errors + output);
+    }
+}

@@ -1,0 +1,307 @@
+using EtcdHygiene.Etcd;
+using k8s;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EtcdHygiene.Operator.Controller;
+using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Workloads;
+
+namespace EtcdHygiene.Operator.Tests.Controller;
+
+/// <summary>The operator against the in-process Kubernetes API, with real etcd behind it.</summary>
+public sealed class ControllerTests
+{
+    private static readonly JsonObject Quiet = new() { ["compaction"] = new JsonObject { ["interval"] = "1h" }, ["defragmentation"] = new JsonObject { ["pauseBetweenMembers"] = "0s" } };
+
+    [Fact]
+    public async Task ANewPolicy_ReachesReady_AndItsMembersMatchEtcdctl()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        // A new cluster's members still grow their files by a page or two while they apply its
+        // first entries: compare once that has settled, or the status is older than etcdctl's answer.
+        await using (var etcd = new EtcdClusterConnection(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls }))
+        {
+            await SnapshotComparison.SettledAsync(etcd);
+        }
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True"), what: "Ready");
+
+        var status = kube.Policy("registry")!["status"]!;
+        Assert.Equal(1, (long)status["observedGeneration"]!);
+        var etcdctl = await Etcdctl.EndpointStatusAsync(cluster);
+        var members = status["members"]!.AsArray().Select(m => ((string)m!["id"]!, (long)m["dbSizeBytes"]!, (bool)m["isLeader"]!)).OrderBy(m => m.Item1);
+        Assert.Equal(etcdctl.OrderBy(m => m.Id), members);
+    }
+
+    [Fact]
+    public async Task NoSpace_ShowsAsACondition_ThenIsRecoveredWithEventsInOrder()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16L << 20 });
+        await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        var suspended = Quiet.DeepClone().AsObject();
+        suspended["suspend"] = true;
+        kube.ApplyPolicy("registry", cluster.ClientUrls, suspended);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "NoSpaceAlarm", "True"), what: "NoSpaceAlarm True");
+        Assert.True(kube.ConditionIs("registry", "Ready", "False"));
+        Assert.Equal("NOSPACE", (string?)kube.Policy("registry")!["status"]!["alarm"]);
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True") && kube.ConditionIs("registry", "NoSpaceAlarm", "False"), what: "recovered");
+
+        var reasons = kube.EventsOf("registry").Select(e => e.Reason).ToList();
+        var compaction = reasons.IndexOf("EmergencyCompaction");
+        var defrags = reasons.Select((r, i) => (r, i)).Where(x => x.r == "Defragmented").Select(x => x.i).ToList();
+        var disarm = reasons.IndexOf("NoSpaceDisarmed");
+        Assert.True(compaction >= 0, string.Join(",", reasons));
+        Assert.Equal(3, defrags.Count);
+        Assert.True(compaction < defrags[0] && defrags[^1] < disarm, string.Join(",", reasons));
+        Assert.Contains("NoSpaceAlarm", reasons);
+    }
+
+    [Fact]
+    public async Task AtNoSpace_TheChurnFindingsReachStatus_BeforeTheCompactionDestroysTheirEvidence()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, QuotaBackendBytes = 16L << 20 });
+        await new RegistryWorkload(cluster.CreateClient(), RegistryWorkloadOptions.ThreePatterns).FillUntilNoSpaceAsync();
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        var analysed = Quiet.DeepClone().AsObject();
+        analysed["analysis"] = new JsonObject { ["prefixes"] = new JsonArray("/micro/registry/") };
+        kube.ApplyPolicy("registry", cluster.ClientUrls, analysed);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "NoSpaceAlarm", "False") && kube.ConditionIs("registry", "Ready", "True"), what: "recovered");
+
+        var writes = kube.Api.StatusWrites.Where(w => w.Object == "registry/registry").Select(w => w.Status!).ToList();
+        var withFindings = writes.FindIndex(w => w["hotKeys"]?.AsArray().Count > 0);
+        var compacted = writes.FindIndex(w => (long?)w["compactedRevision"] > 0);
+        Assert.True(withFindings >= 0 && compacted > withFindings, $"findings in write {withFindings}, compaction in write {compacted}");
+        var evidence = writes[withFindings];
+        var top = evidence["hotKeys"]![0]!;
+        Assert.Equal("/micro/registry/svc00/*", (string?)top["keyGroup"]);
+        Assert.True(double.Parse((string)top["reorderOnlyRatio"]!, System.Globalization.CultureInfo.InvariantCulture) >= 0.9, top.ToJsonString());
+        var churn = evidence["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "ChurnDetected")!;
+        Assert.Equal("True", (string?)churn["status"]);
+        Assert.StartsWith("/micro/registry/svc00/* was rewritten", (string?)churn["message"]);
+        Assert.Contains("only reorder JSON arrays or members: the writer re-registers unchanged content", (string?)churn["message"]);
+
+        var events = kube.EventsOf("registry");
+        var churnEvent = events.ToList().FindIndex(e => e.Reason == "ChurnDetected");
+        Assert.True(churnEvent >= 0 && churnEvent < events.ToList().FindIndex(e => e.Reason == "EmergencyCompaction"), string.Join(",", events.Select(e => e.Reason)));
+        Assert.Equal("Warning", events[churnEvent].Type);
+    }
+
+    [Fact]
+    public async Task ObservedGenerationFollowsSpecChanges_AndStatusOnlyChangesStartNoCycle()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var (host, _, _) = kube.StartReplica();
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+        await OperatorFixture.WaitUntilAsync(() => (long?)kube.Policy("registry")?["status"]?["observedGeneration"] == 1, what: "observedGeneration 1");
+
+        var changed = Quiet.DeepClone().AsObject();
+        changed["dryRun"] = true;
+        kube.ApplyPolicy("registry", cluster.ClientUrls, changed);
+        Assert.Equal(2, (long)kube.Policy("registry")!["metadata"]!["generation"]!);
+        await OperatorFixture.WaitUntilAsync(() => (long?)kube.Policy("registry")?["status"]?["observedGeneration"] == 2, what: "observedGeneration 2");
+
+        await Task.Delay(500);
+        var reconciles = host.Reconciles;
+        await kube.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new global::k8s.Models.V1Patch("""{"status":{"alarm":"touched by a person"}}""", global::k8s.Models.V1Patch.PatchType.MergePatch),
+            "etcdhygiene.io", "v1alpha1", OperatorFixture.Ns, "registrypolicies", "registry");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(reconciles, host.Reconciles);
+    }
+
+    [Fact]
+    public async Task AConflictingStatusWrite_IsRetried()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.Api.ConflictNextStatusWrites(2);
+        kube.StartReplica();
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True"), what: "Ready after conflicts");
+        Assert.True(kube.Api.Requests.Count(r => r.StartsWith("PATCH") && r.Contains("/status")) >= 3);
+    }
+
+    [Fact]
+    public async Task AnInvalidSpec_IsReportedByField_AndNothingReachesEtcd()
+    {
+        using var etcd = new ConnectionCounter();
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        kube.ApplyPolicy("bad", [etcd.Url],
+            new JsonObject { ["defragmentation"] = new JsonObject { ["rule"] = new JsonObject { ["minFragmentationRatio"] = 1.5 } } });
+
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("bad", "InvalidSpec", "True"), what: "InvalidSpec");
+        Assert.Contains("spec.defragmentation.rule.minFragmentationRatio must be between 0 and 1 (got 1.5)", (string?)kube.Condition("bad", "InvalidSpec")!["message"]);
+        Assert.True(kube.ConditionIs("bad", "Ready", "False"));
+        Assert.Contains(kube.EventsOf("bad"), e => e is ("Warning", "InvalidSpec", _));
+        await Task.Delay(500);
+        Assert.Equal(0, etcd.Connections);
+    }
+
+    [Fact]
+    public async Task AMissingSecret_IsNamedInACondition()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+
+        var policy = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
+        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
+        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+
+        await OperatorFixture.WaitUntilAsync(() => (string?)kube.Condition("secured", "Ready")?["reason"] == "SecretUnavailable", what: "SecretUnavailable");
+        Assert.Equal("Secret registry/etcd-auth does not exist", (string?)kube.Condition("secured", "Ready")!["message"]);
+    }
+
+    [Fact]
+    public async Task TwoReplicas_OnlyTheLeaderReconciles_AndTheOtherTakesOverWhenItStops()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var election = new OperatorOptions
+        {
+            LeaderElect = true,
+            LeaseNamespace = OperatorFixture.Ns,
+            LeaseDuration = TimeSpan.FromSeconds(3),
+            RenewDeadline = TimeSpan.FromSeconds(2),
+            RetryPeriod = TimeSpan.FromMilliseconds(500),
+        };
+        var first = kube.StartReplica(election with { Identity = "replica-a" });
+        await OperatorFixture.WaitUntilAsync(() => first.Host.IsLeading, what: "replica-a leads");
+        var second = kube.StartReplica(election with { Identity = "replica-b" });
+        var interval = new JsonObject { ["compaction"] = new JsonObject { ["interval"] = "1s" } };
+
+        kube.ApplyPolicy("registry", cluster.ClientUrls, interval);
+        await OperatorFixture.WaitUntilAsync(() => first.Host.Reconciles >= 2, what: "replica-a reconciles");
+        Assert.False(second.Host.IsLeading);
+        Assert.Equal(0, second.Host.Reconciles);
+
+        first.Stop.Cancel();
+        Assert.Equal(0, await first.Run);
+        await OperatorFixture.WaitUntilAsync(() => second.Host.Reconciles >= 1, TimeSpan.FromSeconds(30), "replica-b takes over");
+        Assert.Equal("replica-b", (string?)kube.Api.Get(new("apis/coordination.k8s.io/v1", "leases"), OperatorFixture.Ns, "etcd-hygiene-leader")!["spec"]!["holderIdentity"]);
+    }
+
+    [Fact]
+    public async Task DeletingThePolicy_StopsItsWork()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var (host, _, _) = kube.StartReplica();
+        kube.ApplyPolicy("registry", cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["interval"] = "1s" } });
+        await OperatorFixture.WaitUntilAsync(() => host.Reconciles >= 2, what: "periodic reconciles");
+
+        kube.Api.Delete(OperatorFixture.Policies, OperatorFixture.Ns, "registry");
+        // A reconcile in flight at the deletion may requeue once more; that one finds the policy gone.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var afterDelete = host.Reconciles;
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(afterDelete, host.Reconciles);
+    }
+
+    [Fact]
+    public async Task TheOperator_MakesOnlyTheApiCallsItsRbacGrants()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var (host, _, _) = kube.StartReplica(new OperatorOptions { LeaderElect = true, LeaseNamespace = OperatorFixture.Ns, RetryPeriod = TimeSpan.FromMilliseconds(200) });
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+        var secured = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
+        secured["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
+        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, secured);
+        kube.ApplyPolicy("bad", cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["mode"] = "Sometimes" } });
+
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True")
+            && (string?)kube.Condition("secured", "Ready")?["reason"] == "SecretUnavailable"
+            && kube.ConditionIs("bad", "InvalidSpec", "True"), what: "all three reconciled");
+        await Task.Delay(500);
+
+        var granted = OperatorPermissions.Watched.Concat(OperatorPermissions.LeaderElection)
+            .SelectMany(r => r.Verbs.Select(v => (r.ApiGroup, r.Resource, v))).ToHashSet();
+        var used = kube.Api.Requests.Select(ApiCall).ToHashSet();
+        Assert.Contains(("etcdhygiene.io", "registrypolicies/status", "patch"), used);
+        Assert.Contains(("", "secrets", "get"), used);
+        Assert.Contains(("coordination.k8s.io", "leases", "create"), used);
+        Assert.Empty(used.Except(granted));
+    }
+
+    /// <summary>"PATCH /apis/g/v/namespaces/ns/plural/name/status" → (g, plural/status, patch), as RBAC sees it.</summary>
+    private static (string Group, string Resource, string Verb) ApiCall(string request)
+    {
+        var (method, target) = (request.Split(' ')[0], request.Split(' ')[1]);
+        var path = target.Split('?')[0].Trim('/').Split('/');
+        var (group, rest) = path[0] == "api" ? ("", path[2..]) : (path[1], path[3..]);
+        if (rest.Length > 0 && rest[0] == "namespaces")
+        {
+            rest = rest[2..];
+        }
+        var resource = rest.Length == 3 ? $"{rest[0]}/{rest[2]}" : rest[0];
+        var named = rest.Length >= 2;
+        var verb = method switch
+        {
+            "GET" when target.Contains("watch=true") => "watch",
+            "GET" => named ? "get" : "list",
+            "POST" => "create",
+            "PUT" => "update",
+            "PATCH" => "patch",
+            "DELETE" => "delete",
+            _ => method,
+        };
+        return (group, resource, verb);
+    }
+
+    [Fact]
+    public async Task SecretValues_NeverAppearInStatusEventsOrLogs()
+    {
+        const string password = "hunter2-must-never-be-printed";
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        var logs = new CapturedLogs();
+        using var logging = logs.Factory();
+        kube.StartReplica(logging: logging);
+        kube.Api.Apply(new("api/v1", "secrets"), OperatorFixture.Ns, new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = new JsonObject { ["name"] = "etcd-auth" },
+            ["data"] = new JsonObject
+            {
+                ["username"] = Convert.ToBase64String("hygiene"u8.ToArray()),
+                ["password"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(password)),
+            },
+        });
+        var policy = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
+        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
+        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+
+        // This etcd has no auth enabled, so the credentials are refused: errors flow to status,
+        // events and logs, which is where a leak would show.
+        await OperatorFixture.WaitUntilAsync(() => kube.Condition("secured", "Ready") is not null
+            && kube.Api.Requests.Any(r => r.Contains("/secrets/etcd-auth")), what: "a reconcile with the Secret read");
+        await Task.Delay(500);
+
+        var written = kube.Api.List(OperatorFixture.Policies).Concat(kube.Api.List(OperatorFixture.Events)).Select(o => o.ToJsonString()).ToList();
+        Assert.NotEmpty(written);
+        Assert.NotEmpty(logs.Lines);
+        Assert.DoesNotContain(written, text => text.Contains(password));
+        Assert.DoesNotContain(logs.Lines, line => line.Contains(password));
+    }
+}

@@ -1,0 +1,71 @@
+using EtcdHygiene.Core.Planning;
+using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Operator.Controller.Status;
+
+namespace EtcdHygiene.Operator.Tests.Controller;
+
+public sealed class StatusChangesTests
+{
+    [Fact]
+    public void RevisionSamples_SurviveStatusWithoutLosingPrecision()
+    {
+        var at = new DateTimeOffset(2026, 11, 25, 12, 0, 0, 900, TimeSpan.Zero);
+        var status = new Core.Policy.RegistryPolicyStatus
+        {
+            RevisionSamples = [new() { Time = at.UtcDateTime.ToString("o"), Revision = 42 }],
+        };
+
+        var state = StatusChanges.StateFrom(status);
+
+        // Rounding down to 12:00:00 would make the sample look older and let compaction
+        // drop history that is still inside the retention window.
+        Assert.Equal([new RevisionSample(at, 42)], state.Samples);
+    }
+
+    [Fact]
+    public void Conditions_KeepTheirTransitionTime_UntilTheyFlip()
+    {
+        var conditions = new List<Core.Policy.PolicyCondition>();
+        var t0 = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+        Conditions.Set(conditions, ConditionType.Ready, true, "CycleSucceeded", "a", 1, t0);
+        Conditions.Set(conditions, ConditionType.Ready, true, "CycleSucceeded", "b", 2, t0.AddMinutes(5));
+        var unchanged = conditions.Single().LastTransitionTime;
+        Conditions.Set(conditions, ConditionType.Ready, false, "NoSpaceAlarm", "c", 2, t0.AddMinutes(9));
+
+        Assert.Equal("2026-11-25T12:00:00Z", unchanged);
+        var flipped = Assert.Single(conditions);
+        Assert.Equal(("False", "NoSpaceAlarm", "2026-11-25T12:09:00Z", 2L), (flipped.Status, flipped.Reason, flipped.LastTransitionTime, flipped.ObservedGeneration!.Value));
+    }
+
+    [Fact]
+    public void Findings_FillHotKeysForecastAndChurnDetected()
+    {
+        var t0 = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        var analyzer = new Core.Analysis.ChurnAnalyzer(new Core.Analysis.ChurnAnalyzerOptions(), t0);
+        for (var i = 0; i < 240; i++)
+        {
+            var value = i % 2 == 0 ? """{"a":[1,2]}""" : """{"a":[2,1]}""";
+            analyzer.Record("/micro/registry/greeter/n1"u8, System.Text.Encoding.UTF8.GetBytes(value), 7, i + 1, i + 1, false, t0.AddSeconds(i / 4.0));
+        }
+        var report = analyzer.Report(t0.AddMinutes(1));
+
+        var status = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, report, problem: null,
+            new Core.Analysis.Forecast(7_200_000, t0.AddHours(5)), t0.AddMinutes(1));
+
+        var hot = Assert.Single(status.HotKeys!);
+        Assert.Equal(("/micro/registry/greeter/*", 240L, 240L, "0.00", "1.00", "0.00"),
+            (hot.KeyGroup, hot.Writes!.Value, hot.WritesPerMinute!.Value, hot.IdenticalRatio, hot.ReorderOnlyRatio, hot.LeaseRecreatedRatio));
+        Assert.Equal((7_200_000L, "2026-11-25T17:00:00Z"), (status.Forecast!.BytesPerHour!.Value, status.Forecast.QuotaReachedAt));
+        var churn = Assert.Single(status.Conditions!);
+        Assert.Equal(("ChurnDetected", "True", "NoOpRewrites", 3L), (churn.Type, churn.Status, churn.Reason, churn.ObservedGeneration!.Value));
+        Assert.StartsWith("/micro/registry/greeter/* is rewritten 240 times a minute; 99% of the writes only reorder JSON arrays or members", churn.Message);
+
+        var disabled = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, report: null, problem: null, forecast: null, t0);
+        Assert.Equal(("False", "AnalysisDisabled"), (disabled.Conditions![0].Status, disabled.Conditions[0].Reason));
+        Assert.Empty(disabled.HotKeys!);
+
+        var blind = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, new Core.Analysis.ChurnAnalyzer(new(), t0).Report(t0), "etcd unreachable", null, t0);
+        Assert.Equal(("Unknown", "AnalysisUnavailable"), (blind.Conditions![0].Status, blind.Conditions[0].Reason));
+    }
+}
