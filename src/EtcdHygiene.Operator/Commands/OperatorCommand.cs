@@ -55,7 +55,7 @@ internal static class OperatorCommand
             });
             builder.Services.AddSingleton<OperatorHost>();
             builder.Services.AddHostedService<OperatorWorker>();
-            builder.Services.AddHealthChecks().AddCheck<ControllerReadinessCheck>("controller", tags: [HygieneHost.ReadyTag]);
+            HygieneHost.AddReadinessCheck<ControllerReadinessCheck>(builder, settings, "controller");
             return await HygieneHost.RunAsync(builder, settings);
         });
         return command;

@@ -43,7 +43,7 @@ internal static class RunCommand
             builder.Services.AddSingleton(new RunSettings(sources, parse.GetValue(stateDir)!, parse.GetValue(once)));
             builder.Services.AddSingleton<StandaloneWorker>();
             builder.Services.AddHostedService(s => s.GetRequiredService<StandaloneWorker>());
-            builder.Services.AddHealthChecks().AddCheck<FirstCycleCheck>("first-cycle", tags: [HygieneHost.ReadyTag]);
+            HygieneHost.AddReadinessCheck<FirstCycleCheck>(builder, settings, "first-cycle");
             return await HygieneHost.RunAsync(builder, settings);
         });
         return command;

@@ -1,33 +1,27 @@
 using EtcdHygiene.Operator.Metrics;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
-using Prometheus;
 
 namespace EtcdHygiene.Operator.Hosting;
 
 /// <summary>
 /// The generic host that <c>run</c> and <c>operator</c> share: logging, the shutdown grace
 /// period, SIGTERM/Ctrl-C through the host's lifetime (systemd's under systemd, with readiness
-/// notification for <c>Type=notify</c>), health checks, metrics, and one Kestrel server for
-/// /metrics, /healthz and /readyz when any of them is asked for. Without one, no web server starts.
+/// notification for <c>Type=notify</c>), metrics, and — when metrics or probes are asked for —
+/// one Kestrel server for /metrics, /healthz and /readyz (<see cref="HttpEndpoints"/>). Without
+/// them, no web server starts and ASP.NET Core is never loaded.
 /// </summary>
 public static class HygieneHost
 {
     /// <summary>Health checks with this tag answer /readyz; every check answers /healthz.</summary>
     public const string ReadyTag = "ready";
 
-    /// <summary>A builder with the shared services; the command adds its worker and checks.</summary>
+    /// <summary>A builder with the shared services; the command adds its worker and its readiness check.</summary>
     public static IHostApplicationBuilder CreateBuilder(HostSettings settings)
     {
-        IHostApplicationBuilder builder = settings.Metrics is null && settings.Probes is null
-            ? Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
-            : WebApplication.CreateSlimBuilder();
+        var builder = Serves(settings) ? HttpEndpoints.CreateBuilder() : Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSystemd();
         // journald stamps each line itself and reads the level from systemd's prefix; JSON stays JSON.
         if (settings.LogFormat == LoggingSetup.Json || !SystemdHelpers.IsSystemdService())
@@ -40,14 +34,22 @@ public static class HygieneHost
         builder.Services.AddSingleton<ExitCode>();
         builder.Services.AddSingleton<HygieneMetrics>();
         builder.Services.AddHostedService<ExitOnSecondSignal>();
-        builder.Services.AddHealthChecks();
         return builder;
+    }
+
+    /// <summary>Registers the check behind /readyz, when probes are served at all.</summary>
+    public static void AddReadinessCheck<TCheck>(IHostApplicationBuilder builder, HostSettings settings, string name) where TCheck : class, IHealthCheck
+    {
+        if (settings.Probes is not null)
+        {
+            builder.Services.AddHealthChecks().AddCheck<TCheck>(name, tags: [ReadyTag]);
+        }
     }
 
     /// <summary>Builds the host and runs it until it stops; the exit code its parts recorded.</summary>
     public static async Task<int> RunAsync(IHostApplicationBuilder builder, HostSettings settings)
     {
-        var host = Build(builder, settings);
+        var host = Serves(settings) ? HttpEndpoints.Build(builder, settings) : ((HostApplicationBuilder)builder).Build();
         // RunAsync disposes the host and its services: take what tells the outcome first.
         var exit = host.Services.GetRequiredService<ExitCode>();
         try
@@ -63,43 +65,5 @@ public static class HygieneHost
         return exit.Value;
     }
 
-    /// <summary>Builds the host, with its HTTP endpoints when the settings ask for them.</summary>
-    public static IHost Build(IHostApplicationBuilder builder, HostSettings settings)
-    {
-        if (builder is HostApplicationBuilder plain)
-        {
-            return plain.Build();
-        }
-        var web = (WebApplicationBuilder)builder;
-        web.WebHost.UseKestrel(kestrel =>
-        {
-            foreach (var address in new[] { settings.Metrics, settings.Probes }.OfType<ListenAddress>().Distinct())
-            {
-                kestrel.Listen(address.Address, address.Port);
-            }
-        });
-        var app = web.Build();
-        // Each path only on its own address, as Kubernetes' conventions keep probes and metrics apart.
-        if (settings.Metrics is { } metrics)
-        {
-            app.MapMetrics().RequireHost($"*:{metrics.Port}");
-        }
-        if (settings.Probes is { } probes)
-        {
-            app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteStatus }).RequireHost($"*:{probes.Port}");
-            app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteStatus })
-                .RequireHost($"*:{probes.Port}");
-        }
-        return app;
-    }
-
-    /// <summary>"ok", or what is not (probes are read by people too).</summary>
-    private static Task WriteStatus(HttpContext context, HealthReport report)
-    {
-        context.Response.ContentType = "text/plain";
-        var text = report.Status == HealthStatus.Healthy
-            ? "ok"
-            : string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => e.Value.Description ?? e.Key));
-        return context.Response.WriteAsync(text);
-    }
+    private static bool Serves(HostSettings settings) => settings.Metrics is not null || settings.Probes is not null;
 }

@@ -65,8 +65,8 @@ public sealed class PolicySupervisorTests
         Assert.Equal(defragmented, unfinished);
         Assert.Equal(("finished", "save"), (calls[^2].Call, calls[^1].Call));
 
-        // The store holds what the cycle ended with, read back the front end's way.
-        var saved = await front.Store.LoadAsync(CancellationToken.None);
+        // Where state lives holds what the cycle ended with, read back as a restarted process would.
+        var saved = front.ReadBack();
         Assert.Equal(3, saved.LastDefragTimes.Count);
         Assert.Null(saved.UnfinishedDefrag);
         Assert.Equal(cycle.Result.State.LastCompactedRevision, saved.LastCompactedRevision);
@@ -89,6 +89,8 @@ public sealed class PolicySupervisorTests
         public abstract IFindingsAnnouncer Announcer { get; }
 
         public abstract void AssertToldTheRecovery();
+
+        public abstract HygieneState ReadBack();
 
         public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
@@ -113,6 +115,8 @@ public sealed class PolicySupervisorTests
         public override IPolicyStateStore Store { get; }
 
         public override IFindingsAnnouncer Announcer { get; }
+
+        public override HygieneState ReadBack() => new StateFiles(_folder.StateDirectory).Load(_policy.Key);
 
         public override void AssertToldTheRecovery()
         {
@@ -151,6 +155,10 @@ public sealed class PolicySupervisorTests
             var events = new EventRecorder(kube.Client, "etcd-hygiene", TimeProvider.System, NullLogger.Instance);
             return new Kubernetes(kube, status, new ConditionsAndEventsAnnouncer(status, events, subject, TimeProvider.System, NullLogger.Instance));
         }
+
+        public override HygieneState ReadBack() =>
+            StatusChanges.StateFrom(System.Text.Json.JsonSerializer.Deserialize<RegistryPolicyStatus>(
+                kube.Api.Get(OperatorFixture.Policies, "default", "registry")!["status"]!.ToJsonString(), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));
 
         public override void AssertToldTheRecovery()
         {
