@@ -75,6 +75,31 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
         return snapshot;
     }
 
+    /// <summary>
+    /// The watch's cheap look between cycles: one Status per member, at the endpoint the last
+    /// observation reached it through (the configured endpoints before any observation). Sizes and
+    /// the alarms each Status lists; members that do not answer within the request timeout are left out.
+    /// </summary>
+    public async Task<ClusterProbe> ProbeAsync(CancellationToken cancellationToken = default)
+    {
+        var endpoints = _memberEndpoints.IsEmpty ? _configuredEndpoints : _memberEndpoints.Values.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var outcomes = await Task.WhenAll(endpoints.Select(e => StatusAtAsync(e, cancellationToken)));
+        cancellationToken.ThrowIfCancellationRequested();
+        return new ClusterProbe
+        {
+            ObservedAt = _time.GetUtcNow(),
+            Members = outcomes.Where(o => o.Response is not null)
+                .Select(o => new MemberProbe(o.Response!.Header.MemberId, o.Response.DbSize, o.Response.Errors.Select(AlarmIn).OfType<AlarmKind>().Distinct().ToList()))
+                .ToList(),
+        };
+
+        // Status lists alarms as "memberID:8211f1d0f64f3269 alarm:NOSPACE".
+        static AlarmKind? AlarmIn(string error) =>
+            error.Contains("alarm:NOSPACE", StringComparison.Ordinal) ? AlarmKind.NoSpace
+            : error.Contains("alarm:CORRUPT", StringComparison.Ordinal) ? AlarmKind.Corrupt
+            : null;
+    }
+
     /// <summary>Lists the cluster's alarms.</summary>
     public async Task<IReadOnlyList<ActiveAlarm>> ListAlarmsAsync(CancellationToken cancellationToken = default)
     {
@@ -256,6 +281,7 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
                 RaftIndex = status.RaftIndex,
                 RaftTerm = status.RaftTerm,
                 Errors = status.Errors.ToList(),
+                ClusterId = status.Header.ClusterId,
             },
             Health = await healthTask,
             QuotaBytes = quota,

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Watching;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Core.Execution;
@@ -28,16 +29,25 @@ public sealed class HygieneCycle
 
     /// <summary>
     /// Runs one cycle. <paramref name="stopping"/> is honoured between steps only: a step that has
-    /// started (a defragmentation, say) runs to its end or its own timeout.
+    /// started (a defragmentation, say) runs to its end or its own timeout. <paramref name="outlook"/>
+    /// is the growth the watch measured, which prevention plans for.
     /// </summary>
-    public async Task<CycleResult> RunAsync(HygienePolicy policy, HygieneState state, CancellationToken stopping, CycleHooks? hooks = null)
+    public async Task<CycleResult> RunAsync(HygienePolicy policy, HygieneState state, CancellationToken stopping, CycleHooks? hooks = null, GrowthOutlook? outlook = null)
     {
         hooks ??= new CycleHooks();
         var startedAt = _time.GetUtcNow();
-        var progress = new CycleProgress();
+        var progress = new CycleProgress { Outlook = outlook ?? GrowthOutlook.None };
         var outcomes = new List<StepOutcome>();
         var notes = new List<PlanNote>();
-        var initial = await ObserveAsync(policy, state, stopping);
+        var first = await _etcd.ObserveAsync(stopping);
+        state = state.BoundTo(first, out var dropped);
+        if (dropped is not null)
+        {
+            // Said before anything is planned, so that status, events and logs tell why history looks new.
+            notes.Add(PlanNote.Warning(NoteCode.KeptStateDropped, dropped));
+            _logger.LogWarning("Policy {Policy}: {Code}: {Message}", policy.Key, NoteCode.KeptStateDropped, dropped);
+        }
+        var initial = (Snapshot: first, State: Observed(policy, state, first));
         state = initial.State;
         var snapshot = initial.Snapshot;
         var firstPlan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
@@ -45,6 +55,8 @@ public sealed class HygieneCycle
         var maxSteps = 4 * Math.Max(1, snapshot.Members.Count) + 8;
         var interrupted = false;
         var paused = false;
+        var urgent = false;
+        DateTimeOffset? blockedSince = null;
 
         if (policy.DryRun)
         {
@@ -58,17 +70,35 @@ public sealed class HygieneCycle
         while (!policy.DryRun)
         {
             AddNew(notes, plan.Notes, policy);
+            urgent |= plan.Urgent;
+            if (!plan.HasSteps && urgent && Retryable(plan) && !stopping.IsCancellationRequested)
+            {
+                // While writes are refused (or about to be), one bad observation must not end the
+                // recovery: a member busy finishing its defragmentation, or slow on a loaded
+                // machine, is asked again until spec.etcd.requestTimeout has passed.
+                blockedSince ??= _time.GetUtcNow();
+                if (_time.GetUtcNow() - blockedSince < policy.Etcd.RequestTimeout)
+                {
+                    await Task.Delay(BlockedRetryPoll, _time, CancellationToken.None);
+                    (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
+                    plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
+                    continue;
+                }
+            }
             if (!plan.HasSteps || outcomes.Count >= maxSteps)
             {
                 break;
             }
+            blockedSince = null;
             if (stopping.IsCancellationRequested)
             {
                 interrupted = true;
                 break;
             }
             var step = plan.Steps[0];
-            if (step.Kind == StepKind.Defragment && !paused && PauseLeft(policy, state) is { } left)
+            // While writes are refused the pause is not waited: before the next member the plan
+            // already requires the one just defragmented to answer a health read and the quorum to hold.
+            if (step.Kind == StepKind.Defragment && !plan.Urgent && !paused && PauseLeft(policy, state) is { } left)
             {
                 // The pause counts from the last defragmentation in this cycle, an earlier one or an
                 // earlier process (the state is saved before every defragmentation), so a restart
@@ -91,6 +121,10 @@ public sealed class HygieneCycle
                 continue;
             }
             paused = false;
+            if (plan.Preempting)
+            {
+                progress.RecordPreemption();
+            }
 
             await RunHookAsync(policy, "before the step", () => hooks.BeforeStep?.Invoke(step, snapshot));
             if (step.Kind == StepKind.Defragment)
@@ -128,6 +162,10 @@ public sealed class HygieneCycle
             AddNew(notes, plan.Notes, policy);
         }
 
+        if (notes.Any(n => n.Code == NoteCode.LiveDataFillsQuota && n.Severity == NoteSeverity.Warning))
+        {
+            state = state with { PreventionGaveUpAt = _time.GetUtcNow() };
+        }
         var reclaimed = outcomes.Sum(o => o.ReclaimedBytes ?? 0);
         if (outcomes.Any(o => o.Step.Kind == StepKind.Defragment && o.Result == StepResult.Succeeded))
         {
@@ -150,12 +188,31 @@ public sealed class HygieneCycle
     private async Task<(ClusterSnapshot Snapshot, HygieneState State)> ObserveAsync(HygienePolicy policy, HygieneState state, CancellationToken cancellationToken)
     {
         var snapshot = await _etcd.ObserveAsync(cancellationToken);
+        return (snapshot, Observed(policy, state, snapshot));
+    }
+
+    /// <summary>The kept state after an observation: a revision sample, and prevention allowed again once every member is back below the disarm ratio.</summary>
+    private static HygieneState Observed(HygienePolicy policy, HygieneState state, ClusterSnapshot snapshot)
+    {
         if (policy.Compaction.Mode == CompactionMode.Periodic && snapshot.Revision is { } revision)
         {
             state = state.WithSample(snapshot.ObservedAt, revision, policy.Compaction.Retention);
         }
-        return (snapshot, state);
+        if (state.PreventionGaveUpAt is not null && snapshot.Members.Count > 0
+            && snapshot.Members.All(m => policy.QuotaUsageOf(m) is { } usage && usage < policy.Alarms.DisarmBelowQuotaRatio))
+        {
+            state = state with { PreventionGaveUpAt = null };
+        }
+        return state;
     }
+
+    /// <summary>The plan has nothing to do only because something could not be seen or a member is not back yet.</summary>
+    private static bool Retryable(HygienePlan plan) =>
+        plan.Notes.Any(n => n.Code is NoteCode.DefragBlocked or NoteCode.ClusterUnreachable or NoteCode.AlarmsUnknown or NoteCode.QuotaUnknown);
+
+    // Often enough that a member back from its defragmentation is seen at once, rarely enough not
+    // to load a member that is still busy.
+    private static readonly TimeSpan BlockedRetryPoll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
     /// A physical compaction returns once the member that took the request has applied it; the
@@ -213,7 +270,7 @@ public sealed class HygieneCycle
                 StepKind.Compact => _etcd.CompactAsync(step.Revision!.Value, CancellationToken.None),
                 StepKind.Defragment => _etcd.DefragmentAsync(step.MemberId!.Value, CancellationToken.None),
                 StepKind.MoveLeader => _etcd.MoveLeaderAsync(step.TargetMemberId!.Value, CancellationToken.None),
-                StepKind.DisarmNoSpace => _etcd.DisarmNoSpaceAsync(step.MemberId!.Value, CancellationToken.None),
+                StepKind.DisarmNoSpace => DisarmAllAsync(step.MemberIds),
                 _ => throw new InvalidOperationException($"unknown step {step.Kind}"),
             };
             await task;
@@ -224,6 +281,14 @@ public sealed class HygieneCycle
         {
             _logger.LogWarning("Policy {Policy}: {Step} failed after {Seconds:0.000}s: {Error}", policy.Key, step.Title, clock.Elapsed.TotalSeconds, e.Message);
             return new StepOutcome { Step = step, Result = StepResult.Failed, Duration = clock.Elapsed, Error = e.Message };
+        }
+    }
+
+    private async Task DisarmAllAsync(IReadOnlyList<ulong> members)
+    {
+        foreach (var member in members)
+        {
+            await _etcd.DisarmNoSpaceAsync(member, CancellationToken.None);
         }
     }
 

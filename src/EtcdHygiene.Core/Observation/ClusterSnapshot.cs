@@ -32,6 +32,9 @@ public sealed record ClusterSnapshot
         }
     }
 
+    /// <summary>The cluster's id, as its reachable members report it; null when none answered.</summary>
+    public ulong? ClusterId => Members.Select(m => m.Status?.ClusterId).FirstOrDefault(id => id is > 0);
+
     /// <summary>The newest revision any reachable member reported.</summary>
     public long? Revision => Members.Select(m => m.Status?.Revision).Max();
 

@@ -26,4 +26,7 @@ public sealed record MemberStatus
 
     /// <summary>Error strings the member reports, e.g. "memberID:… alarm:NOSPACE".</summary>
     public IReadOnlyList<string> Errors { get; init; } = [];
+
+    /// <summary>The id of the cluster the member belongs to (every response header carries it).</summary>
+    public ulong ClusterId { get; init; }
 }

@@ -1,3 +1,5 @@
+using EtcdHygiene.Core.Watching;
+
 namespace EtcdHygiene.Core.Planning;
 
 /// <summary>
@@ -10,11 +12,20 @@ public sealed class CycleProgress
     private readonly HashSet<ulong> _defraggedSinceCompaction = [];
     private readonly HashSet<ulong> _defraggedThisCycle = [];
 
+    /// <summary>The growth the watch measured before this cycle; prevention plans for the sizes members will have.</summary>
+    public GrowthOutlook Outlook { get; init; } = GrowthOutlook.None;
+
     /// <summary>A compaction ran in this cycle.</summary>
     public bool Compacted { get; private set; }
 
     /// <summary>The NOSPACE emergency compaction ran in this cycle.</summary>
     public bool EmergencyCompacted { get; private set; }
+
+    /// <summary>This cycle acts as at NOSPACE before etcd raised it (prevention), until every member is below the disarm ratio.</summary>
+    public bool Preempting { get; private set; }
+
+    /// <summary>Records that the cycle started prevention.</summary>
+    public void RecordPreemption() => Preempting = true;
 
     /// <summary>Members defragmented since this cycle's last compaction.</summary>
     public IReadOnlySet<ulong> DefraggedSinceCompaction => _defraggedSinceCompaction;

@@ -43,14 +43,16 @@ public static class HygienePlanner
             return new HygienePlan([], notes);
         }
 
-        var steps = snapshot.HasNoSpaceAlarm
-            ? NoSpacePlanner.Plan(policy, snapshot, state, progress, now, notes)
+        var alarmed = snapshot.HasNoSpaceAlarm;
+        var preempting = !alarmed && NoSpacePlanner.ShouldPreempt(policy, snapshot, state, progress, notes);
+        var steps = alarmed || preempting
+            ? NoSpacePlanner.Plan(policy, snapshot, state, progress, now, notes, alarmed)
             : PlanRoutine(policy, snapshot, state, progress, now, notes);
         if (policy.DryRun && steps.Count > 0)
         {
             notes.Add(new PlanNote(NoteCode.DryRun, "spec.dryRun is true: the steps are reported, not executed"));
         }
-        return new HygienePlan(steps, notes);
+        return new HygienePlan(steps, notes) { Urgent = alarmed || preempting, Preempting = preempting };
     }
 
     private static List<HygieneStep> PlanRoutine(

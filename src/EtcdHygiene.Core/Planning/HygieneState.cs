@@ -1,3 +1,5 @@
+using EtcdHygiene.Core.Observation;
+
 namespace EtcdHygiene.Core.Planning;
 
 /// <summary>
@@ -7,6 +9,19 @@ namespace EtcdHygiene.Core.Planning;
 /// </summary>
 public sealed record HygieneState
 {
+    /// <summary>
+    /// The etcd cluster this state belongs to (hex, as etcdctl shows it); null until the first
+    /// observation. State of one cluster would mislead the plans for another.
+    /// </summary>
+    public string? ClusterId { get; init; }
+
+    /// <summary>
+    /// When prevention (acting before NOSPACE) last did all it may and the live data still filled
+    /// the quota. Until a member drops below the disarm ratio it is not tried again: compacting
+    /// the retention window away every cycle would not help and would only destroy history.
+    /// </summary>
+    public DateTimeOffset? PreventionGaveUpAt { get; init; }
+
     /// <summary>Revision samples, oldest first.</summary>
     public IReadOnlyList<RevisionSample> Samples { get; init; } = [];
 
@@ -40,6 +55,36 @@ public sealed record HygieneState
         UnfinishedDefrag is { } unfinished && (LastDefragTime is null || unfinished.StartedAt > LastDefragTime)
             ? unfinished.StartedAt
             : LastDefragTime;
+
+    /// <summary>
+    /// This state as it may be used for <paramref name="snapshot"/>'s cluster: bound to its id when
+    /// it had none; dropped (with the reason in <paramref name="dropped"/>) when it belongs to
+    /// another cluster or holds revisions the cluster cannot have, as after a recreated cluster or
+    /// a restore behind the same endpoints. Unchanged when the cluster could not be observed.
+    /// </summary>
+    public HygieneState BoundTo(ClusterSnapshot snapshot, out string? dropped)
+    {
+        dropped = null;
+        if (snapshot.ClusterId is not { } id || snapshot.Revision is not { } revision)
+        {
+            return this;
+        }
+        var hex = id.ToString("x");
+        if (ClusterId is not null && ClusterId != hex)
+        {
+            dropped = $"the kept state belongs to etcd cluster {ClusterId}, but the endpoints now reach cluster {hex} (recreated or restored): " +
+                "it is dropped and the cluster is planned for as a new one";
+            return new HygieneState { ClusterId = hex };
+        }
+        var newest = Samples.Select(s => s.Revision).Append(LastCompactedRevision ?? 0).Max();
+        if (newest > revision)
+        {
+            dropped = $"the kept state knows revision {newest}, but cluster {hex} is at revision {revision} (restored from a backup, or recreated " +
+                "with the same id): it is dropped and the cluster is planned for as a new one";
+            return new HygieneState { ClusterId = hex };
+        }
+        return this with { ClusterId = hex };
+    }
 
     /// <summary>More samples than this are never kept.</summary>
     public const int MaxSamples = 64;

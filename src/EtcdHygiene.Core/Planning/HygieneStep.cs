@@ -33,7 +33,10 @@ public sealed record HygieneStep
     /// <summary>Why, in words a person on call understands.</summary>
     public required string Reason { get; init; }
 
-    /// <summary>The member acted on (Defragment, DisarmNoSpace) or leading now (MoveLeader).</summary>
+    /// <summary>DisarmNoSpace: every member whose NOSPACE alarm it deactivates, in one step.</summary>
+    public IReadOnlyList<ulong> MemberIds { get; init; } = [];
+
+    /// <summary>The member acted on (Defragment) or leading now (MoveLeader).</summary>
     public ulong? MemberId { get; init; }
 
     /// <summary>That member's name.</summary>

@@ -40,4 +40,10 @@ public enum NoteCode
     NoSpacePersists,
     /// <summary>Members are below the ratio but spec.alarms.disarmNoSpace is false.</summary>
     DisarmDisabled,
+    /// <summary>A member crossed spec.alarms.preemptAboveQuotaRatio: acting as at NOSPACE before etcd refuses writes.</summary>
+    Preempting,
+    /// <summary>Prevention did all it may and the live data still fills the quota: a person must act.</summary>
+    LiveDataFillsQuota,
+    /// <summary>The kept state belonged to another cluster, or to revisions this cluster cannot have: dropped.</summary>
+    KeptStateDropped,
 }

@@ -146,6 +146,12 @@ public sealed record AlarmSettings
 
     /// <summary>Escalation at NOSPACE.</summary>
     public EmergencyCompaction EmergencyCompaction { get; init; } = EmergencyCompaction.Latest;
+
+    /// <summary>The watch's pace between cycles.</summary>
+    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Share of the quota from which to act as at NOSPACE; 0 is off.</summary>
+    public double PreemptAboveQuotaRatio { get; init; } = PolicyDefaults.PreemptAboveQuotaRatio;
 }
 
 /// <summary>Resolved <c>spec.analysis</c>.</summary>

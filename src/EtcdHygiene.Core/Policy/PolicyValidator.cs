@@ -162,11 +162,24 @@ public static partial class PolicyValidator
         {
             problems.Add($"{path}.disarmBelowQuotaRatio must be above 0 (got 0): no member can be below 0% of its quota");
         }
+        var preempt = Ratio($"{path}.preemptAboveQuotaRatio", spec.PreemptAboveQuotaRatio, defaults.PreemptAboveQuotaRatio, problems);
+        if (preempt > 0 && preempt <= ratio)
+        {
+            // Prevention stops once every member is below the disarm ratio; starting at or below it would never stop.
+            problems.Add($"{path}.preemptAboveQuotaRatio must be above disarmBelowQuotaRatio ({ratio}), or 0 to turn prevention off (got {preempt})");
+        }
+        var check = Duration($"{path}.checkInterval", spec.CheckInterval, defaults.CheckInterval, problems, positive: true);
+        if (check > TimeSpan.Zero && check < TimeSpan.FromMilliseconds(200))
+        {
+            problems.Add($"{path}.checkInterval must be at least 200ms (got {Show(spec.CheckInterval)}): every check reads every member's Status");
+        }
         return new AlarmSettings
         {
             DisarmNoSpace = spec.DisarmNoSpace ?? defaults.DisarmNoSpace,
             DisarmBelowQuotaRatio = ratio,
             EmergencyCompaction = Enum<EmergencyCompaction>($"{path}.emergencyCompaction", spec.EmergencyCompaction, defaults.EmergencyCompaction, problems),
+            CheckInterval = check,
+            PreemptAboveQuotaRatio = preempt,
         };
     }
 

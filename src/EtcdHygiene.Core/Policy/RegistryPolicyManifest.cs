@@ -211,6 +211,23 @@ public sealed class AlarmsSpec
     [AllowedValues("RetentionOnly", "Latest")]
     [DefaultValue(PolicyDefaults.EmergencyCompaction)]
     public string? EmergencyCompaction { get; set; }
+
+    /// <summary>
+    /// How often the watch reads every member's Status between cycles, e.g. 2s: a NOSPACE or
+    /// CORRUPT alarm, or a member crossing quotaUsageAbove or preemptAboveQuotaRatio, starts a
+    /// cycle at once instead of at the next compaction interval.
+    /// </summary>
+    [TextFormat(TextFormat.Duration)]
+    [DefaultValue(PolicyDefaults.CheckInterval)]
+    public string? CheckInterval { get; set; }
+
+    /// <summary>
+    /// Act as at NOSPACE when a member's file reaches this share of its quota, before etcd refuses
+    /// writes; 0 turns prevention off. Must be above disarmBelowQuotaRatio.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    [DefaultValue(PolicyDefaults.PreemptAboveQuotaRatio)]
+    public double? PreemptAboveQuotaRatio { get; set; }
 }
 
 /// <summary><c>spec.analysis</c>.</summary>

@@ -8,6 +8,9 @@ public sealed class RegistryPolicyStatus
     /// <summary>The spec generation this status describes.</summary>
     public long? ObservedGeneration { get; set; }
 
+    /// <summary>The etcd cluster (hex id) the kept state below belongs to; state of another cluster is dropped, never trusted.</summary>
+    public string? ClusterId { get; set; }
+
     /// <summary>Ready, Degraded, Progressing, QuotaPressure, NoSpaceAlarm, DefragBlocked, ChurnDetected, InvalidSpec.</summary>
     public List<PolicyCondition>? Conditions { get; set; }
 
@@ -40,6 +43,9 @@ public sealed class RegistryPolicyStatus
 
     /// <summary>Active alarms, e.g. "NOSPACE", empty when none.</summary>
     public string? Alarm { get; set; }
+
+    /// <summary>When prevention last found the live data itself filling the quota (RFC 3339); it is not tried again until every member is below the disarm ratio.</summary>
+    public string? PreventionGaveUpAt { get; set; }
 
     /// <summary>Revision samples kept for Periodic compaction, so a restarted operator compacts on time.</summary>
     public List<RevisionSampleStatus>? RevisionSamples { get; set; }

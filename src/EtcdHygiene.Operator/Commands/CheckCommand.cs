@@ -10,13 +10,15 @@ namespace EtcdHygiene.Operator.Commands;
 /// <summary>
 /// <c>etcd-hygiene check</c>: observe once, print the members and the plan with reasons, change
 /// nothing. Exit codes follow <c>terraform plan -detailed-exitcode</c>: 0 nothing to do, 2 action
-/// pending, 1 error.
+/// pending, 1 error; and 3 when an alarm is active that nothing etcd-hygiene may do clears: a
+/// person must act (the plan says why).
 /// </summary>
 internal static class CheckCommand
 {
     public const int NothingToDo = 0;
     public const int Error = 1;
     public const int ActionPending = 2;
+    public const int PersonMustAct = 3;
 
     public static Command Create()
     {
@@ -62,22 +64,34 @@ internal static class CheckCommand
                 await errors.WriteLineAsync(e.Message);
                 return Error;
             }
+            // Only for this plan: check never writes the state file.
+            state = state.BoundTo(snapshot, out var dropped);
             if (policy.Compaction.Mode == CompactionMode.Periodic && snapshot.Revision is { } revision)
             {
-                // Only for this plan: check never writes the state file.
                 state = state.WithSample(snapshot.ObservedAt, revision, policy.Compaction.Retention);
             }
             var plan = HygienePlanner.Plan(policy, snapshot, state, new CycleProgress(), TimeProvider.System);
+            if (dropped is not null)
+            {
+                plan = plan with { Notes = [PlanNote.Warning(NoteCode.KeptStateDropped, dropped), .. plan.Notes] };
+            }
             await output.WriteLineAsync(CheckReport.Render(policy, snapshot, plan));
-            if (!snapshot.Members.Any(m => m.Reachable) || !snapshot.AlarmsKnown)
-            {
-                exit = Error;
-            }
-            else if (plan.HasSteps && exit == NothingToDo)
-            {
-                exit = ActionPending;
-            }
+            exit = Worst(exit, ExitFor(snapshot, plan));
         }
         return exit;
     }
+
+    /// <summary>Of two policies' codes, the one a caller must hear: an error, then a person must act, then pending.</summary>
+    private static int Worst(int a, int b)
+    {
+        int[] severity = [NothingToDo, ActionPending, PersonMustAct, Error];
+        return Array.IndexOf(severity, a) >= Array.IndexOf(severity, b) ? a : b;
+    }
+
+    /// <summary>The exit code for one policy.</summary>
+    private static int ExitFor(Core.Observation.ClusterSnapshot snapshot, HygienePlan plan) =>
+        !snapshot.Members.Any(m => m.Reachable) || !snapshot.AlarmsKnown ? Error
+        : snapshot.Alarms.Count > 0 && !plan.HasSteps ? PersonMustAct
+        : plan.HasSteps ? ActionPending
+        : NothingToDo;
 }

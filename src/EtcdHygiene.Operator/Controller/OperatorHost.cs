@@ -94,7 +94,7 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
         var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, runtime);
         var events = new EventRecorder(client, "etcd-hygiene", time, runtime);
         var controller = new PolicyController(source,
-            cache => new RegistryPolicyReconciler(cache, new SecretReader(client), supervisors, status, events, time, _logger),
+            (cache, reconcileNow) => new RegistryPolicyReconciler(cache, reconcileNow, new SecretReader(client), supervisors, status, events, time, _logger),
             options.Workers, time, logging, onReconcile: () => Interlocked.Increment(ref _reconciles));
         _controller = controller;
         _logger.LogInformation("Controller started, watching {Scope}", options.Namespace is null ? "all namespaces" : $"namespace {options.Namespace}");

@@ -14,11 +14,11 @@ namespace EtcdHygiene.Operator.Controller;
 /// closes what ran for it; an unreadable or invalid spec is reported and nothing reaches etcd; a
 /// missing Secret is reported and retried; otherwise the cycle runs with status as its state store
 /// and conditions and events as its announcer, and the policy is looked at again when the
-/// supervisor says the next cycle is due.
+/// supervisor says the next cycle is due, or sooner when its watch sees a reason.
 /// </summary>
 public sealed class RegistryPolicyReconciler(
-    Func<string, RegistryPolicyResource?> cache, SecretReader secrets, PolicySupervisors supervisors, StatusPatcher patcher, EventRecorder events,
-    TimeProvider time, ILogger logger)
+    Func<string, RegistryPolicyResource?> cache, Action<string> reconcileNow, SecretReader secrets, PolicySupervisors supervisors, StatusPatcher patcher,
+    EventRecorder events, TimeProvider time, ILogger logger)
 {
     /// <summary>How soon to retry when a Secret is missing.</summary>
     public static readonly TimeSpan SecretRequeue = TimeSpan.FromSeconds(30);
@@ -56,8 +56,11 @@ public sealed class RegistryPolicyReconciler(
             return ReconcileResult.After(SecretRequeue);
         }
 
-        var cycle = await supervisors.For(policyKey).RunCycleAsync(policy, options,
+        var supervisor = supervisors.For(policyKey);
+        var cycle = await supervisor.RunCycleAsync(policy, options,
             new StatusStateStore(status), new ConditionsAndEventsAnnouncer(status, events, subject, time, logger), stopping);
+        // Until the requeue comes, the watch may call the next cycle sooner (a NOSPACE, a quota mark crossed).
+        supervisor.StartWatch(policy, cycle.NextCycleIn, _ => reconcileNow(key));
         return ReconcileResult.After(cycle.NextCycleIn);
     }
 

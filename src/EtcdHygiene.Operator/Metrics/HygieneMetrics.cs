@@ -76,7 +76,8 @@ public sealed class HygieneMetrics
                         _reclaimed.WithLabels(ns, name).Inc(outcome.ReclaimedBytes ?? 0);
                         break;
                     case StepKind.DisarmNoSpace:
-                        _disarms.WithLabels(ns, name, ok).Inc();
+                        // One step disarms every member's alarm.
+                        _disarms.WithLabels(ns, name, ok).Inc(Math.Max(1, outcome.Step.MemberIds.Count));
                         break;
                 }
             }

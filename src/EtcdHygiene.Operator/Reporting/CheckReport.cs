@@ -41,7 +41,12 @@ public static class CheckReport
             text.AppendLine($"  ! {problem}");
         }
         text.AppendLine();
-        if (plan.Steps.Count == 0)
+        if (plan.Steps.Count == 0 && snapshot.Alarms.Count > 0)
+        {
+            var alarms = string.Join(", ", snapshot.Alarms.Select(a => a.Alarm.ToString().ToUpperInvariant()).Distinct());
+            text.AppendLine($"Plan: {alarms} is active and nothing etcd-hygiene may do clears it: a person must act (the warnings below say why).");
+        }
+        else if (plan.Steps.Count == 0)
         {
             text.AppendLine("Plan: nothing to do.");
         }

@@ -10,9 +10,9 @@ namespace EtcdHygiene.Operator.Standalone;
 
 /// <summary>
 /// <c>run</c>'s front end: one <see cref="PolicySupervisor"/> per policy file, its state in a state
-/// file, its findings in log lines, waiting between cycles as the supervisor says. With
+/// file, its findings in log lines, watching between cycles as the supervisor says. With
 /// <c>--once</c>, one cycle per policy, then the process stops: exit 0 when every cycle left its
-/// cluster healthy.
+/// cluster healthy, 3 when an alarm stays active (a person must act), 1 when a cycle failed.
 /// </summary>
 public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, ExitCode exit,
     IHostApplicationLifetime lifetime) : StepWorker(exit, logging.CreateLogger(LogCategory.Run), host)
@@ -29,8 +29,12 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
     {
         try
         {
-            var healthy = await Task.WhenAll(run.Policies.Select(p => RunPolicyAsync(p, stopping)));
-            if (run.Once && !healthy.All(ok => ok))
+            var outcomes = await Task.WhenAll(run.Policies.Select(p => RunPolicyAsync(p, stopping)));
+            if (run.Once && outcomes.Any(o => o == Outcome.AlarmStays))
+            {
+                Exit.Fail(PersonMustAct);
+            }
+            else if (run.Once && outcomes.Any(o => o == Outcome.Failed))
             {
                 Exit.Fail();
             }
@@ -46,8 +50,18 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
         }
     }
 
-    /// <summary>Cycles of one policy until stopped (or once); true when every cycle left the cluster healthy.</summary>
-    private async Task<bool> RunPolicyAsync(PolicySource source, CancellationToken stopping)
+    /// <summary>Exit code of <c>run --once</c> when an alarm stays active after the cycle: a person must act (as <c>check</c> says it).</summary>
+    public const int PersonMustAct = 3;
+
+    private enum Outcome
+    {
+        Healthy,
+        Failed,
+        AlarmStays,
+    }
+
+    /// <summary>Cycles of one policy until stopped (or once); how the last cycle left the cluster.</summary>
+    private async Task<Outcome> RunPolicyAsync(PolicySource source, CancellationToken stopping)
     {
         var policy = source.Policy;
         await using var supervisor = new PolicySupervisor(policy.Key, time, logging, metrics);
@@ -56,7 +70,7 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
         var options = source.Connection;
         _logger.LogInformation("Policy {Policy}: watching {Endpoints} every {Interval}{DryRun}",
             policy.Key, string.Join(",", policy.Etcd.Endpoints), GoDuration.Format(policy.Compaction.Interval), policy.DryRun ? " (dry run)" : "");
-        var allHealthy = true;
+        var outcome = Outcome.Healthy;
         var first = true;
         while (!stopping.IsCancellationRequested)
         {
@@ -76,14 +90,16 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
                 Interlocked.Decrement(ref _pending);
             }
             var result = cycle.Result;
-            allHealthy &= result.Succeeded && (policy.DryRun || policy.Suspend || !result.Final.HasNoSpaceAlarm);
+            outcome = !policy.DryRun && !policy.Suspend && result.Final.Alarms.Count > 0 ? Outcome.AlarmStays
+                : result.Succeeded ? Outcome.Healthy
+                : Outcome.Failed;
             if (run.Once)
             {
                 break;
             }
             try
             {
-                await Task.Delay(cycle.NextCycleIn, time, stopping);
+                await supervisor.WatchUntilDueAsync(policy, cycle.NextCycleIn, stopping);
             }
             catch (OperationCanceledException)
             {
@@ -91,7 +107,7 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
             }
         }
         _logger.LogInformation("Policy {Policy}: stopped", policy.Key);
-        return allHealthy;
+        return outcome;
     }
 
     /// <summary>

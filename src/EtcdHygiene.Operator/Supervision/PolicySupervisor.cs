@@ -1,6 +1,9 @@
+using EtcdHygiene.Core.Analysis;
 using EtcdHygiene.Core.Execution;
+using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Watching;
 using EtcdHygiene.Etcd;
 using EtcdHygiene.Operator.Metrics;
 using Microsoft.Extensions.Logging;
@@ -13,7 +16,9 @@ namespace EtcdHygiene.Operator.Supervision;
 /// everything around it — the evidence saved before a NOSPACE compaction, progress saved before
 /// each defragmentation, metrics, findings told, and when the next cycle is due. The front ends
 /// give it only where state lives (<see cref="IPolicyStateStore"/>) and how findings are told
-/// (<see cref="IFindingsAnnouncer"/>), and wait as it says.
+/// (<see cref="IFindingsAnnouncer"/>), and wait as it says. Between cycles it watches: every
+/// <c>spec.alarms.checkInterval</c> it reads each member's Status, and a new NOSPACE or CORRUPT
+/// alarm, or a member crossing a quota mark, ends the wait at once.
 /// </summary>
 public sealed class PolicySupervisor : IAsyncDisposable
 {
@@ -24,8 +29,12 @@ public sealed class PolicySupervisor : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _logging;
     private readonly HygieneMetrics _metrics;
+    private readonly ILogger _watchLogger;
     private EtcdClusterConnection? _connection;
     private PolicyAnalysis? _analysis;
+    private ClusterSnapshot? _last;
+    private CancellationTokenSource? _watch;
+    private GrowthOutlook? _outlook;
 
     /// <summary>Creates the runtime of one policy; nothing connects before the first cycle.</summary>
     public PolicySupervisor(PolicyKey key, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics)
@@ -34,6 +43,7 @@ public sealed class PolicySupervisor : IAsyncDisposable
         _time = time;
         _logging = logging;
         _metrics = metrics;
+        _watchLogger = logging.CreateLogger(LogCategory.Watch);
     }
 
     /// <summary>
@@ -44,12 +54,14 @@ public sealed class PolicySupervisor : IAsyncDisposable
     public async Task<SupervisedCycle> RunCycleAsync(HygienePolicy policy, EtcdConnectionOptions options, IPolicyStateStore store, IFindingsAnnouncer announcer,
         CancellationToken stopping)
     {
+        StopWatch();
         var state = await store.LoadAsync(stopping);
         var etcd = await ConnectionAsync(options);
         var analysis = await AnalysisAsync(policy, options, state.Samples);
         var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger(LogCategory.Cycle));
         var evidenceTold = false;
-        var result = await cycle.RunAsync(policy, state, stopping, new CycleHooks
+        var outlook = Interlocked.Exchange(ref _outlook, null);
+        var result = await cycle.RunAsync(policy, state, stopping, outlook: outlook, hooks: new CycleHooks
         {
             BeforeStep = async (step, snapshot) =>
             {
@@ -73,15 +85,102 @@ public sealed class PolicySupervisor : IAsyncDisposable
         // after it has nothing left to write.
         await announcer.CycleFinishedAsync(policy, result, new ChurnFindings(churn, analysis.Watcher?.Problem, forecast, analysis.ToAnnounce(churn, now, always: false)));
         await store.SaveAsync(result.State);
-        return new SupervisedCycle(result, NextCycleIn(policy, result));
+        _last = result.Final;
+        return new SupervisedCycle(result, NextCycleIn(policy, result, forecast, now));
     }
 
     /// <summary>
-    /// The next cycle comes after <c>spec.compaction.interval</c>, or sooner while NOSPACE lasts,
-    /// since every minute of it is a minute without registrations.
+    /// The next cycle comes after <c>spec.compaction.interval</c>; while NOSPACE lasts, at the
+    /// watch's pace (every second of it is a second without registrations), unless only a person
+    /// can end it; before the forecast reaches the quota, halfway there.
     /// </summary>
-    public static TimeSpan NextCycleIn(HygienePolicy policy, CycleResult result) =>
-        result.Final.HasNoSpaceAlarm && policy.Compaction.Interval > NoSpaceRetry ? NoSpaceRetry : policy.Compaction.Interval;
+    public static TimeSpan NextCycleIn(HygienePolicy policy, CycleResult result, Forecast? forecast, DateTimeOffset now)
+    {
+        var interval = policy.Compaction.Interval;
+        if (policy.DryRun || policy.Suspend)
+        {
+            return interval;
+        }
+        if (result.Final.HasNoSpaceAlarm)
+        {
+            var personMustAct = result.Notes.Any(n => n.Code is NoteCode.NoSpacePersists or NoteCode.DisarmDisabled or NoteCode.CorruptAlarm);
+            return Min(interval, personMustAct ? NoSpaceRetry : policy.Alarms.CheckInterval);
+        }
+        if (forecast?.QuotaReachedAt is { } full && full - now < interval)
+        {
+            var half = (full - now) / 2;
+            return Min(interval, half > policy.Alarms.CheckInterval ? half : policy.Alarms.CheckInterval);
+        }
+        return interval;
+
+        static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    }
+
+    /// <summary>
+    /// Waits <paramref name="due"/> for the next cycle, watching the cluster meanwhile; returns
+    /// early, with the reason, when the watch sees one to start the cycle now. Null when simply due.
+    /// </summary>
+    public async Task<string?> WatchUntilDueAsync(HygienePolicy policy, TimeSpan due, CancellationToken stopping)
+    {
+        var deadline = _time.GetUtcNow() + due;
+        ClusterProbe? previous = null;
+        while (true)
+        {
+            var left = deadline - _time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return null;
+            }
+            await Task.Delay(left < policy.Alarms.CheckInterval ? left : policy.Alarms.CheckInterval, _time, stopping);
+            if (_connection is not { } etcd || _last is not { } last || _time.GetUtcNow() >= deadline)
+            {
+                continue;
+            }
+            ClusterProbe probe;
+            try
+            {
+                probe = await etcd.ProbeAsync(stopping);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The cycle, when due, observes and tells; the watch only hurries it.
+                _watchLogger.LogDebug("Policy {Policy}: the watch could not read the cluster: {Error}", _key, e.Message);
+                continue;
+            }
+            if (WatchTrigger.Check(policy, last, previous, probe) is { } finding)
+            {
+                _outlook = finding.Outlook;
+                _watchLogger.LogWarning("Policy {Policy}: {Reason}: starting a cycle now", _key, finding.Reason);
+                return finding.Reason;
+            }
+            previous = probe;
+        }
+    }
+
+    /// <summary>
+    /// The operator's way to wait: the watch runs in the background until the next cycle is due
+    /// and calls <paramref name="wake"/> when it sees a reason to start it now. The next cycle stops it.
+    /// </summary>
+    public void StartWatch(HygienePolicy policy, TimeSpan due, Action<string> wake)
+    {
+        var watch = new CancellationTokenSource();
+        Interlocked.Exchange(ref _watch, watch)?.Cancel();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                if (await WatchUntilDueAsync(policy, due, watch.Token) is { } reason)
+                {
+                    wake(reason);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+    }
+
+    private void StopWatch() => Interlocked.Exchange(ref _watch, null)?.Cancel();
 
     /// <summary>Stops the analysis (the policy can no longer be acted on); the next cycle starts it again.</summary>
     public async Task StopAnalysisAsync()
@@ -96,6 +195,7 @@ public sealed class PolicySupervisor : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        StopWatch();
         await StopAnalysisAsync();
         if (_connection is not null)
         {

@@ -70,6 +70,84 @@ public sealed class HygieneCycleTests
         await AssertMembersAgreeAsync(cluster);
     }
 
+    /// <summary>The defaults, as PolicyFile gives them to a policy that names only its endpoints.</summary>
+    private static HygienePolicy DefaultPolicyFor(EtcdTestCluster cluster) =>
+        PolicyFile.Parse($"""
+            apiVersion: etcdhygiene.io/v1alpha1
+            kind: RegistryPolicy
+            metadata: {"{"} name: defaults {"}"}
+            spec:
+              etcd: {"{"} endpoints: [{string.Join(", ", cluster.ClientUrls.Select(u => $"\"{u}\""))}] {"}"}
+            """, "test");
+
+    [Fact]
+    public async Task NoSpace_AtTheDefaults_WithAMemberStoppedFor2s_IsRecoveredOnceItAnswers_WithoutWaitingThePauseBetweenMembers()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16 * MiB });
+        var client = cluster.CreateClient();
+        await new RegistryWorkload(client, new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
+        var before = await EtcdData.ReadAllAsync(client);
+        var policy = DefaultPolicyFor(cluster);
+        await using var etcd = new EtcdClusterConnection(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls });
+
+        // Right when NOSPACE is raised, a member stops answering for 2 s (a loaded machine, a GC pause).
+        var stopped = cluster.Members[1];
+        stopped.Pause();
+        var resuming = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ => stopped.Resume());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await RunCycleAsync(etcd, policy);
+        clock.Stop();
+        await resuming;
+
+        Assert.True(result.Succeeded, string.Join(" | ", result.Notes.Select(n => $"{n.Code}: {n.Message}")));
+        Assert.Empty(result.Final.Alarms);
+        Assert.Equal(3, result.Steps.Count(s => s.Step.Kind == StepKind.Defragment));
+        // One step disarms every alarm.
+        Assert.Single(result.Steps, s => s.Step.Kind == StepKind.DisarmNoSpace);
+        // The default pause between members (10 s) is not waited while writes are refused.
+        Assert.True(clock.Elapsed < policy.Defragmentation.PauseBetweenMembers, $"the recovery took {clock.Elapsed.TotalSeconds:0.0}s");
+        Assert.Equal(before, await EtcdData.ReadAllAsync(client));
+    }
+
+    [Fact]
+    public async Task Prevention_WhenTheLiveDataFillsTheQuota_SaysSoOnce_AndDoesNotLoop()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16 * MiB });
+        var client = cluster.CreateClient();
+        await using var etcd = new EtcdClusterConnection(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls });
+        var policy = DefaultPolicyFor(cluster);
+        // Live data only (every key distinct, never rewritten) up to the high-water mark: no history to give back.
+        var value = ByteString.CopyFrom(new byte[16 * 1024]);
+        for (var batch = 0; ; batch++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+                client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"/live/{batch:0000}/{i:00}"), Value = value })));
+            var snapshot = await etcd.ObserveAsync();
+            Assert.False(snapshot.HasNoSpaceAlarm, "NOSPACE came before the high-water mark; write smaller batches");
+            if (snapshot.Members.All(m => policy.QuotaUsageOf(m) >= policy.Alarms.PreemptAboveQuotaRatio))
+            {
+                break;
+            }
+        }
+        // Keys and the revision each was written at (values would not fit one response): any change to a key shows.
+        async Task<List<(string, long)>> WrittenAsync() =>
+            (await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("/live/"), RangeEnd = ByteString.CopyFromUtf8("/live0"), KeysOnly = true }))
+                .Kvs.Select(kv => (kv.Key.ToStringUtf8(), kv.ModRevision)).ToList();
+        var live = await WrittenAsync();
+
+        var first = await RunCycleAsync(etcd, policy);
+        var second = await RunCycleAsync(etcd, policy, first.State);
+
+        var gaveUp = Assert.Single(first.Notes, n => n.Code == NoteCode.LiveDataFillsQuota);
+        Assert.Equal(NoteSeverity.Warning, gaveUp.Severity);
+        Assert.Contains("Raise --quota-backend-bytes or delete data", gaveUp.Message);
+        Assert.NotNull(first.State.PreventionGaveUpAt);
+        // The next cycle does nothing about it and says it no louder than a note: no warning, no compaction, no defragmentation.
+        Assert.Empty(second.Steps);
+        Assert.DoesNotContain(second.Notes, n => n.Code is NoteCode.Preempting or NoteCode.LiveDataFillsQuota && n.Severity == NoteSeverity.Warning);
+        Assert.Equal(live, await WrittenAsync());
+    }
+
     [Fact]
     public async Task NoSpace_WithEnoughOutsideTheRetention_IsRecoveredWithoutTheEscalation()
     {

@@ -1,4 +1,7 @@
+using EtcdHygiene.Core.Planning;
+using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
+using EtcdHygiene.Operator.Standalone;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
 using EtcdHygiene.Testing.Workloads;
@@ -47,6 +50,61 @@ public sealed class CheckCommandTests
         Assert.Contains("Compact to revision", output);
         Assert.Contains("why: ", output);
         Assert.Empty(SnapshotComparison.Differences(before, await etcd.ObserveAsync()));
+    }
+
+    [Fact]
+    public async Task StateOfARecreatedCluster_IsDroppedWithAWarning_CheckExits2_AndRunRecovers()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16L << 20 });
+        await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
+        using var folder = new PolicyFolder();
+        var policy = folder.Write("recreated", cluster.ClientUrls);
+        await using var etcd = new EtcdClusterConnection(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls });
+        var revision = (await etcd.ObserveAsync()).Revision!.Value;
+        // What the cluster that stood behind these endpoints before left: another id, and revisions this one never reached.
+        var now = DateTimeOffset.UtcNow;
+        new StateFiles(folder.StateDirectory).Save(new PolicyKey("default", "recreated"), new HygieneState
+        {
+            ClusterId = "1234abcd",
+            Samples = [new RevisionSample(now.AddHours(-2), revision + 40_000), new RevisionSample(now.AddMinutes(-1), revision + 50_000)],
+            LastCompactedRevision = revision + 45_000,
+            LastCompactionTime = now.AddMinutes(-1),
+        });
+
+        var (exit, output, errors) = await CliProcess.RunAsync("check", "--policy", policy, "--state-dir", folder.StateDirectory);
+
+        Assert.True(exit == 2, $"exit {exit}{Environment.NewLine}{output}{errors}");
+        Assert.Contains("! KeptStateDropped: the kept state belongs to etcd cluster 1234abcd", output);
+        Assert.Contains("Compact to revision", output);
+
+        var (runExit, _, runErrors) = await CliProcess.RunAsync("run", "--once", "--policy", policy, "--state-dir", folder.StateDirectory);
+
+        Assert.True(runExit == 0, runErrors);
+        Assert.Contains("KeptStateDropped", runErrors);
+        var after = await etcd.ObserveAsync();
+        Assert.Empty(after.Alarms);
+        Assert.Equal(after.ClusterId!.Value.ToString("x"), new StateFiles(folder.StateDirectory).Load(new PolicyKey("default", "recreated")).ClusterId);
+    }
+
+    [Fact]
+    public async Task AnAlarmNothingMayClear_IsNeverNothingToDo_Exits3_AndSaysWhy()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16L << 20 });
+        await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
+        cluster.Members[2].Kill();
+        using var folder = new PolicyFolder();
+        var policy = folder.Write("stuck", cluster.ClientUrls);
+
+        var (exit, output, errors) = await CliProcess.RunAsync("check", "--policy", policy, "--state-dir", folder.StateDirectory);
+
+        // Nothing is older than the retention, and with a member down its size is unknown: a person must act.
+        Assert.True(exit == 3, $"exit {exit}{Environment.NewLine}{output}{errors}");
+        Assert.DoesNotContain("nothing to do", output);
+        Assert.Contains("Plan: NOSPACE is active and nothing etcd-hygiene may do clears it: a person must act", output);
+        Assert.Contains("m3 is unreachable", output);
+
+        var (runExit, _, runErrors) = await CliProcess.RunAsync("run", "--once", "--policy", policy, "--state-dir", folder.StateDirectory);
+        Assert.True(runExit == 3, runErrors);
     }
 
     [Fact]

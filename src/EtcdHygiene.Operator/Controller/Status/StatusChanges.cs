@@ -18,6 +18,8 @@ public static class StatusChanges
     /// <summary>The kept history stored in <paramref name="status"/> (revision samples survive operator restarts there).</summary>
     public static HygieneState StateFrom(RegistryPolicyStatus? status) => new()
     {
+        ClusterId = status?.ClusterId,
+        PreventionGaveUpAt = StatusTime.Read(status?.PreventionGaveUpAt),
         Samples = (status?.RevisionSamples ?? [])
             .Where(s => s.Time is not null && s.Revision is not null)
             .Select(s => new RevisionSample(StatusTime.Read(s.Time)!.Value, s.Revision!.Value))
@@ -93,6 +95,13 @@ public static class StatusChanges
             member?.LastDefragTime = StatusTime.Write(time);
         }
         status.Members = members;
+        if (state.ClusterId != status.ClusterId)
+        {
+            // Another cluster's compacted revision would mislead whoever reads status.
+            status.CompactedRevision = null;
+        }
+        status.ClusterId = state.ClusterId;
+        status.PreventionGaveUpAt = StatusTime.Write(state.PreventionGaveUpAt);
         if (state.LastCompactedRevision is { } compacted && compacted > (status.CompactedRevision ?? 0))
         {
             status.CompactedRevision = compacted;

@@ -1,0 +1,57 @@
+using EtcdHygiene.Core.Observation;
+using EtcdHygiene.Core.Watching;
+using static EtcdHygiene.Core.Tests.Planning.Given;
+
+namespace EtcdHygiene.Core.Tests.Watching;
+
+/// <summary>What makes the watch start a cycle at once, and what does not.</summary>
+public sealed class WatchTriggerTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The cluster as the last cycle left it: three members of a 24 MiB quota at 10 MiB.</summary>
+    private static readonly ClusterSnapshot Last = Cluster(Member(1, 1, 10, 10, 24), Member(2, 1, 10, 10, 24), Member(3, 1, 10, 10, 24));
+
+    private static ClusterProbe Probe(double seconds, long m1Bytes, params AlarmKind[] alarms) => new()
+    {
+        ObservedAt = T0.AddSeconds(seconds),
+        Members = [new MemberProbe(1, m1Bytes, alarms), new MemberProbe(2, 10 * MiB, alarms), new MemberProbe(3, 10 * MiB, alarms)],
+    };
+
+    [Fact]
+    public void ANewNoSpaceAlarm_StartsACycle_ButOneTheLastCycleAlreadySaw_DoesNot()
+    {
+        var policy = PolicyWith();
+
+        Assert.Contains("NOSPACE", WatchTrigger.Check(policy, Last, null, Probe(2, 10 * MiB, AlarmKind.NoSpace))!.Reason);
+        Assert.Null(WatchTrigger.Check(policy, Last.WithNoSpace(), null, Probe(2, 10 * MiB, AlarmKind.NoSpace)));
+        Assert.Contains("CORRUPT", WatchTrigger.Check(policy, Last, null, Probe(2, 10 * MiB, AlarmKind.Corrupt))!.Reason);
+    }
+
+    [Fact]
+    public void CrossingAQuotaMark_StartsACycle()
+    {
+        var policy = PolicyWith();
+
+        Assert.Null(WatchTrigger.Check(policy, Last, null, Probe(2, 18 * MiB)));
+        Assert.Contains("m1 crossed 80% of its quota", WatchTrigger.Check(policy, Last, null, Probe(2, 20 * MiB))!.Reason);
+        Assert.Contains("m1 crossed 95% of its quota (spec.alarms.preemptAboveQuotaRatio)", WatchTrigger.Check(policy, Last, null, Probe(2, 23 * MiB))!.Reason);
+    }
+
+    [Fact]
+    public void GrowingFastEnoughToPassTheHighWaterMarkBeforeTheNextLook_StartsACycle_WithTheGrowthToPlanFor()
+    {
+        var policy = PolicyWith();
+        var before = Probe(0, 12 * MiB);
+
+        // 3 MiB in 2 s: 6 MiB more within the next two looks (4 s at the default 2 s), from 15 to 21 of 24 MiB: below 95%.
+        Assert.Null(WatchTrigger.Check(policy, Last, before, Probe(2, 15 * MiB)));
+        // 4 MiB in 2 s: from 16 to 24 MiB within 4 s.
+        var finding = WatchTrigger.Check(policy, Last, Probe(0, 12 * MiB), Probe(2, 16 * MiB));
+
+        Assert.NotNull(finding);
+        Assert.Contains("grows fast enough to pass 95%", finding.Reason);
+        Assert.Equal(8 * MiB, finding.Outlook.Of(1));
+        Assert.Equal(0, finding.Outlook.Of(2));
+    }
+}
