@@ -143,7 +143,8 @@ refused after the recovery:         $((refused_total - refused_recovered))   (${
 alarms now:                         ${alarms:-none}
 compactions by etcd-hygiene:        $(grep -c 'Compact to revision [0-9]* ([A-Za-z]*): ' "$work/hygiene.log" || true)
 defragmentations:                   $(grep -c 'Defragment m[0-9]*: ' "$work/hygiene.log" || true)
-NOSPACE alarms disarmed:            $(grep -c 'Disarm NOSPACE of m[0-9]*: ' "$work/hygiene.log" || true)
+NOSPACE alarms disarmed:            $(grep -o 'Disarm NOSPACE of [m0-9, ]*: ' "$work/hygiene.log" | grep -o 'm[0-9]*' | wc -l)
+preventions before NOSPACE:         $(grep -c 'Preempting: ' "$work/hygiene.log" || true)
 cycles:                             $(grep -c 'cycle succeeded' "$work/hygiene.log" || true) succeeded, $(grep -c 'cycle failed' "$work/hygiene.log" || true) failed
 key groups found churning:          $(grep -o 'churn [a-zA-Z ]*: [^ ]*' "$work/hygiene.log" | awk '{print $NF}' | sort -u | wc -l)
 SUMMARY

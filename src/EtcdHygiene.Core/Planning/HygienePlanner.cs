@@ -67,8 +67,9 @@ public static class HygienePlanner
         return steps;
     }
 
+    // Sorted: etcd lists alarms in no fixed order, and a note that reads differently each time would be told again each time.
     internal static string Names(ClusterSnapshot snapshot, IEnumerable<ulong> ids) =>
-        string.Join(", ", ids.Distinct().Select(id => snapshot.Member(id)?.Name is { Length: > 0 } name ? name : id.ToString("x")));
+        string.Join(", ", ids.Distinct().Select(id => snapshot.Member(id)?.Name is { Length: > 0 } name ? name : id.ToString("x")).Order(StringComparer.Ordinal));
 
     internal static string Percent(double ratio) => $"{ratio * 100:0}%";
 }

@@ -158,6 +158,33 @@ public sealed class PolicyFileTests
         ], error.Problems);
     }
 
+    [Fact]
+    public void PreventionAndTheWatch_AreCheckedAgainstEachOther()
+    {
+        var error = Assert.Throws<PolicyFileException>(() => PolicyFile.Parse("""
+            apiVersion: etcdhygiene.io/v1alpha1
+            kind: RegistryPolicy
+            metadata: { name: alarms }
+            spec:
+              etcd: { endpoints: ["http://127.0.0.1:2379"] }
+              alarms: { disarmBelowQuotaRatio: 0.9, preemptAboveQuotaRatio: 0.85, checkInterval: 100ms }
+            """, "alarms.yaml"));
+
+        Assert.Equal(
+        [
+            "spec.alarms.preemptAboveQuotaRatio must be above disarmBelowQuotaRatio (0.9), or 0 to turn prevention off (got 0.85)",
+            "spec.alarms.checkInterval must be at least 200ms (got \"100ms\"): every check reads every member's Status",
+        ], error.Problems);
+        Assert.Equal(0, PolicyFile.Parse("""
+            apiVersion: etcdhygiene.io/v1alpha1
+            kind: RegistryPolicy
+            metadata: { name: off }
+            spec:
+              etcd: { endpoints: ["http://127.0.0.1:2379"] }
+              alarms: { preemptAboveQuotaRatio: 0 }
+            """, "off.yaml").Alarms.PreemptAboveQuotaRatio);
+    }
+
     [Theory]
     [InlineData("", "expected exactly one RegistryPolicy document (found 0)")]
     [InlineData("kind: RegistryPolicy\n---\nkind: RegistryPolicy\n", "expected exactly one RegistryPolicy document (found 2)")]
