@@ -5,8 +5,10 @@ namespace EtcdHygiene.Bench;
 
 /// <summary>
 /// Scenario 3: what <c>etcd-hygiene run</c> costs while it idles, with 1 policy and with 100
-/// policies spread over 4 local clusters, every policy cycling every 10 s (observe, plan, nothing
-/// to do). RSS and CPU come from /proc, CPU over a measured stretch after a warm-up.
+/// policies spread over 4 local clusters: at the defaults (a cycle every 5 minutes, the watch
+/// reading every member's Status every 2 s between cycles), which is what idle means for a user,
+/// and, heavier, with every policy cycling every 10 s (observe, plan, nothing to do) besides the
+/// watch. RSS and CPU come from /proc, CPU over a measured stretch after a warm-up.
 /// </summary>
 internal static class FootprintBenchmark
 {
@@ -24,22 +26,25 @@ internal static class FootprintBenchmark
             {
                 clusters.Add(await EtcdTestCluster.StartAsync(new() { Members = 1 }));
             }
-            var one = await MeasureAsync(clusters, 1, image: false);
-            var hundred = await MeasureAsync(clusters, 100, image: false);
-            var hundredAsImage = await MeasureAsync(clusters, 100, image: true);
-            report.Line($"Policies cycling every 10 s over {Clusters} single-member clusters; {WarmUp.TotalSeconds:0} s warm-up, then CPU over {Measured.TotalSeconds:0} s.");
+            var one = await MeasureAsync(clusters, 1, image: false, Defaults);
+            var hundred = await MeasureAsync(clusters, 100, image: false, Defaults);
+            var hundredAsImage = await MeasureAsync(clusters, 100, image: true, Defaults);
+            var cycling = await MeasureAsync(clusters, 100, image: true, EveryTenSeconds);
+            report.Line($"Policies over {Clusters} single-member clusters; {WarmUp.TotalSeconds:0} s warm-up, then CPU over {Measured.TotalSeconds:0} s. " +
+                "At the defaults a policy is observed in full every 5 minutes and watched (one Status per member) every 2 s.");
             report.Line("");
             report.Table(["policies", "RSS", "peak RSS", "CPU (one core)", "vs 1 policy (RSS, CPU)", "target at 100"],
             [
-                ["1", Mib(one.Rss), Mib(one.PeakRss), $"{one.Cpu:P2}", "1.00×, 1.00×", ""],
-                Row("100", hundred),
-                Row("100, environment as the image sets it (DOTNET_GCgen0size=0x100000)", hundredAsImage),
+                ["1, defaults", Mib(one.Rss), Mib(one.PeakRss), $"{one.Cpu:P2}", "1.00×, 1.00×", ""],
+                Row("100, defaults", hundred, target: true),
+                Row("100, defaults, environment as the image sets it (DOTNET_GCgen0size=0x100000)", hundredAsImage, target: true),
+                Row("100, every policy cycling every 10 s besides the watch, image environment", cycling, target: false),
             ]);
 
-            string[] Row(string name, (long Rss, long PeakRss, double Cpu) m) =>
+            string[] Row(string name, (long Rss, long PeakRss, double Cpu) m, bool target) =>
             [
                 name, Mib(m.Rss), Mib(m.PeakRss), $"{m.Cpu:P2}", $"{Report.Ratio((double)m.Rss / one.Rss)}, {Report.Ratio(m.Cpu / Math.Max(one.Cpu, 1e-6))}",
-                $"≤ 100 MiB RSS ({(m.Rss <= 100L << 20 ? "met" : "MISSED")}), ≤ 5% CPU ({(m.Cpu <= 0.05 ? "met" : "MISSED")})",
+                target ? $"≤ 100 MiB RSS ({(m.Rss <= 100L << 20 ? "met" : "MISSED")}), ≤ 5% CPU ({(m.Cpu <= 0.05 ? "met" : "MISSED")})" : "(heavier than idle: no target)",
             ];
         }
         finally
@@ -52,12 +57,13 @@ internal static class FootprintBenchmark
         return report;
     }
 
-    private static async Task<(long Rss, long PeakRss, double Cpu)> MeasureAsync(IReadOnlyList<EtcdTestCluster> clusters, int policies, bool image)
+    private const string Defaults = "";
+    private const string EveryTenSeconds = "  compaction: { interval: 10s }";
+
+    private static async Task<(long Rss, long PeakRss, double Cpu)> MeasureAsync(IReadOnlyList<EtcdTestCluster> clusters, int policies, bool image, string spec)
     {
         using var folder = new PolicyFolder();
-        var files = Enumerable.Range(0, policies).Select(i => folder.Write($"p{i:000}", clusters[i % clusters.Count].ClientUrls, """
-              compaction: { interval: 10s }
-            """)).ToList();
+        var files = Enumerable.Range(0, policies).Select(i => folder.Write($"p{i:000}", clusters[i % clusters.Count].ClientUrls, spec)).ToList();
         var environment = image ? new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x100000" } : null;
         await using var run = CliProcess.Start(["run", "--state-dir", folder.StateDirectory, .. files.SelectMany(f => new[] { "--policy", f })], environment);
         await Task.Delay(WarmUp);

@@ -68,4 +68,17 @@ public sealed class StatusChangesTests
         var blind = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, new Core.Analysis.ChurnAnalyzer(new(), t0).Report(t0), "etcd unreachable", null, t0);
         Assert.Equal(("Unknown", "AnalysisUnavailable"), (blind.Conditions![0].Status, blind.Conditions[0].Reason));
     }
+
+    [Fact]
+    public void TheClusterId_TravelsWithTheKeptState_AndAnotherClustersCompactedRevisionIsNotKept()
+    {
+        var status = new RegistryPolicyStatus { ClusterId = "abc", CompactedRevision = 6119, PreventionGaveUpAt = "2026-11-25T12:00:00Z" };
+
+        var state = StatusChanges.StateFrom(status);
+        Assert.Equal(("abc", 6119L, new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero)), (state.ClusterId, state.LastCompactedRevision!.Value, state.PreventionGaveUpAt!.Value));
+
+        // The cycle dropped it for another cluster: status follows, and keeps nothing of the old one.
+        var written = StatusChanges.WithState(new HygieneState { ClusterId = "def" })(status);
+        Assert.Equal(("def", (long?)null, (string?)null), (written.ClusterId, written.CompactedRevision, written.PreventionGaveUpAt));
+    }
 }

@@ -71,6 +71,8 @@ public sealed class PolicySupervisorTests
         Assert.Null(saved.UnfinishedDefrag);
         Assert.Equal(cycle.Result.State.LastCompactedRevision, saved.LastCompactedRevision);
         Assert.Equal(cycle.Result.State.Samples, saved.Samples);
+        // Bound to this cluster: state another cluster left behind these endpoints would be dropped.
+        Assert.Equal(cycle.Result.Final.ClusterId!.Value.ToString("x"), saved.ClusterId);
 
         // Metrics come from the runtime, whichever front end.
         var scrape = await OperatorFixture.ScrapeAsync(registry);
