@@ -55,14 +55,7 @@ internal static class NoSpaceRecoveryBenchmark
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = RunningQuota });
         using var folder = new PolicyFolder();
-        var policy = Path.Combine(folder.Path, "defaults.yaml");
-        await File.WriteAllTextAsync(policy, $$"""
-            apiVersion: etcdhygiene.io/v1alpha1
-            kind: RegistryPolicy
-            metadata: { name: defaults }
-            spec:
-              etcd: { endpoints: [{{EndpointList(cluster)}}] }
-            """);
+        var policy = folder.WriteDefaults("defaults", cluster.ClientUrls);
         await using var run = CliProcess.Start("run", "--policy", policy, "--state-dir", folder.StateDirectory);
         await run.WaitForTextAsync("cycle succeeded", TimeSpan.FromMinutes(1));
         var registry = new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions
@@ -107,14 +100,7 @@ internal static class NoSpaceRecoveryBenchmark
         var db = (await Etcdctl.EndpointStatusAsync(cluster)).Max(m => m.DbSize);
         using var folder = new PolicyFolder();
         // The defaults: nothing tuned for the benchmark.
-        var policy = Path.Combine(folder.Path, "nospace.yaml");
-        await File.WriteAllTextAsync(policy, $$"""
-            apiVersion: etcdhygiene.io/v1alpha1
-            kind: RegistryPolicy
-            metadata: { name: nospace }
-            spec:
-              etcd: { endpoints: [{{EndpointList(cluster)}}] }
-            """);
+        var policy = folder.WriteDefaults("nospace", cluster.ClientUrls);
         await using var probe = WriteProbe.Start(cluster.CreateClient(), ProbeEvery);
         var start = DateTimeOffset.UtcNow;
         await using var run = CliProcess.Start("run", "--policy", policy, "--state-dir", folder.StateDirectory, "--log-format", "json");
@@ -130,8 +116,6 @@ internal static class NoSpaceRecoveryBenchmark
             $"leader moves {done.Count(m => m!.Contains("Move leader"))}, disarm {done.Count(m => m!.Contains("Disarm"))}";
         return (firstAction - start, accepted - firstAction, db, steps);
     }
-
-    private static string EndpointList(EtcdTestCluster cluster) => string.Join(", ", cluster.ClientUrls.Select(u => "\"" + u + "\""));
 
     private static async Task<EtcdTestCluster> FullClusterAsync()
     {

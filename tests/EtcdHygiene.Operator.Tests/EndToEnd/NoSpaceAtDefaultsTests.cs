@@ -24,14 +24,7 @@ public sealed class NoSpaceAtDefaultsTests(ITestOutputHelper output)
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 24 * MiB });
         using var folder = new PolicyFolder();
-        var policy = Path.Combine(folder.Path, "registry.yaml");
-        await File.WriteAllTextAsync(policy, $"""
-            apiVersion: etcdhygiene.io/v1alpha1
-            kind: RegistryPolicy
-            metadata: {"{"} name: registry {"}"}
-            spec:
-              etcd: {"{"} endpoints: [{string.Join(", ", cluster.ClientUrls.Select(u => $"\"{u}\""))}] {"}"}
-            """);
+        var policy = folder.WriteDefaults("registry", cluster.ClientUrls);
         await using var run = CliProcess.Start("run", "--policy", policy, "--state-dir", folder.StateDirectory);
         await run.WaitForTextAsync("cycle succeeded", TimeSpan.FromSeconds(60));
 

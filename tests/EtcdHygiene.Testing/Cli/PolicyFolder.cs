@@ -17,10 +17,21 @@ public sealed class PolicyFolder : IDisposable
     public string StateDirectory => System.IO.Path.Combine(Path, "state");
 
     /// <summary>
-    /// Writes a policy named <paramref name="name"/> for <paramref name="endpoints"/>; <paramref name="specExtra"/>
-    /// is YAML indented by two spaces, appended under spec.
+    /// Writes a policy named <paramref name="name"/> for <paramref name="endpoints"/> with short
+    /// timeouts that keep tests quick; <paramref name="specExtra"/> is YAML indented by two spaces,
+    /// appended under spec.
     /// </summary>
-    public string Write(string name, IEnumerable<string> endpoints, string specExtra = "", string defragTimeout = "30s")
+    public string Write(string name, IEnumerable<string> endpoints, string specExtra = "", string defragTimeout = "30s") =>
+        WriteManifest(name, endpoints, $"requestTimeout: 3s{Environment.NewLine}    defragTimeout: {defragTimeout}", specExtra);
+
+    /// <summary>
+    /// Writes a policy that names only its endpoints (and <paramref name="specExtra"/>, YAML
+    /// indented by two spaces): everything else at the defaults a new user gets.
+    /// </summary>
+    public string WriteDefaults(string name, IEnumerable<string> endpoints, string specExtra = "") =>
+        WriteManifest(name, endpoints, "", specExtra);
+
+    private string WriteManifest(string name, IEnumerable<string> endpoints, string etcdExtra, string specExtra)
     {
         var file = System.IO.Path.Combine(Path, $"{name}.yaml");
         File.WriteAllText(file, $"""
@@ -31,8 +42,7 @@ public sealed class PolicyFolder : IDisposable
             spec:
               etcd:
                 endpoints: [{string.Join(", ", endpoints.Select(e => $"\"{e}\""))}]
-                requestTimeout: 3s
-                defragTimeout: {defragTimeout}
+                {etcdExtra}
             {specExtra}
             """);
         return file;
