@@ -332,7 +332,7 @@ public sealed class DataSafetySoakTests(ITestOutputHelper output)
                 ["compactions"] = Count(@": Compact to revision \d+ \(\w+\) done in "),
                 ["defragmentations"] = Count(@": Defragment \S+ done in "),
                 ["leader moves"] = Count(@": Move leader \S+ -> \S+ done in "),
-                ["disarms"] = Count(@": Disarm NOSPACE of \S+ done in "),
+                ["disarms"] = Count(@": Disarm NOSPACE of [^:]+ done in "),
                 ["failed steps"] = Count(@" failed after \d"),
             };
         }
