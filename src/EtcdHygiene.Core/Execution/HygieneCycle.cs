@@ -39,17 +39,16 @@ public sealed class HygieneCycle
         var progress = new CycleProgress { Outlook = outlook ?? GrowthOutlook.None };
         var outcomes = new List<StepOutcome>();
         var notes = new List<PlanNote>();
-        var first = await _etcd.ObserveAsync(stopping);
-        state = state.BoundTo(first, out var dropped);
+        var snapshot = await _etcd.ObserveAsync(stopping);
+        var initial = snapshot;
+        state = state.BoundTo(snapshot, out var dropped);
         if (dropped is not null)
         {
             // Said before anything is planned, so that status, events and logs tell why history looks new.
             notes.Add(PlanNote.Warning(NoteCode.KeptStateDropped, dropped));
             _logger.LogWarning("Policy {Policy}: {Code}: {Message}", policy.Key, NoteCode.KeptStateDropped, dropped);
         }
-        var initial = (Snapshot: first, State: Observed(policy, state, first));
-        state = initial.State;
-        var snapshot = initial.Snapshot;
+        state = Observed(policy, state, snapshot);
         var firstPlan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
         var plan = firstPlan;
         var maxSteps = 4 * Math.Max(1, snapshot.Members.Count) + 8;
@@ -173,7 +172,7 @@ public sealed class HygieneCycle
         }
         return new CycleResult
         {
-            Initial = initial.Snapshot,
+            Initial = initial,
             Final = snapshot,
             InitialPlan = firstPlan,
             Steps = outcomes,

@@ -1,5 +1,6 @@
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Watching;
 
 namespace EtcdHygiene.Core.Planning;
 
@@ -27,9 +28,9 @@ internal static class NoSpacePlanner
         }
         if (progress.Preempting)
         {
-            return snapshot.Members.Any(m => Projected(policy, m, progress) >= policy.Alarms.DisarmBelowQuotaRatio);
+            return snapshot.Members.Any(m => Projected(policy, m, progress.Outlook) >= policy.Alarms.DisarmBelowQuotaRatio);
         }
-        var high = snapshot.Members.Where(m => Projected(policy, m, progress) >= mark).ToList();
+        var high = snapshot.Members.Where(m => Projected(policy, m, progress.Outlook) >= mark).ToList();
         if (high.Count == 0)
         {
             return false;
@@ -50,9 +51,9 @@ internal static class NoSpacePlanner
     /// The share of its quota <paramref name="member"/> fills, counting for prevention the growth the
     /// watch expects before it looks again.
     /// </summary>
-    private static double? Projected(HygienePolicy policy, MemberSnapshot member, CycleProgress progress) =>
+    private static double? Projected(HygienePolicy policy, MemberSnapshot member, GrowthOutlook outlook) =>
         policy.QuotaUsageOf(member) is { } usage && policy.QuotaOf(member) is { } quota
-            ? usage + (double)progress.Outlook.Of(member.Id) / quota
+            ? usage + (double)outlook.Of(member.Id) / quota
             : null;
 
     private static string GrowthText(List<MemberSnapshot> members, CycleProgress progress)
@@ -72,10 +73,10 @@ internal static class NoSpacePlanner
             notes.Add(PlanNote.Warning(NoteCode.NoSpaceAlarm,
                 $"NOSPACE alarm raised by {HygienePlanner.Names(snapshot, alarms.Select(a => a.MemberId))}: etcd refuses every write, so no service instance can register until it is disarmed"));
         }
-        var context = alarmed ? "NOSPACE" : "prevention";
 
         var ratio = policy.Alarms.DisarmBelowQuotaRatio;
-        var over = OverRatio(policy, snapshot, alarmed ? new CycleProgress() : progress, out var unknown);
+        // At NOSPACE the sizes now decide the disarm; prevention plans for the sizes to come.
+        var over = OverRatio(policy, snapshot, alarmed ? GrowthOutlook.None : progress.Outlook, out var unknown);
         if (unknown is not null)
         {
             notes.Add(PlanNote.Warning(NoteCode.QuotaUnknown, alarmed ? $"NOSPACE cannot be disarmed safely: {unknown}" : $"prevention cannot judge the members: {unknown}"));
@@ -161,7 +162,7 @@ internal static class NoSpacePlanner
     }
 
     /// <summary>Members at or above the disarm ratio; <paramref name="unknown"/> says why that cannot be judged.</summary>
-    private static List<(MemberSnapshot Member, double Usage)> OverRatio(HygienePolicy policy, ClusterSnapshot snapshot, CycleProgress progress, out string? unknown)
+    private static List<(MemberSnapshot Member, double Usage)> OverRatio(HygienePolicy policy, ClusterSnapshot snapshot, GrowthOutlook outlook, out string? unknown)
     {
         unknown = null;
         var over = new List<(MemberSnapshot, double)>();
@@ -173,7 +174,7 @@ internal static class NoSpacePlanner
                 problems.Add($"{(member.Name.Length > 0 ? member.Name : member.HexId)} is unreachable, so its size is unknown");
                 continue;
             }
-            if (Projected(policy, member, progress) is not { } usage)
+            if (Projected(policy, member, outlook) is not { } usage)
             {
                 problems.Add($"the quota of {member.Name} is unknown (etcd does not report it; set spec.etcd.quotaBackendBytes)");
                 continue;

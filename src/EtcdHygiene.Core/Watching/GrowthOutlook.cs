@@ -7,11 +7,10 @@ namespace EtcdHygiene.Core.Watching;
 /// before the next look.
 /// </summary>
 /// <param name="BytesBeforeNextLook">Expected growth by member id.</param>
-/// <param name="Reason">What the watch saw, for people.</param>
-public sealed record GrowthOutlook(IReadOnlyDictionary<ulong, long> BytesBeforeNextLook, string Reason)
+public sealed record GrowthOutlook(IReadOnlyDictionary<ulong, long> BytesBeforeNextLook)
 {
     /// <summary>No growth expected.</summary>
-    public static GrowthOutlook None { get; } = new(new Dictionary<ulong, long>(), "");
+    public static GrowthOutlook None { get; } = new(new Dictionary<ulong, long>());
 
     /// <summary>The growth expected of <paramref name="memberId"/>.</summary>
     public long Of(ulong memberId) => BytesBeforeNextLook.GetValueOrDefault(memberId);

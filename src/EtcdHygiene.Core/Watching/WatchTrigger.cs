@@ -75,7 +75,7 @@ public static class WatchTrigger
                 growth[member.Id] = (long)((member.DbSizeBytes - before.DbSizeBytes) * (ahead / elapsed));
             }
         }
-        return new GrowthOutlook(growth, "");
+        return new GrowthOutlook(growth);
     }
 
     private const string PreemptMark = "spec.alarms.preemptAboveQuotaRatio";

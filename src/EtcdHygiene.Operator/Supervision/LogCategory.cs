@@ -20,6 +20,4 @@ public static class LogCategory
     public const string Operator = "etcd-hygiene.operator";
     /// <summary>The controller runtime underneath: informer, work queue, status and events.</summary>
     public const string Controller = "etcd-hygiene.controller";
-    /// <summary>The process: start, stop, endpoints.</summary>
-    public const string Host = "etcd-hygiene";
 }

@@ -52,7 +52,7 @@ public sealed class PreventionPlanningTests
     [Fact]
     public void GrowingFastEnoughToPassTheMark_BeforeTheNextLook_IsPrevented()
     {
-        var outlook = new GrowthOutlook(new Dictionary<ulong, long> { [1] = 4 * MiB }, "m1 grows fast");
+        var outlook = new GrowthOutlook(new Dictionary<ulong, long> { [1] = 4 * MiB });
 
         var plan = Plan(Filling(sizeMiB: 20, inUseMiB: 20), new CycleProgress { Outlook = outlook });
 
