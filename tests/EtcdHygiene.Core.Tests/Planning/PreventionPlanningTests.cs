@@ -37,6 +37,9 @@ public sealed class PreventionPlanningTests
         // Nothing is older than the retention and nothing is reclaimable: only the escalation helps.
         var step = Assert.Single(plan.Steps);
         Assert.Equal((StepKind.Compact, CompactionKind.Emergency, 9000L), (step.Kind, step.Compaction!.Value, step.Revision!.Value));
+        // Safety rule 1: compacting inside the retention window is only ever the announced escalation.
+        Assert.True(step.IsWarning);
+        Assert.Contains("spec.alarms.emergencyCompaction: Latest", step.Reason);
         Assert.DoesNotContain(plan.Notes, n => n.Code == NoteCode.NoSpaceAlarm);
     }
 
