@@ -18,7 +18,7 @@ internal static class CheckCommand
     public const int NothingToDo = 0;
     public const int Error = 1;
     public const int ActionPending = 2;
-    public const int PersonMustAct = 3;
+    public const int PersonMustAct = Hosting.ExitCode.PersonMustAct;
 
     public static Command Create()
     {

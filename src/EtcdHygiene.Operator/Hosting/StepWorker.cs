@@ -14,6 +14,9 @@ public abstract class StepWorker(ExitCode exit, ILogger logger, HostSettings set
     /// <summary>The process' exit code, for the work to record its failures in.</summary>
     protected ExitCode Exit { get; } = exit;
 
+    /// <summary>The worker's logger.</summary>
+    protected ILogger Logger { get; } = logger;
+
     /// <summary>The work; an exception it lets out is logged and fails the process, never a stack trace on the console.</summary>
     protected abstract Task RunAsync(CancellationToken stopping);
 
@@ -29,7 +32,7 @@ public abstract class StepWorker(ExitCode exit, ILogger logger, HostSettings set
         }
         catch (Exception e)
         {
-            logger.LogCritical(e, "Stopped unexpectedly: {Error}", e.Message);
+            Logger.LogCritical(e, "Stopped unexpectedly: {Error}", e.Message);
             Exit.Fail();
         }
     }
@@ -39,13 +42,13 @@ public abstract class StepWorker(ExitCode exit, ILogger logger, HostSettings set
     {
         if (ExecuteTask is { IsCompleted: false })
         {
-            logger.LogInformation("Stopping: no new step starts; waiting up to {Grace} for the one in flight",
+            Logger.LogInformation("Stopping: no new step starts; waiting up to {Grace} for the one in flight",
                 Core.Policy.GoDuration.Format(settings.ShutdownGracePeriod));
         }
         await base.StopAsync(cancellationToken);
         if (ExecuteTask is { IsCompleted: false })
         {
-            logger.LogWarning("A step was still running after the grace period; exiting anyway");
+            Logger.LogWarning("A step was still running after the grace period; exiting anyway");
             Exit.Fail();
         }
     }

@@ -17,7 +17,6 @@ namespace EtcdHygiene.Operator.Standalone;
 public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, ExitCode exit,
     IHostApplicationLifetime lifetime) : StepWorker(exit, logging.CreateLogger(LogCategory.Run), host)
 {
-    private readonly ILogger _logger = logging.CreateLogger(LogCategory.Run);
     private readonly StateFiles _files = new(run.StateDirectory);
     private int _pending = run.Policies.Count;
 
@@ -32,7 +31,7 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
             var outcomes = await Task.WhenAll(run.Policies.Select(p => RunPolicyAsync(p, stopping)));
             if (run.Once && outcomes.Any(o => o == Outcome.AlarmStays))
             {
-                Exit.Fail(PersonMustAct);
+                Exit.Fail(ExitCode.PersonMustAct);
             }
             else if (run.Once && outcomes.Any(o => o == Outcome.Failed))
             {
@@ -41,7 +40,7 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
         }
         catch (StateFileException e)
         {
-            _logger.LogError("{Error}", e.Message);
+            Logger.LogError("{Error}", e.Message);
             Exit.Fail();
         }
         finally
@@ -49,9 +48,6 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
             lifetime.StopApplication();
         }
     }
-
-    /// <summary>Exit code of <c>run --once</c> when an alarm stays active after the cycle: a person must act (as <c>check</c> says it).</summary>
-    public const int PersonMustAct = 3;
 
     private enum Outcome
     {
@@ -66,9 +62,9 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
         var policy = source.Policy;
         await using var supervisor = new PolicySupervisor(policy.Key, time, logging, metrics);
         var store = new StateFileStore(_files, policy.Key);
-        var announcer = new LogAnnouncer(_logger);
+        var announcer = new LogAnnouncer(Logger);
         var options = source.Connection;
-        _logger.LogInformation("Policy {Policy}: watching {Endpoints} every {Interval}{DryRun}",
+        Logger.LogInformation("Policy {Policy}: watching {Endpoints} every {Interval}{DryRun}",
             policy.Key, string.Join(",", policy.Etcd.Endpoints), GoDuration.Format(policy.Compaction.Interval), policy.DryRun ? " (dry run)" : "");
         var outcome = Outcome.Healthy;
         var first = true;
@@ -106,7 +102,7 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
                 break;
             }
         }
-        _logger.LogInformation("Policy {Policy}: stopped", policy.Key);
+        Logger.LogInformation("Policy {Policy}: stopped", policy.Key);
         return outcome;
     }
 
@@ -126,13 +122,13 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
             var fresh = source.ReadConnection();
             if (!fresh.ConnectsLike(current))
             {
-                _logger.LogInformation("Policy {Policy}: the Secret files under {Directory} changed: connecting with them from now on", source.Policy.Key, source.SecretsDirectory);
+                Logger.LogInformation("Policy {Policy}: the Secret files under {Directory} changed: connecting with them from now on", source.Policy.Key, source.SecretsDirectory);
             }
             return fresh;
         }
         catch (PolicyFileException e)
         {
-            _logger.LogWarning("Policy {Policy}: {Problem}; keeping the Secrets read before", source.Policy.Key, e.Message);
+            Logger.LogWarning("Policy {Policy}: {Problem}; keeping the Secrets read before", source.Policy.Key, e.Message);
             return current;
         }
     }
