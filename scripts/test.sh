@@ -78,5 +78,8 @@ if [ "$skipped" -ne 0 ]; then
     echo "$skipped tests were skipped"
     status=1
 fi
+if [ "$failed" -ne 0 ]; then
+    python3 scripts/lib/failed-tests.py "$results"/*.trx || true
+fi
 echo "$passed passed, $failed failed"
 exit "$status"
