@@ -61,15 +61,17 @@ public sealed class FakeKubernetesApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InjectedConflicts_HitStatusWritesOnly()
+    public async Task AMergePatch_ConflictsOnlyWhenItCarriesAStaleResourceVersion()
     {
-        await CreateAsync("a");
-        _api.ConflictNextStatusWrites(1);
+        var created = await CreateAsync("a");
+        var read = (string?)created["metadata"]!["resourceVersion"];
+        _api.ChangeBeforeNextStatusWrites(2);
 
-        var error = await Assert.ThrowsAsync<HttpOperationException>(() => PatchAsync("a", new { status = new { alarm = "x" } }, status: true));
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            PatchAsync("a", new { metadata = new { resourceVersion = read }, status = new { alarm = "x" } }, status: true));
         Assert.Equal(HttpStatusCode.Conflict, error.Response.StatusCode);
-        var retried = await PatchAsync("a", new { status = new { alarm = "x" } }, status: true);
-        Assert.Equal("x", (string?)retried["status"]!["alarm"]);
+        var applied = await PatchAsync("a", new { status = new { alarm = "x" } }, status: true);
+        Assert.Equal("x", (string?)applied["status"]!["alarm"]);
     }
 
     [Fact]

@@ -3,7 +3,10 @@ using EtcdHygiene.Core.Planning;
 
 namespace EtcdHygiene.Core.Execution;
 
-/// <summary>What a front end does at points inside a cycle. Hooks must not throw; the cycle logs and carries on if one does.</summary>
+/// <summary>
+/// What a front end does at points inside a cycle. A hook that fails is logged and the cycle
+/// carries on, except for <see cref="StateTakenOverException"/>, which stops the cycle.
+/// </summary>
 public sealed class CycleHooks
 {
     /// <summary>

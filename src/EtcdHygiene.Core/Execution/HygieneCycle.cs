@@ -332,7 +332,7 @@ public sealed class HygieneCycle
                 await running;
             }
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not StateTakenOverException)
         {
             _logger.LogWarning("Policy {Policy}: {What} failed: {Error}", policy.Key, what, e.Message);
         }

@@ -2,10 +2,20 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace EtcdHygiene.Operator.Controller;
 
-/// <summary>/readyz of the operator: ready once the running controller has listed every policy. It does not depend on leadership: a standby replica is ready.</summary>
+/// <summary>
+/// /readyz of the operator: not ready while the Lease cannot be reached (a replica that could not
+/// take over if the leader went away), nor while the leading controller has not yet listed every
+/// policy. A standby replica that reaches the Lease is ready.
+/// </summary>
 public sealed class ControllerReadinessCheck(OperatorHost controller) : IHealthCheck
 {
     /// <inheritdoc />
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(!controller.IsLeading || controller.HasSynced ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("informer not synced"));
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (controller.Trouble is { } trouble)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy(trouble));
+        }
+        return Task.FromResult(!controller.IsLeading || controller.HasSynced ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("informer not synced"));
+    }
 }

@@ -6,18 +6,21 @@ using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
 using Microsoft.Extensions.Logging;
 
+using EtcdHygiene.Operator.Controller.Leadership;
 using EtcdHygiene.Operator.Supervision;
 
 namespace EtcdHygiene.Operator.Controller;
 
 /// <summary>
 /// The operator process: with leader election, the controller runs only while this replica holds
-/// the Lease, and losing it ends the run (the process exits so the pod restarts clean).
+/// the Lease; losing it ends the run (the process exits so the pod restarts clean), and a replica
+/// that stops or crashes while leading gives the Lease up once its controller has stopped.
 /// </summary>
 public sealed class OperatorHost(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics)
 {
     private readonly ILogger _logger = logging.CreateLogger(LogCategory.Operator);
     private volatile PolicyController? _controller;
+    private TolerantLeaseLock? _lease;
     private int _reconciles;
 
     /// <summary>True while this replica runs the controller.</summary>
@@ -29,14 +32,23 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
     /// <summary>Reconciles this replica ran, for tests and logs.</summary>
     public int Reconciles => Volatile.Read(ref _reconciles);
 
-    /// <summary>Runs until stopped (returns 0) or until leadership is lost (returns 1).</summary>
+    /// <summary>Why this replica cannot do its job right now (the Lease cannot be reached), or null.</summary>
+    public string? Trouble => _lease?.Failure;
+
+    /// <summary>
+    /// Runs until stopped (returns 0), until leadership is lost (returns 1), or until the
+    /// controller crashes (returns 1, after giving the Lease up).
+    /// </summary>
     public async Task<int> RunAsync(CancellationToken stopping)
     {
         if (!options.LeaderElect)
         {
             return await RunControllerSafelyAsync(stopping);
         }
-        var config = new LeaderElectionConfig(new LeaseLock(client, options.LeaseNamespace, options.LeaseName, options.Identity))
+        var electionLogger = logging.CreateLogger(LogCategory.Operator);
+        var leaseLock = new LeaseLock(client, options.LeaseNamespace, options.LeaseName, options.Identity);
+        _lease = new TolerantLeaseLock(leaseLock, electionLogger, report => leaseLock.OnHttpError += report);
+        var config = new LeaderElectionConfig(_lease)
         {
             LeaseDuration = options.LeaseDuration,
             RenewDeadline = options.RenewDeadline,
@@ -45,27 +57,44 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
         using var elector = new LeaderElector(config);
         var leading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         elector.OnStartedLeading += () => leading.TrySetResult();
-        elector.OnNewLeader += leader => _logger.LogInformation("Leader is now {Leader}", leader);
+        elector.OnNewLeader += leader => _logger.LogInformation("Leader is now {Leader}", string.IsNullOrEmpty(leader) ? "nobody (released)" : leader);
+        elector.OnError += e => _logger.LogWarning("Leader election: {Error}", e.Message);
         _logger.LogInformation("Waiting for the lease {Namespace}/{Lease} as {Identity}", options.LeaseNamespace, options.LeaseName, options.Identity);
-        var election = elector.RunUntilLeadershipLostAsync(stopping);
-        await Task.WhenAny(leading.Task, election);
+
+        // The election has its own token, not the stop token: a stopping leader keeps renewing
+        // until its controller has stopped (the step in flight finished), so that no other replica
+        // acts on the same etcd cluster meanwhile; only then is the Lease given up.
+        using var electionStop = new CancellationTokenSource();
+        var election = elector.RunUntilLeadershipLostAsync(electionStop.Token);
+        var stopped = Task.Delay(Timeout.Infinite, stopping);
+        await Task.WhenAny(leading.Task, election, stopped);
         if (!leading.Task.IsCompleted)
         {
-            await IgnoreCancellation(election);
-            return 0;
-        }
-        using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var controller = RunControllerSafelyAsync(leadership.Token);
-        await Task.WhenAny(election, controller);
-        var lost = election.IsCompleted && !stopping.IsCancellationRequested;
-        leadership.Cancel();
-        var exit = await controller;
-        await IgnoreCancellation(election);
-        if (lost)
-        {
-            _logger.LogWarning("Lost the lease {Lease}; exiting so that the pod restarts clean", options.LeaseName);
+            await electionStop.CancelAsync();
+            var failure = await EndedAsync(election);
+            if (stopping.IsCancellationRequested)
+            {
+                return 0;
+            }
+            _logger.LogCritical("Leader election ended without leading: {Error}", failure ?? "no reason given");
             return 1;
         }
+
+        using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var controller = RunControllerSafelyAsync(leadership.Token);
+        if (await Task.WhenAny(election, controller) == election)
+        {
+            // Another replica may lead already: stop at once, start no new step.
+            await leadership.CancelAsync();
+            var why = await EndedAsync(election);
+            _logger.LogWarning("Lost the lease {Lease}{Why}; exiting so that the pod restarts clean", options.LeaseName, why is null ? "" : $" ({why})");
+            await controller;
+            return 1;
+        }
+        var exit = await controller;
+        await electionStop.CancelAsync();
+        await EndedAsync(election);
+        await LeaseRelease.ReleaseAsync(client, options.LeaseNamespace, options.LeaseName, options.Identity, time, _logger);
         return exit;
     }
 
@@ -108,14 +137,21 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
         }
     }
 
-    private static async Task IgnoreCancellation(Task task)
+    /// <summary>Waits for the election to end; returns why it failed, if it did by an error.</summary>
+    private static async Task<string?> EndedAsync(Task election)
     {
         try
         {
-            await task;
+            await election;
+            return null;
         }
         catch (OperationCanceledException)
         {
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e.Message;
         }
     }
 }

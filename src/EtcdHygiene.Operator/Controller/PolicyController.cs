@@ -9,14 +9,14 @@ namespace EtcdHygiene.Operator.Controller;
 /// <summary>
 /// Wires the informer to the work queue and the workers: watch events enqueue "namespace/name";
 /// a status-only change (same generation) enqueues nothing, so the operator's own status writes
-/// never trigger a new cycle.
+/// never trigger a new cycle, unless it makes an unreadable object readable again.
 /// </summary>
 public sealed class PolicyController
 {
     private readonly Informer<RegistryPolicyResource> _informer;
     private readonly WorkQueue<string> _queue;
     private readonly KeyedWorkers<string> _workers;
-    private readonly ConcurrentDictionary<string, (long Generation, bool Deleting)> _seen = new();
+    private readonly ConcurrentDictionary<string, (long Generation, bool Deleting, bool Unreadable)> _seen = new();
 
     /// <summary>Creates the controller; <paramref name="reconcilerFactory"/> gets the informer's cache lookup and a way to reconcile a key now.</summary>
     public PolicyController(IResourceSource<RegistryPolicyResource> source,
@@ -54,7 +54,10 @@ public sealed class PolicyController
             _queue.Add(key);
             return;
         }
-        var now = (policy.Metadata.Generation ?? 0, policy.Metadata.DeletionTimestamp is not null);
+        // An object that could not be read (a field of the wrong type, in spec or status) is looked
+        // at again when it becomes readable, even if its generation did not change: a status fixed
+        // by hand or a CRD rolled back changes no generation.
+        var now = (policy.Metadata.Generation ?? 0, policy.Metadata.DeletionTimestamp is not null, policy.Unreadable is not null);
         if (type == InformerEventType.Modified && _seen.TryGetValue(key, out var before) && before == now)
         {
             return;

@@ -37,7 +37,10 @@ public sealed class RegistryPolicyReconciler(
         }
         var subject = Reference(resource);
         var generation = resource.Metadata.Generation ?? 0;
-        var status = new PolicyStatusWriter(patcher, policyKey, resource.Status);
+        if (await PolicyStatusWriter.ReadAsync(patcher, policyKey, stopping) is not { } status)
+        {
+            return ReconcileResult.Done; // deleted since the cache saw it: its watch event follows
+        }
         var (policy, problems) = Read(resource, generation);
         if (policy is null)
         {

@@ -1,4 +1,6 @@
+using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Planning;
+using EtcdHygiene.Kubernetes.Runtime;
 using EtcdHygiene.Operator.Controller.Status;
 using EtcdHygiene.Operator.Supervision;
 
@@ -11,5 +13,15 @@ public sealed class StatusStateStore(PolicyStatusWriter status) : IPolicyStateSt
     public Task<HygieneState> LoadAsync(CancellationToken cancellationToken) => Task.FromResult(StatusChanges.StateFrom(status.Current));
 
     /// <inheritdoc />
-    public Task SaveAsync(HygieneState state) => status.ApplyAsync(StatusChanges.WithState(state));
+    public async Task SaveAsync(HygieneState state)
+    {
+        try
+        {
+            await status.ApplyAsync(StatusChanges.WithState(state));
+        }
+        catch (StatusConflictException e)
+        {
+            throw new StateTakenOverException($"{e.Message}; this replica stops acting on the policy", e);
+        }
+    }
 }

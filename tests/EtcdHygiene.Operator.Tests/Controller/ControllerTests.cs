@@ -124,11 +124,11 @@ public sealed class ControllerTests
     }
 
     [Fact]
-    public async Task AConflictingStatusWrite_IsRetried()
+    public async Task AStatusWriteConflictingWithAnEditOutsideTheStatus_IsRetried()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
         await using var kube = await OperatorFixture.StartAsync();
-        kube.Api.ConflictNextStatusWrites(2);
+        kube.Api.ChangeBeforeNextStatusWrites(2);
         kube.StartReplica();
 
         kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);

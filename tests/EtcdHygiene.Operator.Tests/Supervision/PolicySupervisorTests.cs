@@ -153,7 +153,7 @@ public sealed class PolicySupervisorTests
                 Uid = (string?)applied["metadata"]!["uid"],
             };
             var status = new PolicyStatusWriter(
-                new StatusPatcher(kube.Client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, NullLogger.Instance), policy.Key, current: null);
+                new StatusPatcher(kube.Client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, NullLogger.Instance), policy.Key, current: null, (string)applied["metadata"]!["resourceVersion"]!);
             var events = new EventRecorder(kube.Client, "etcd-hygiene", TimeProvider.System, NullLogger.Instance);
             return new Kubernetes(kube, status, new ConditionsAndEventsAnnouncer(status, events, subject, TimeProvider.System, NullLogger.Instance));
         }

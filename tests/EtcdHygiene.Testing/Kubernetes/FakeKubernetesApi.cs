@@ -28,7 +28,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     private readonly List<Watcher> _watchers = [];
     private long _version = 100;
     private long _oldestWatchable;
-    private int _conflictsToInject;
+    private int _changesBeforeStatusWrites;
 
     private FakeKubernetesApi(WebApplication app)
     {
@@ -134,8 +134,12 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         }
     }
 
-    /// <summary>Answers the next <paramref name="count"/> status writes with 409 Conflict.</summary>
-    public void ConflictNextStatusWrites(int count) => Interlocked.Exchange(ref _conflictsToInject, count);
+    /// <summary>
+    /// Before each of the next <paramref name="count"/> status writes, someone else changes the
+    /// object (an annotation, as a user's <c>kubectl annotate</c> would): a write that carries the
+    /// resourceVersion it read then gets 409 Conflict, as on a real server; one without does not.
+    /// </summary>
+    public void ChangeBeforeNextStatusWrites(int count) => Interlocked.Exchange(ref _changesBeforeStatusWrites, count);
 
     /// <summary>Creates or replaces an object directly (as kubectl apply would), with a watch event.</summary>
     public JsonObject Apply(ResourceKind kind, string ns, JsonObject body)
@@ -151,6 +155,30 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
                 return Replace(key, existing, replacement, statusOnly: false).Object!;
             }
             return Create(key, body).Object!;
+        }
+    }
+
+    /// <summary>
+    /// Stores an object exactly as given, status included, with no validation, defaulting or
+    /// pruning: how a real cluster comes to hold an object today's schema refuses (it was stored
+    /// under an earlier version of the CRD). A watch event tells it, as a real server's would.
+    /// </summary>
+    public JsonObject StoreAsIs(ResourceKind kind, string ns, JsonObject body)
+    {
+        var name = (string)body["metadata"]!["name"]!;
+        lock (_gate)
+        {
+            var key = new ResourceKey(kind, ns, name);
+            var stored = body.DeepClone().AsObject();
+            if (!_objects.TryGetValue(key, out var existing))
+            {
+                return Create(key, stored).Object!;
+            }
+            stored["metadata"] = existing["metadata"]!.DeepClone();
+            stored["metadata"]!["resourceVersion"] = (++_version).ToString();
+            _objects[key] = stored;
+            Publish("MODIFIED", key, stored);
+            return stored.DeepClone().AsObject();
         }
     }
 
@@ -251,14 +279,17 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         {
             return NotFound(route);
         }
+        if (route.Status && Interlocked.Decrement(ref _changesBeforeStatusWrites) >= 0)
+        {
+            var touched = existing.DeepClone().AsObject();
+            touched["metadata"]!["annotations"] = new JsonObject { ["touched-by"] = "someone else", ["at"] = _version.ToString() };
+            existing = Replace(key, existing, touched, statusOnly: false).Object!;
+            existing = _objects[key];
+        }
         if (checkVersion is not null && checkVersion != (string?)existing["metadata"]!["resourceVersion"])
         {
             return (409, Status(409, "Conflict",
                 $"Operation cannot be fulfilled on {key.Kind.Plural} \"{key.Name}\": the object has been modified; please apply your changes to the latest version and try again"));
-        }
-        if (route.Status && Interlocked.Decrement(ref _conflictsToInject) >= 0)
-        {
-            return (409, Status(409, "Conflict", $"Operation cannot be fulfilled on {key.Kind.Plural} \"{key.Name}\": injected conflict"));
         }
         return Replace(key, existing, change(existing.DeepClone().AsObject()), route.Status);
     }

@@ -1,0 +1,106 @@
+using System.Net;
+using k8s.Autorest;
+using k8s.LeaderElection;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdHygiene.Operator.Controller.Leadership;
+
+/// <summary>
+/// The Lease lock as KubernetesClient's <see cref="LeaderElector"/> needs it to survive a flaky
+/// network. The elector treats an API error status as "not this time" and retries until the renew
+/// deadline, but a connection error (refused, reset, timed out) escapes it: while acquiring it ends
+/// the process, while renewing it gives leadership up at once. This lock turns those errors into
+/// the "not this time" the elector already handles, logs every failure, and remembers whether the
+/// last attempt to reach the Lease worked, for /readyz.
+/// </summary>
+public sealed class TolerantLeaseLock : ILock
+{
+    private readonly ILock _inner;
+    private readonly ILogger _logger;
+    private volatile string? _failure;
+
+    /// <summary>Wraps <paramref name="inner"/>; <paramref name="httpErrors"/> is the inner lock's error event, when it has one.</summary>
+    public TolerantLeaseLock(ILock inner, ILogger logger, Action<Action<HttpOperationException>>? httpErrors = null)
+    {
+        _inner = inner;
+        _logger = logger;
+        httpErrors?.Invoke(e =>
+        {
+            // A conflict is another replica writing first: the election working, not a failure.
+            if (e.Response.StatusCode != HttpStatusCode.Conflict)
+            {
+                Failed("write", $"{(int)e.Response.StatusCode} {e.Response.ReasonPhrase}");
+            }
+        });
+    }
+
+    /// <summary>Why the last attempt to read or write the Lease failed, or null when it worked.</summary>
+    public string? Failure => _failure;
+
+    /// <inheritdoc />
+    public string Identity => _inner.Identity;
+
+    /// <inheritdoc />
+    public async Task<LeaderElectionRecord> GetAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var record = await _inner.GetAsync(cancellationToken);
+            _failure = null;
+            return record;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            _failure = null;
+            throw;
+        }
+        catch (HttpOperationException e)
+        {
+            Failed("read", $"{(int)e.Response.StatusCode} {e.Response.ReasonPhrase}");
+            throw;
+        }
+        catch (Exception e) when (IsTransient(e, cancellationToken))
+        {
+            Failed("read", e.Message);
+            // The elector answers any status but 404 with "retry after the retry period".
+            throw new HttpOperationException(e.Message, e)
+            {
+                Response = new HttpResponseMessageWrapper(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable), ""),
+            };
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> CreateAsync(LeaderElectionRecord record, CancellationToken cancellationToken = default) =>
+        WriteAsync(() => _inner.CreateAsync(record, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> UpdateAsync(LeaderElectionRecord record, CancellationToken cancellationToken = default) =>
+        WriteAsync(() => _inner.UpdateAsync(record, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public string Describe() => _inner.Describe();
+
+    private async Task<bool> WriteAsync(Func<Task<bool>> write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (Exception e) when (IsTransient(e, cancellationToken))
+        {
+            Failed("write", e.Message);
+            return false;
+        }
+    }
+
+    private void Failed(string what, string why)
+    {
+        _failure = $"cannot {what} the Lease {_inner.Describe()}: {why}";
+        _logger.LogWarning("Leader election: cannot {What} the Lease {Lease}: {Why}; retrying", what, _inner.Describe(), why);
+    }
+
+    // An HttpClient timeout is a TaskCanceledException without our token being cancelled.
+    private static bool IsTransient(Exception e, CancellationToken cancellationToken) =>
+        e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+}
