@@ -29,6 +29,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     private long _version = 100;
     private long _oldestWatchable;
     private int _changesBeforeStatusWrites;
+    private long _unreachableUntilTicks;
 
     private FakeKubernetesApi(WebApplication app)
     {
@@ -199,9 +200,24 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
+    /// <summary>
+    /// For <paramref name="duration"/>, every request has its connection dropped and every watch
+    /// ends, as when the API server or the network to it goes away for a while.
+    /// </summary>
+    public void BeUnreachableFor(TimeSpan duration)
+    {
+        Interlocked.Exchange(ref _unreachableUntilTicks, (DateTime.UtcNow + duration).Ticks);
+        EndWatches();
+    }
+
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        if (DateTime.UtcNow.Ticks < Interlocked.Read(ref _unreachableUntilTicks))
+        {
+            context.Abort();
+            return;
+        }
         Requests.Enqueue($"{request.Method} {request.Path}{request.QueryString}");
         var route = Route.Parse(request.Path.Value ?? "");
         if (route is null || !_kinds.ContainsKey(route.Kind))
