@@ -31,7 +31,7 @@ public sealed class HelmChartTests
         var objects = await RenderAsync(AllFeatures);
 
         var kinds = objects.Select(o => (string)o["kind"]!).Order().ToList();
-        Assert.Equal(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "PrometheusRule", "Role", "RoleBinding", "Service", "ServiceAccount", "ServiceMonitor"], kinds);
+        Assert.Equal(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "PodDisruptionBudget", "PrometheusRule", "Role", "RoleBinding", "Service", "ServiceAccount", "ServiceMonitor"], kinds);
         foreach (var obj in objects)
         {
             var text = obj.ToJsonString();
@@ -45,6 +45,7 @@ public sealed class HelmChartTests
                 "RoleBinding" => KubernetesJson.Deserialize<V1RoleBinding>(text),
                 "Service" => KubernetesJson.Deserialize<V1Service>(text),
                 "ConfigMap" => KubernetesJson.Deserialize<V1ConfigMap>(text),
+                "PodDisruptionBudget" => KubernetesJson.Deserialize<V1PodDisruptionBudget>(text),
                 // prometheus-operator kinds have no KubernetesClient model: their apiVersion must be right.
                 "ServiceMonitor" or "PrometheusRule" => (string)obj["apiVersion"]! == "monitoring.coreos.com/v1" ? obj : throw new Xunit.Sdk.XunitException($"bad apiVersion {obj["apiVersion"]}"),
                 var other => throw new Xunit.Sdk.XunitException($"unexpected kind {other}"),
@@ -62,7 +63,10 @@ public sealed class HelmChartTests
         Assert.Equal(["ALL"], container.SecurityContext.Capabilities.Drop);
         Assert.Contains(container.VolumeMounts, m => m.MountPath == "/tmp");
         Assert.NotNull(pod.Volumes.Single(v => v.Name == "tmp").EmptyDir);
-        Assert.Contains("--leader-elect", container.Args); // two replicas
+        Assert.Contains("--leader-elect", container.Args);
+        var budget = KubernetesJson.Deserialize<V1PodDisruptionBudget>(objects.Single(o => (string)o["kind"]! == "PodDisruptionBudget").ToJsonString());
+        Assert.Equal("1", budget.Spec.MaxUnavailable.Value);
+        Assert.Equal(deployment.Spec.Selector.MatchLabels, budget.Spec.Selector.MatchLabels);
         Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
         Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
         Assert.Equal(330, pod.TerminationGracePeriodSeconds);
@@ -71,11 +75,16 @@ public sealed class HelmChartTests
     }
 
     [Fact]
-    public async Task OneReplica_RunsWithoutLeaderElection()
+    public async Task OneReplica_StillElectsALeader_SoThatARolloutsNewPodWaitsForTheOldOne()
     {
-        var deployment = (await RenderAsync([])).Single(o => (string)o["kind"]! == "Deployment");
+        var objects = await RenderAsync([]);
+        var deployment = objects.Single(o => (string)o["kind"]! == "Deployment");
 
-        Assert.DoesNotContain("--leader-elect", deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray().Select(a => (string)a!));
+        Assert.Equal(1, (long)deployment["spec"]!["replicas"]!);
+        var args = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray().Select(a => (string)a!).ToList();
+        Assert.Contains("--leader-elect", args);
+        Assert.Contains("--leader-election-namespace=ops", args);
+        Assert.DoesNotContain(objects, o => (string)o["kind"]! == "PodDisruptionBudget"); // it would block every drain
     }
 
     [Theory]
