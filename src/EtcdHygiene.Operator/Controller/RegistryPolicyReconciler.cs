@@ -72,7 +72,7 @@ public sealed class RegistryPolicyReconciler(
     {
         if (resource.Unreadable is { } unreadable)
         {
-            return (null, [$"spec cannot be read: {unreadable}"]);
+            return (null, [$"the object cannot be read: {unreadable}"]);
         }
         var validation = PolicyValidator.Validate(new RegistryPolicyManifest
         {

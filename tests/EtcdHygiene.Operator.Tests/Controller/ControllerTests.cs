@@ -156,6 +156,39 @@ public sealed class ControllerTests
     }
 
     [Fact]
+    public async Task AnObjectThatCannotBeRead_KeepsItsKeptState_AndIsReconciledAgainOnceItCanBe()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await using var kube = await OperatorFixture.StartAsync();
+        kube.StartReplica();
+        kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True") && kube.Policy("registry")!["status"]!["clusterId"] is not null,
+            what: "Ready with kept state");
+        var kept = kube.Policy("registry")!["status"]!.DeepClone().AsObject();
+
+        // A status field of the wrong type, as an object stored under an earlier schema has it; the generation does not change.
+        var broken = kube.Policy("registry")!;
+        broken["status"]!["revision"] = "not a number";
+        kube.Api.StoreAsIs(OperatorFixture.Policies, OperatorFixture.Ns, broken);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "InvalidSpec", "True"), what: "reported");
+
+        Assert.Contains("status.revision has the wrong type", (string?)kube.Condition("registry", "InvalidSpec")!["message"]);
+        var reported = kube.Policy("registry")!["status"]!;
+        foreach (var field in new[] { "clusterId", "compactedRevision", "members", "revisionSamples", "lastCompactionTime" })
+        {
+            Assert.True(JsonNode.DeepEquals(kept[field], reported[field]), $"status.{field} changed: {kept[field]} → {reported[field]}");
+        }
+        Assert.Equal("not a number", (string?)reported["revision"]);
+
+        var fixedByHand = kube.Policy("registry")!;
+        fixedByHand["status"]!["revision"] = kept["revision"]!.DeepClone();
+        kube.Api.StoreAsIs(OperatorFixture.Policies, OperatorFixture.Ns, fixedByHand);
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "InvalidSpec", "False") && kube.ConditionIs("registry", "Ready", "True"),
+            TimeSpan.FromSeconds(30), "reconciled again without a spec change");
+        Assert.Equal(kept["clusterId"]!.ToString(), kube.Policy("registry")!["status"]!["clusterId"]!.ToString());
+    }
+
+    [Fact]
     public async Task AMissingSecret_IsNamedInACondition()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
