@@ -8,6 +8,7 @@ source scripts/lib/prerequisites.sh
 ensure_etcd
 ensure_prometheus
 ensure_helm
+ensure_kubectl
 ensure_systemd_analyze
 
 results=artifacts/test-results

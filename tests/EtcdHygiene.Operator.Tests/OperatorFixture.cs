@@ -62,20 +62,31 @@ internal sealed class OperatorFixture : IAsyncDisposable
         return path;
     }
 
-    public JsonObject ApplyPolicy(string name, IEnumerable<string> endpoints, JsonObject? specExtra = null)
+    /// <summary>Creates or replaces a policy through the API server's admission (schema, defaults, CEL), as kubectl apply would.</summary>
+    public JsonObject ApplyPolicy(string name, IEnumerable<string> endpoints, JsonObject? specExtra = null) =>
+        Api.Apply(Policies, Ns, PolicyObject(name, endpoints, specExtra));
+
+    /// <summary>
+    /// Stores a policy the CRD's schema refuses today, the one way a real cluster comes to hold
+    /// one: it was stored under an earlier, looser schema.
+    /// </summary>
+    public JsonObject StorePolicyFromAnEarlierSchema(string name, IEnumerable<string> endpoints, JsonObject? specExtra = null) =>
+        Api.StoreAsIs(Policies, Ns, PolicyObject(name, endpoints, specExtra));
+
+    private static JsonObject PolicyObject(string name, IEnumerable<string> endpoints, JsonObject? specExtra)
     {
         var spec = new JsonObject { ["etcd"] = new JsonObject { ["endpoints"] = new JsonArray(endpoints.Select(e => (JsonNode)e).ToArray()), ["requestTimeout"] = "3s", ["defragTimeout"] = "30s" } };
         foreach (var (key, value) in specExtra ?? [])
         {
             spec[key] = value?.DeepClone();
         }
-        return Api.Apply(Policies, Ns, new JsonObject
+        return new JsonObject
         {
             ["apiVersion"] = $"{RegistryPolicyCrd.Group}/{RegistryPolicyCrd.Version}",
             ["kind"] = "RegistryPolicy",
             ["metadata"] = new JsonObject { ["name"] = name },
             ["spec"] = spec,
-        });
+        };
     }
 
     public JsonObject? Policy(string name) => Api.Get(Policies, Ns, name);

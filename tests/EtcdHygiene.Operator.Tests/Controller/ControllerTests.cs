@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using EtcdHygiene.Operator.Controller;
 using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Kubernetes;
 using EtcdHygiene.Testing.Workloads;
 
 namespace EtcdHygiene.Operator.Tests.Controller;
@@ -138,14 +139,18 @@ public sealed class ControllerTests
     }
 
     [Fact]
-    public async Task AnInvalidSpec_IsReportedByField_AndNothingReachesEtcd()
+    public async Task AnInvalidSpec_IsRefusedByTheApiServer_AndOneStoredUnderAnEarlierSchema_IsReportedByField_AndNothingReachesEtcd()
     {
         using var etcd = new ConnectionCounter();
         await using var kube = await OperatorFixture.StartAsync();
         kube.StartReplica();
+        var invalid = new JsonObject { ["defragmentation"] = new JsonObject { ["rule"] = new JsonObject { ["minFragmentationRatio"] = 1.5 } } };
 
-        kube.ApplyPolicy("bad", [etcd.Url],
-            new JsonObject { ["defragmentation"] = new JsonObject { ["rule"] = new JsonObject { ["minFragmentationRatio"] = 1.5 } } });
+        var refused = Assert.Throws<ApiRefusalException>(() => kube.ApplyPolicy("bad", [etcd.Url], invalid));
+        Assert.Equal(422, refused.Code);
+        Assert.Equal("spec.defragmentation.rule.minFragmentationRatio", (string?)refused.Status["details"]!["causes"]![0]!["field"]);
+
+        kube.StorePolicyFromAnEarlierSchema("bad", [etcd.Url], invalid);
 
         await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("bad", "InvalidSpec", "True"), what: "InvalidSpec");
         Assert.Contains("spec.defragmentation.rule.minFragmentationRatio must be between 0 and 1 (got 1.5)", (string?)kube.Condition("bad", "InvalidSpec")!["message"]);
@@ -260,7 +265,7 @@ public sealed class ControllerTests
         var secured = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
         secured["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
         kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, secured);
-        kube.ApplyPolicy("bad", cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["mode"] = "Sometimes" } });
+        kube.StorePolicyFromAnEarlierSchema("bad", cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["mode"] = "Sometimes" } });
 
         await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True")
             && (string?)kube.Condition("secured", "Ready")?["reason"] == "SecretUnavailable"

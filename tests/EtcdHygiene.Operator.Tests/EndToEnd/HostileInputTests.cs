@@ -5,6 +5,7 @@ using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Kubernetes.Resources;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Kubernetes;
 using Json.Schema;
 using k8s;
 
@@ -81,24 +82,38 @@ public sealed class HostileInputTests
     }
 
     [Fact]
-    public async Task TheOperator_ReportsEveryHostileSpec_NeverCrashes_AndNeverCallsEtcd()
+    public async Task TheApiServerRefusesWhatTheSchemaCan_NamingTheField_AndTheOperatorReportsTheRest_NeverCrashes_AndNeverCallsEtcd()
     {
         using var etcd = new ConnectionCounter();
         var endpoint = etcd.Url;
         await using var kube = await OperatorFixture.StartAsync();
         var (_, _, running) = kube.StartReplica();
 
-        // The fake API server applies no schema: the operator sees even what a real one would refuse.
+        // What the API server's admission refuses never reaches the operator, unless it was stored
+        // under an earlier schema: those are stored as they are, and the operator must report them too.
         var names = new List<(string Name, string Field)>();
+        var refusedByTheSchema = 0;
         foreach (var (field, value) in Cases.Select(c => ((string)c[0], (string)c[1])))
         {
             var name = $"hostile-{names.Count}";
             var policy = Policy(field, value, endpoint);
             policy["metadata"] = new JsonObject { ["name"] = name };
-            kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+            try
+            {
+                kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+            }
+            catch (ApiRefusalException refused)
+            {
+                refusedByTheSchema++;
+                Assert.Equal(422, refused.Code);
+                var fields = refused.Status["details"]!["causes"]!.AsArray().Select(c => (string?)c!["field"]).ToList();
+                Assert.True(fields.Any(f => f == "spec." + field || f!.StartsWith("spec." + field + "[")), $"spec.{field} = {value}: the refusal names {string.Join(", ", fields)}");
+                kube.Api.StoreAsIs(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+            }
             names.Add((name, field));
         }
 
+        Assert.InRange(refusedByTheSchema, 1, names.Count - 1); // both paths are exercised
         await OperatorFixture.WaitUntilAsync(() => names.All(n => kube.ConditionIs(n.Name, "InvalidSpec", "True")), TimeSpan.FromSeconds(60),
             what: "InvalidSpec on every hostile policy",
             describe: () => string.Join(", ", names.Where(n => !kube.ConditionIs(n.Name, "InvalidSpec", "True")).Select(n => $"{n.Name} ({n.Field})")));

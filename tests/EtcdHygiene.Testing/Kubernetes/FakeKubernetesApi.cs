@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
@@ -9,6 +10,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using EtcdHygiene.Kubernetes.Crd;
+using k8s.Models;
 
 namespace EtcdHygiene.Testing.Kubernetes;
 
@@ -16,13 +19,16 @@ namespace EtcdHygiene.Testing.Kubernetes;
 /// An in-process Kubernetes API server for tests: real HTTP on 127.0.0.1, the real wire format.
 /// LIST with a resourceVersion, WATCH streams of newline-delimited events with bookmarks and 410
 /// Gone for expired versions, the status subresource (spec changes bump generation, status writes
-/// do not), merge patch, 409 on a stale resourceVersion, finalizers. Test code, never shipped.
+/// do not), merge patch (409 only on a stale resourceVersion it carries), finalizers, and the
+/// RegistryPolicy CRD's admission as strict as a real server's (<see cref="CrdAdmission"/>).
+/// Test code, never shipped.
 /// </summary>
 public sealed class FakeKubernetesApi : IAsyncDisposable
 {
     private readonly object _gate = new();
     private readonly WebApplication _app;
     private readonly Dictionary<ResourceKind, (string Kind, bool HasStatus)> _kinds = [];
+    private readonly Dictionary<ResourceKind, CrdAdmission> _admission = [];
     private readonly Dictionary<ResourceKey, JsonObject> _objects = [];
     private readonly List<(long Version, string Type, ResourceKey Key, JsonObject Object)> _history = [];
     private readonly List<Watcher> _watchers = [];
@@ -34,7 +40,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     private FakeKubernetesApi(WebApplication app)
     {
         _app = app;
-        Register(new ResourceKind("apis/etcdhygiene.io/v1alpha1", "registrypolicies"), "RegistryPolicy", hasStatus: true);
+        InstallCrd(RegistryPolicyCrd.Build());
         Register(new ResourceKind("apis/coordination.k8s.io/v1", "leases"), "Lease", hasStatus: false);
         Register(new ResourceKind("api/v1", "secrets"), "Secret", hasStatus: false);
         Register(new ResourceKind("api/v1", "events"), "Event", hasStatus: false);
@@ -65,6 +71,21 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         await app.StartAsync();
         api.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return api;
+    }
+
+    /// <summary>
+    /// Serves the custom resource <paramref name="crd"/> defines, with what a real server does from
+    /// its schema on every write (<see cref="CrdAdmission"/>): pruning, defaults, validation, CEL.
+    /// </summary>
+    public void InstallCrd(V1CustomResourceDefinition crd)
+    {
+        var admission = new CrdAdmission(crd);
+        var kind = new ResourceKind($"apis/{crd.Spec.Group}/{admission.Version.Name}", crd.Spec.Names.Plural);
+        lock (_gate)
+        {
+            _admission[kind] = admission;
+        }
+        Register(kind, crd.Spec.Names.Kind, hasStatus: admission.Version.Subresources?.Status is not null);
     }
 
     /// <summary>Declares a collection and the kind of its objects.</summary>
@@ -142,10 +163,14 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     /// </summary>
     public void ChangeBeforeNextStatusWrites(int count) => Interlocked.Exchange(ref _changesBeforeStatusWrites, count);
 
-    /// <summary>Creates or replaces an object directly (as kubectl apply would), with a watch event.</summary>
+    /// <summary>
+    /// Creates or replaces an object directly (as kubectl apply would), with a watch event; what the
+    /// schema refuses throws <see cref="ApiRefusalException"/> with the server's answer.
+    /// </summary>
     public JsonObject Apply(ResourceKind kind, string ns, JsonObject body)
     {
         var name = (string)body["metadata"]!["name"]!;
+        (int Code, JsonObject? Object) result;
         lock (_gate)
         {
             var key = new ResourceKey(kind, ns, name);
@@ -153,10 +178,14 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             {
                 var replacement = body.DeepClone().AsObject();
                 replacement["metadata"]!["resourceVersion"] = (string?)existing["metadata"]!["resourceVersion"];
-                return Replace(key, existing, replacement, statusOnly: false).Object!;
+                result = Replace(key, existing, replacement, statusOnly: false, FieldValidation.Ignore);
             }
-            return Create(key, body).Object!;
+            else
+            {
+                result = Create(key, body, FieldValidation.Ignore);
+            }
         }
+        return result.Code < 300 ? result.Object! : throw new ApiRefusalException(result.Code, result.Object!);
     }
 
     /// <summary>
@@ -173,7 +202,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             var stored = body.DeepClone().AsObject();
             if (!_objects.TryGetValue(key, out var existing))
             {
-                return Create(key, stored).Object!;
+                return Create(key, stored, validation: null).Object!;
             }
             stored["metadata"] = existing["metadata"]!.DeepClone();
             stored["metadata"]!["resourceVersion"] = (++_version).ToString();
@@ -236,20 +265,26 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             return;
         }
         (int Code, JsonObject? Object) result;
+        var validation = new FieldValidation(request.Query["fieldValidation"].ToString());
         lock (_gate)
         {
             result = request.Method switch
             {
                 "GET" when route.Name is null => (200, ListObjects(route)),
                 "GET" => Find(route) is { } found ? (200, found.DeepClone().AsObject()) : NotFound(route),
-                "POST" when route.Name is null && body is not null => Create(new ResourceKey(route.Kind, route.Namespace!, (string)body["metadata"]!["name"]!), body),
-                "PUT" when body is not null => Update(route, existing => body, checkVersion: (string?)body["metadata"]?["resourceVersion"]),
-                "PATCH" when body is not null => Update(route, existing => JsonMergePatch.Apply(existing, body)!.AsObject(), checkVersion: (string?)body["metadata"]?["resourceVersion"]),
+                "POST" when route.Name is null && body is not null => Create(new ResourceKey(route.Kind, route.Namespace!, (string?)body["metadata"]?["name"] ?? ""), body, validation),
+                "PUT" when body is not null => Update(route, existing => body, checkVersion: (string?)body["metadata"]?["resourceVersion"], validation),
+                "PATCH" when body is not null => Update(route, existing => JsonMergePatch.Apply(existing, body)!.AsObject(), checkVersion: (string?)body["metadata"]?["resourceVersion"], validation),
                 "DELETE" when route.Name is not null => Find(route) is not null ? (200, DeleteObject(Key(route))) : NotFound(route),
                 _ => (405, Status(405, "MethodNotAllowed", $"{request.Method} is not supported here")),
             };
         }
         context.Response.StatusCode = result.Code;
+        foreach (var warning in validation.Warnings)
+        {
+            // RFC 7234 warn-text: a quoted string with backslash escapes, as the real server writes it.
+            context.Response.Headers.Append("Warning", $"299 - \"{warning.Replace("\\", "\\\\").Replace("\"", "\\\"")}\"");
+        }
         await WriteAsync(context, result.Object);
     }
 
@@ -268,13 +303,18 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         };
     }
 
-    private (int Code, JsonObject? Object) Create(ResourceKey key, JsonObject body)
+    /// <summary>Creates the object; without <paramref name="validation"/> it is stored as given, with no admission.</summary>
+    private (int Code, JsonObject? Object) Create(ResourceKey key, JsonObject body, FieldValidation? validation)
     {
         if (_objects.ContainsKey(key))
         {
             return (409, Status(409, "AlreadyExists", $"{key.Kind.Plural} \"{key.Name}\" already exists"));
         }
         var created = body.DeepClone().AsObject();
+        if (validation is not null && Admit(key, created, previous: null, validation) is { } refused)
+        {
+            return refused;
+        }
         var metadata = created["metadata"]!.AsObject();
         metadata["namespace"] = key.Namespace;
         metadata["uid"] = Guid.NewGuid().ToString();
@@ -288,7 +328,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         return (201, created.DeepClone().AsObject());
     }
 
-    private (int, JsonObject?) Update(Route route, Func<JsonObject, JsonObject> change, string? checkVersion)
+    private (int, JsonObject?) Update(Route route, Func<JsonObject, JsonObject> change, string? checkVersion, FieldValidation validation)
     {
         var key = Key(route);
         if (!_objects.TryGetValue(key, out var existing))
@@ -299,7 +339,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         {
             var touched = existing.DeepClone().AsObject();
             touched["metadata"]!["annotations"] = new JsonObject { ["touched-by"] = "someone else", ["at"] = _version.ToString() };
-            existing = Replace(key, existing, touched, statusOnly: false).Object!;
+            existing = Replace(key, existing, touched, statusOnly: false, FieldValidation.Ignore).Object!;
             existing = _objects[key];
         }
         if (checkVersion is not null && checkVersion != (string?)existing["metadata"]!["resourceVersion"])
@@ -307,10 +347,10 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             return (409, Status(409, "Conflict",
                 $"Operation cannot be fulfilled on {key.Kind.Plural} \"{key.Name}\": the object has been modified; please apply your changes to the latest version and try again"));
         }
-        return Replace(key, existing, change(existing.DeepClone().AsObject()), route.Status);
+        return Replace(key, existing, change(existing.DeepClone().AsObject()), route.Status, validation);
     }
 
-    private (int Code, JsonObject? Object) Replace(ResourceKey key, JsonObject existing, JsonObject proposed, bool statusOnly)
+    private (int Code, JsonObject? Object) Replace(ResourceKey key, JsonObject existing, JsonObject proposed, bool statusOnly, FieldValidation validation)
     {
         var updated = existing.DeepClone().AsObject();
         if (_kinds[key.Kind].HasStatus)
@@ -318,7 +358,6 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             if (statusOnly)
             {
                 updated["status"] = proposed["status"]?.DeepClone();
-                StatusWrites.Enqueue(($"{key.Namespace}/{key.Name}", proposed["status"]?.DeepClone()));
             }
             else
             {
@@ -335,6 +374,14 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             updated = proposed;
             updated["metadata"] = MergeMetadata(existing, proposed);
         }
+        if (Admit(key, updated, existing, validation) is { } refused)
+        {
+            return refused;
+        }
+        if (statusOnly)
+        {
+            StatusWrites.Enqueue(($"{key.Namespace}/{key.Name}", updated["status"]?.DeepClone()));
+        }
         updated["metadata"]!["resourceVersion"] = (++_version).ToString();
         if (updated["metadata"]!["deletionTimestamp"] is not null && updated["metadata"]!["finalizers"] is not JsonArray { Count: > 0 })
         {
@@ -345,6 +392,49 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         _objects[key] = updated;
         Publish("MODIFIED", key, updated);
         return (200, updated.DeepClone().AsObject());
+    }
+
+    /// <summary>
+    /// The CRD's admission for custom resources: pruning and defaults change <paramref name="proposed"/>;
+    /// the answer is null when it may be stored, else the refusal. On an update, an invalid value
+    /// the object already had is let through (validation ratcheting, on by default since
+    /// Kubernetes 1.30), so an object stored under an earlier schema can still get its status.
+    /// </summary>
+    private (int Code, JsonObject? Object)? Admit(ResourceKey key, JsonObject proposed, JsonObject? previous, FieldValidation validation)
+    {
+        if (!_admission.TryGetValue(key.Kind, out var admission))
+        {
+            return null;
+        }
+        var (unknown, errors) = admission.Admit(proposed);
+        var kind = admission.Crd.Spec.Names.Kind;
+        if (unknown.Count > 0 && validation.Strict)
+        {
+            var fields = string.Join(", ", unknown.Select(f => $"unknown field \"{f}\""));
+            return (400, Status(400, "BadRequest", $"{kind} in version \"{admission.Version.Name}\" cannot be handled as a {kind}: strict decoding error: {fields}"));
+        }
+        if (validation.Warns)
+        {
+            validation.Warnings.AddRange(unknown.Select(f => $"unknown field \"{f}\""));
+        }
+        if (previous is not null)
+        {
+            errors = errors.Where(e => !JsonNode.DeepEquals(FieldPath.Find(proposed, e.Field), FieldPath.Find(previous, e.Field)) || FieldPath.Find(previous, e.Field) is null).ToList();
+        }
+        if (errors.Count == 0)
+        {
+            return null;
+        }
+        var listed = errors.Count == 1 ? errors[0].ToString() : $"[{string.Join(", ", errors)}]";
+        var status = Status(422, "Invalid", $"{kind}.{admission.Crd.Spec.Group} \"{key.Name}\" is invalid: {listed}");
+        status["details"] = new JsonObject
+        {
+            ["name"] = key.Name,
+            ["group"] = admission.Crd.Spec.Group,
+            ["kind"] = kind,
+            ["causes"] = new JsonArray(errors.Select(e => (JsonNode)new JsonObject { ["reason"] = e.Reason, ["message"] = e.Message, ["field"] = e.Field }).ToArray()),
+        };
+        return (422, status);
     }
 
     /// <summary>Clients may change labels, annotations and finalizers; the server owns the rest.</summary>
