@@ -88,6 +88,15 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         Register(kind, crd.Spec.Names.Kind, hasStatus: admission.Version.Subresources?.Status is not null);
     }
 
+    private List<ServedResource> Served()
+    {
+        lock (_gate)
+        {
+            return _kinds.Select(k => new ServedResource(k.Key, k.Value.Kind, k.Value.HasStatus,
+                _admission.TryGetValue(k.Key, out var crd) ? [.. crd.Crd.Spec.Names.ShortNames ?? []] : [])).ToList();
+        }
+    }
+
     /// <summary>Declares a collection and the kind of its objects.</summary>
     public void Register(ResourceKind kind, string objectKind, bool hasStatus)
     {
@@ -248,9 +257,15 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             return;
         }
         Requests.Enqueue($"{request.Method} {request.Path}{request.QueryString}");
+        if (request.Method == "GET" && Discovery.For(request.Path.Value ?? "", Served(), request.Host.Value ?? "") is { } document)
+        {
+            await WriteAsync(context, document);
+            return;
+        }
         var route = Route.Parse(request.Path.Value ?? "");
         if (route is null || !_kinds.ContainsKey(route.Kind))
         {
+            context.Response.StatusCode = 404;
             await WriteAsync(context, Status(404, "NotFound", $"the server could not find the requested resource {request.Path}"));
             return;
         }
@@ -268,10 +283,11 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         var validation = new FieldValidation(request.Query["fieldValidation"].ToString());
         lock (_gate)
         {
+            var table = TableView.IsAskedFor(request.Headers.Accept.ToString());
             result = request.Method switch
             {
-                "GET" when route.Name is null => (200, ListObjects(route)),
-                "GET" => Find(route) is { } found ? (200, found.DeepClone().AsObject()) : NotFound(route),
+                "GET" when route.Name is null => (200, ListObjects(route, request.Query["fieldSelector"].ToString(), table)),
+                "GET" => Find(route) is { } found ? (200, table ? Table(route.Kind, [found]) : found.DeepClone().AsObject()) : NotFound(route),
                 "POST" when route.Name is null && body is not null => Create(new ResourceKey(route.Kind, route.Namespace!, (string?)body["metadata"]?["name"] ?? ""), body, validation),
                 "PUT" when body is not null => Update(route, existing => body, checkVersion: (string?)body["metadata"]?["resourceVersion"], validation),
                 "PATCH" when body is not null => Update(route, existing => JsonMergePatch.Apply(existing, body)!.AsObject(), checkVersion: (string?)body["metadata"]?["resourceVersion"], validation),
@@ -288,12 +304,17 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         await WriteAsync(context, result.Object);
     }
 
-    private JsonObject ListObjects(Route route)
+    private JsonObject ListObjects(Route route, string fieldSelector, bool table)
     {
-        var items = new JsonArray(_objects
-            .Where(o => o.Key.Kind == route.Kind && (route.Namespace is null || o.Key.Namespace == route.Namespace))
+        var selected = _objects
+            .Where(o => o.Key.Kind == route.Kind && (route.Namespace is null || o.Key.Namespace == route.Namespace) && FieldSelector.Matches(o.Value, fieldSelector))
             .OrderBy(o => o.Key.Namespace).ThenBy(o => o.Key.Name)
-            .Select(o => (JsonNode)o.Value.DeepClone()).ToArray());
+            .Select(o => o.Value).ToList();
+        if (table)
+        {
+            return Table(route.Kind, selected);
+        }
+        var items = new JsonArray(selected.Select(o => (JsonNode)o.DeepClone()).ToArray());
         return new JsonObject
         {
             ["kind"] = _kinds[route.Kind].Kind + "List",
@@ -304,6 +325,9 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     }
 
     /// <summary>Creates the object; without <paramref name="validation"/> it is stored as given, with no admission.</summary>
+    private JsonObject Table(ResourceKind kind, IEnumerable<JsonObject> objects) =>
+        TableView.Of(objects, _admission.TryGetValue(kind, out var crd) ? crd.Version.AdditionalPrinterColumns : null, _version.ToString(), DateTime.UtcNow);
+
     private (int Code, JsonObject? Object) Create(ResourceKey key, JsonObject body, FieldValidation? validation)
     {
         if (_objects.ContainsKey(key))

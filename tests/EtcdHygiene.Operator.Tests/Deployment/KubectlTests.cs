@@ -1,0 +1,114 @@
+using System.Text.RegularExpressions;
+using EtcdHygiene.Testing.Cli;
+using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Kubernetes;
+
+namespace EtcdHygiene.Operator.Tests.Deployment;
+
+/// <summary>
+/// kubectl (the real binary) as the client of the test API server: what a person types after
+/// installing the chart — apply the samples, get the policies with their printer columns, describe
+/// one with its conditions and events — and what a mistake in a manifest looks like.
+/// </summary>
+public sealed partial class KubectlTests : IAsyncLifetime
+{
+    private static readonly string Root = RepositoryRoot.Find();
+    private OperatorFixture _kube = null!;
+    private string _kubeconfig = null!;
+    private string _scratch = null!;
+
+    public async Task InitializeAsync()
+    {
+        _kube = await OperatorFixture.StartAsync();
+        _kubeconfig = _kube.WriteKubeconfig();
+        _scratch = Directory.CreateTempSubdirectory("etcd-hygiene-kubectl-").FullName;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _kube.DisposeAsync();
+        File.Delete(_kubeconfig);
+        Directory.Delete(_scratch, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("bitnami-etcd.yaml", "registry", "registry-etcd", "spec.defragmentation.pauseBetweenMembers", "10s")]
+    [InlineData("go-micro-registry.yaml", "registry", "go-micro-registry", "spec.etcd.requestTimeout", "10s")]
+    [InlineData("local-demo.yaml", "default", "local-demo", "spec.analysis.window", "10m")]
+    [InlineData("tls-and-auth.yaml", "registry", "secured-etcd", "spec.compaction.interval", "5m")]
+    public async Task EverySample_IsAppliedByKubectl_AndStoredWithTheSchemasDefaults(string sample, string ns, string name, string defaulted, string value)
+    {
+        var (exit, output, errors) = await Kubectl("apply", "-f", Path.Combine(Root, "config", "samples", sample));
+
+        Assert.True(exit == 0, errors);
+        Assert.Contains($"registrypolicy.etcdhygiene.io/{name} created", output);
+        var stored = _kube.Api.Get(OperatorFixture.Policies, ns, name);
+        Assert.NotNull(stored);
+        Assert.Equal(value, FieldPath.Find(stored, defaulted)?.ToString()); // a default of the schema, not in the sample
+
+        var again = await Kubectl("apply", "-f", Path.Combine(Root, "config", "samples", sample));
+        Assert.Contains($"registrypolicy.etcdhygiene.io/{name} unchanged", again.Output);
+    }
+
+    [Fact]
+    public async Task GetAndDescribe_ShowWhatARealReconcileWrote()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await EtcdData.FragmentAsync(cluster.CreateClient());
+        _kube.StartReplica();
+        var manifest = Path.Combine(_scratch, "policy.yaml");
+        File.WriteAllText(manifest, $$"""
+            apiVersion: etcdhygiene.io/v1alpha1
+            kind: RegistryPolicy
+            metadata: { name: registry-etcd, namespace: {{OperatorFixture.Ns}} }
+            spec:
+              etcd: { endpoints: ["{{cluster.ClientUrls[0]}}"] }
+              compaction: { mode: Revision, retainRevisions: 10 }
+              defragmentation: { rule: { minFragmentationRatio: 0.2, minDbSizeBytes: 1Mi, minReclaimableBytes: 512Ki } }
+            """);
+
+        var applied = await Kubectl("apply", "-f", manifest);
+        Assert.True(applied.ExitCode == 0, applied.Errors);
+        await OperatorFixture.WaitUntilAsync(() => _kube.ConditionIs("registry-etcd", "Ready", "True")
+            && _kube.Policy("registry-etcd")!["status"]?["lastDefrag"] is not null, what: "reconciled, defragmented");
+
+        var (exit, table, errors) = await Kubectl("get", "rp", "-A");
+        Assert.True(exit == 0, errors);
+        var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^NAMESPACE\s+NAME\s+READY\s+LARGEST DB\s+QUOTA %\s+ALARM\s+LAST DEFRAG\s+AGE\s*$", lines[0]);
+        Assert.Matches($@"^{OperatorFixture.Ns}\s+registry-etcd\s+True\s+\d+(\.\d+)? [KM]iB\s+\d+\s+(<none>\s+)?\d+s\s+\d+s\s*$", lines[1]);
+
+        var described = await Kubectl("describe", "rp", "registry-etcd", "-n", OperatorFixture.Ns);
+        Assert.True(described.ExitCode == 0, described.Errors);
+        Assert.Matches(@"Conditions:(.|\n)*Type:\s+Ready", described.Output);
+        var events = described.Output[described.Output.IndexOf("Events:", StringComparison.Ordinal)..];
+        Assert.Matches(@"Normal\s+Compacted\s+", events);
+        Assert.Matches(@"Normal\s+Defragmented\s+", events);
+    }
+
+    [Theory]
+    [InlineData("compaction: { mode: Sometimes }", @"The RegistryPolicy ""hostile"" is invalid: spec.compaction.mode: Unsupported value: ""Sometimes""")]
+    [InlineData("alarms: { disarmBelowQuotaRatio: 1.5 }", @"spec.alarms.disarmBelowQuotaRatio: Invalid value: 1.5: spec.alarms.disarmBelowQuotaRatio in body should be less than or equal to 1")]
+    [InlineData("etcd: { endpoints: [\"http://127.0.0.1:2379\"], requestTimeout: 10s, defragTimeout: 1s }", @"spec.etcd: Invalid value: ""object"": defragTimeout must not be shorter than requestTimeout")]
+    [InlineData("compaction: { retentionn: 1h }", @"strict decoding error: unknown field ""spec.compaction.retentionn""")]
+    public async Task AHostileManifest_IsRefusedByKubectlApply_NamingTheField(string specLine, string message)
+    {
+        var manifest = Path.Combine(_scratch, "hostile.yaml");
+        File.WriteAllText(manifest, $$"""
+            apiVersion: etcdhygiene.io/v1alpha1
+            kind: RegistryPolicy
+            metadata: { name: hostile, namespace: {{OperatorFixture.Ns}} }
+            spec:
+              {{(specLine.StartsWith("etcd:") ? specLine : "etcd: { endpoints: [\"http://127.0.0.1:2379\"] }\n  " + specLine)}}
+            """);
+
+        var (exit, _, errors) = await Kubectl("apply", "-f", manifest);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains(message, errors);
+        Assert.Null(_kube.Api.Get(OperatorFixture.Policies, OperatorFixture.Ns, "hostile"));
+    }
+
+    private Task<(int ExitCode, string Output, string Errors)> Kubectl(params string[] arguments) =>
+        ExternalTool.RunAsync("kubectl", ["--kubeconfig", _kubeconfig, "--cache-dir", Path.Combine(_scratch, "cache"), .. arguments]);
+}
