@@ -187,6 +187,29 @@ public sealed class HygieneCycleTests
     }
 
     [Fact]
+    public async Task KeptStateTakenOverByAnotherWriter_StopsTheCycleBeforeItsNextStep()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await EtcdData.FragmentAsync(cluster.CreateClient());
+        await using var etcd = Connect(cluster);
+        var policy = PolicyFor(cluster, p => p with { Compaction = p.Compaction with { Mode = CompactionMode.Revision, RetainRevisions = 10 } });
+        var steps = new List<StepKind>();
+        // A newer leader wrote the status: the save of the compaction's progress is refused.
+        var hooks = new CycleHooks
+        {
+            BeforeStep = (step, _) => { steps.Add(step.Kind); return Task.CompletedTask; },
+            SaveProgress = _ => throw new StateTakenOverException("the status was written by someone else"),
+        };
+
+        var error = await Assert.ThrowsAsync<StateTakenOverException>(() => WhileRegistryWritesAsync(cluster,
+            () => new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, new HygieneState(), CancellationToken.None, hooks)));
+
+        // Without the refusal this cycle compacts and then defragments all three members.
+        Assert.Equal([StepKind.Compact], steps);
+        Assert.Contains("written by someone else", error.Message);
+    }
+
+    [Fact]
     public async Task WithoutMoveLeader_TheLeaderIsStillLast_AndKeepsLeading()
     {
         var (result, leaderBefore) = await DefragmentFragmentedClusterAsync(moveLeader: false);
