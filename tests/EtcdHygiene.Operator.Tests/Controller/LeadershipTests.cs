@@ -4,6 +4,7 @@ using EtcdHygiene.Operator.Supervision;
 using EtcdHygiene.Testing.Kubernetes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
 
 namespace EtcdHygiene.Operator.Tests.Controller;
 
@@ -12,7 +13,7 @@ namespace EtcdHygiene.Operator.Tests.Controller;
 /// against the test API server: a stop or a crash hands over at once, a short outage of the API
 /// server keeps the leader leading.
 /// </summary>
-public sealed class LeadershipTests
+public sealed class LeadershipTests(ITestOutputHelper output)
 {
     private static readonly ResourceKind Leases = new("apis/coordination.k8s.io/v1", "leases");
     private static readonly OperatorOptions Election = new() { LeaderElect = true, LeaseNamespace = OperatorFixture.Ns };
@@ -36,6 +37,7 @@ public sealed class LeadershipTests
         await OperatorFixture.WaitUntilAsync(() => second.Host.IsLeading, Election.LeaseDuration * 2, "replica-b leads");
 
         // Without the release, replica-b would wait the whole lease duration from the last renewal.
+        output.WriteLine($"handover after a stop: {handover.Elapsed.TotalSeconds:0.0} s (lease duration {Election.LeaseDuration.TotalSeconds} s)");
         Assert.True(handover.Elapsed < Election.LeaseDuration - Election.RetryPeriod, $"replica-b waited {handover.Elapsed}");
         Assert.Equal("replica-b", Holder(kube));
     }
@@ -88,6 +90,7 @@ public sealed class LeadershipTests
         var crashed = Stopwatch.StartNew();
         var second = kube.StartReplica(Election with { Identity = "replica-b" });
         await OperatorFixture.WaitUntilAsync(() => second.Host.IsLeading, Election.LeaseDuration * 2, "replica-b leads");
+        output.WriteLine($"leading after a crash: {crashed.Elapsed.TotalSeconds:0.0} s (lease duration {Election.LeaseDuration.TotalSeconds} s)");
         Assert.True(crashed.Elapsed < Election.LeaseDuration - Election.RetryPeriod, $"replica-b waited {crashed.Elapsed}");
         Assert.Equal("replica-b", Holder(kube));
     }
