@@ -14,20 +14,8 @@ namespace EtcdHygiene.Kubernetes.Tests;
 /// schema validates every write (422 naming the field), defaults are applied, unknown fields
 /// pruned (or refused under strict field validation), and the CEL rules are evaluated.
 /// </summary>
-public sealed class AdmissionTests : IAsyncLifetime
+public sealed class AdmissionTests : AgainstTheFakeApi
 {
-    private const string Ns = "registry";
-    private FakeKubernetesApi _api = null!;
-    private k8s.Kubernetes _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _api = await FakeKubernetesApi.StartAsync();
-        _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _api.Url });
-    }
-
-    public async Task DisposeAsync() => await _api.DisposeAsync();
-
     [Fact]
     public async Task ThePolicy_GetsTheSchemasDefaults_InTheSectionsItHas()
     {
@@ -75,7 +63,7 @@ public sealed class AdmissionTests : IAsyncLifetime
         Assert.Null(created["spec"]!["compaction"]!["retentionn"]);
         Assert.Equal("5m", (string?)created["spec"]!["compaction"]!["interval"]);
 
-        var warned = await _client.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(
+        var warned = await Client.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(
             new V1Patch("""{"spec":{"suspendd":true}}""", V1Patch.PatchType.MergePatch), RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, "p",
             fieldValidation: "Warn");
         Assert.Contains(warned.Response.Headers.GetValues("Warning"), w => w.Contains("unknown field \\\"spec.suspendd\\\""));
@@ -91,7 +79,7 @@ public sealed class AdmissionTests : IAsyncLifetime
         Assert.Contains("status.quotaPercent", error.Response.Content);
 
         await PatchStatusAsync(new { status = new { quotaPercent = 40, notInTheSchema = true } });
-        var stored = _api.Get(Policies, Ns, "p")!["status"]!;
+        var stored = Api.Get(Policies, Ns, "p")!["status"]!;
         Assert.Equal(40, (long)stored["quotaPercent"]!);
         Assert.Null(stored["notInTheSchema"]);
     }
@@ -99,7 +87,7 @@ public sealed class AdmissionTests : IAsyncLifetime
     [Fact]
     public async Task AnObjectStoredUnderAnEarlierSchema_CanStillGetItsStatus_WhileItsInvalidSpecStaysAsItIs()
     {
-        _api.StoreAsIs(Policies, Ns, new JsonObject
+        Api.StoreAsIs(Policies, Ns, new JsonObject
         {
             ["apiVersion"] = "etcdhygiene.io/v1alpha1",
             ["kind"] = "RegistryPolicy",
@@ -109,13 +97,11 @@ public sealed class AdmissionTests : IAsyncLifetime
 
         await PatchStatusAsync(new { status = new { observedGeneration = 1 } });
 
-        Assert.Equal(1, (long)_api.Get(Policies, Ns, "p")!["status"]!["observedGeneration"]!);
-        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CustomObjects.PatchNamespacedCustomObjectAsync(
+        Assert.Equal(1, (long)Api.Get(Policies, Ns, "p")!["status"]!["observedGeneration"]!);
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => Client.CustomObjects.PatchNamespacedCustomObjectAsync(
             new V1Patch("""{"spec":{"compaction":{"mode":"Never"}}}""", V1Patch.PatchType.MergePatch), RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, "p"));
         Assert.Equal((HttpStatusCode)422, error.Response.StatusCode);
     }
-
-    private static readonly ResourceKind Policies = new($"apis/{RegistryPolicyCrd.Group}/{RegistryPolicyCrd.Version}", RegistryPolicyCrd.Plural);
 
     private static JsonObject Etcd() => new() { ["endpoints"] = new JsonArray("http://127.0.0.1:2379") };
 
@@ -128,11 +114,11 @@ public sealed class AdmissionTests : IAsyncLifetime
             ["metadata"] = new JsonObject { ["name"] = "p" },
             ["spec"] = spec.DeepClone(),
         };
-        var created = await _client.CustomObjects.CreateNamespacedCustomObjectAsync(body, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural,
+        var created = await Client.CustomObjects.CreateNamespacedCustomObjectAsync(body, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural,
             fieldValidation: fieldValidation);
         return JsonNode.Parse(JsonSerializer.Serialize(created))!.AsObject();
     }
 
-    private Task<object> PatchStatusAsync(object patch) => _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+    private Task<object> PatchStatusAsync(object patch) => Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
         new V1Patch(JsonSerializer.Serialize(patch), V1Patch.PatchType.MergePatch), RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, "p");
 }

@@ -13,20 +13,8 @@ namespace EtcdHygiene.Kubernetes.Tests;
 /// The API fake is only as useful as it is faithful: these pin the conventions the controller
 /// relies on, spoken through the real KubernetesClient.
 /// </summary>
-public sealed class FakeKubernetesApiTests : IAsyncLifetime
+public sealed class FakeKubernetesApiTests : AgainstTheFakeApi
 {
-    private const string Ns = "registry";
-    private FakeKubernetesApi _api = null!;
-    private k8s.Kubernetes _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _api = await FakeKubernetesApi.StartAsync();
-        _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _api.Url });
-    }
-
-    public async Task DisposeAsync() => await _api.DisposeAsync();
-
     [Fact]
     public async Task SpecChangesBumpGeneration_StatusWritesDoNot_AndEveryWriteBumpsTheResourceVersion()
     {
@@ -54,7 +42,7 @@ public sealed class FakeKubernetesApiTests : IAsyncLifetime
         var stale = created.DeepClone().AsObject();
         stale["spec"]!["dryRun"] = true;
         var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
-            _client.CustomObjects.ReplaceNamespacedCustomObjectAsync(stale, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, "a"));
+            Client.CustomObjects.ReplaceNamespacedCustomObjectAsync(stale, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, "a"));
 
         Assert.Equal(HttpStatusCode.Conflict, error.Response.StatusCode);
         Assert.Contains("\"reason\":\"Conflict\"", error.Response.Content);
@@ -65,7 +53,7 @@ public sealed class FakeKubernetesApiTests : IAsyncLifetime
     {
         var created = await CreateAsync("a");
         var read = (string?)created["metadata"]!["resourceVersion"];
-        _api.ChangeBeforeNextStatusWrites(2);
+        Api.ChangeBeforeNextStatusWrites(2);
 
         var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
             PatchAsync("a", new { metadata = new { resourceVersion = read }, status = new { alarm = "x" } }, status: true));
@@ -79,29 +67,27 @@ public sealed class FakeKubernetesApiTests : IAsyncLifetime
     {
         await CreateAsync("a", finalizers: ["etcdhygiene.io/cleanup"]);
 
-        await _client.CustomObjects.DeleteNamespacedCustomObjectAsync(RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, "a");
-        var marked = _api.Get(Policies, Ns, "a");
+        await Client.CustomObjects.DeleteNamespacedCustomObjectAsync(RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, "a");
+        var marked = Api.Get(Policies, Ns, "a");
         Assert.NotNull(marked?["metadata"]?["deletionTimestamp"]);
 
         await PatchAsync("a", new { metadata = new { finalizers = (string[]?)null } }, status: false);
-        Assert.Null(_api.Get(Policies, Ns, "a"));
+        Assert.Null(Api.Get(Policies, Ns, "a"));
     }
 
     [Fact]
     public async Task AnUnknownObject_Is404_AndAListCarriesItsResourceVersion()
     {
         var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
-            _client.CustomObjects.GetNamespacedCustomObjectAsync(RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, "missing"));
+            Client.CustomObjects.GetNamespacedCustomObjectAsync(RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, "missing"));
         Assert.Equal(HttpStatusCode.NotFound, error.Response.StatusCode);
 
         await CreateAsync("a");
-        var list = JsonNode.Parse(JsonSerializer.Serialize(await _client.CustomObjects.ListNamespacedCustomObjectAsync(RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural)))!;
+        var list = JsonNode.Parse(JsonSerializer.Serialize(await Client.CustomObjects.ListNamespacedCustomObjectAsync(RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural)))!;
         Assert.Equal("RegistryPolicyList", (string?)list["kind"]);
         Assert.False(string.IsNullOrEmpty((string?)list["metadata"]!["resourceVersion"]));
         Assert.Single(list["items"]!.AsArray());
     }
-
-    private static readonly ResourceKind Policies = new($"apis/{RegistryPolicyCrd.Group}/{RegistryPolicyCrd.Version}", RegistryPolicyCrd.Plural);
 
     private async Task<JsonObject> CreateAsync(string name, string[]? finalizers = null)
     {
@@ -112,7 +98,7 @@ public sealed class FakeKubernetesApiTests : IAsyncLifetime
             ["metadata"] = new JsonObject { ["name"] = name, ["finalizers"] = finalizers is null ? null : new JsonArray(finalizers.Select(f => (JsonNode)f).ToArray()) },
             ["spec"] = new JsonObject { ["etcd"] = new JsonObject { ["endpoints"] = new JsonArray("http://127.0.0.1:2379") } },
         };
-        var created = await _client.CustomObjects.CreateNamespacedCustomObjectAsync(body, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural);
+        var created = await Client.CustomObjects.CreateNamespacedCustomObjectAsync(body, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural);
         return JsonNode.Parse(JsonSerializer.Serialize(created))!.AsObject();
     }
 
@@ -120,8 +106,8 @@ public sealed class FakeKubernetesApiTests : IAsyncLifetime
     {
         var body = new V1Patch(JsonSerializer.Serialize(patch), V1Patch.PatchType.MergePatch);
         var result = status
-            ? await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(body, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, name)
-            : await _client.CustomObjects.PatchNamespacedCustomObjectAsync(body, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, name);
+            ? await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(body, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, name)
+            : await Client.CustomObjects.PatchNamespacedCustomObjectAsync(body, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, Ns, RegistryPolicyCrd.Plural, name);
         return JsonNode.Parse(JsonSerializer.Serialize(result))!.AsObject();
     }
 }
