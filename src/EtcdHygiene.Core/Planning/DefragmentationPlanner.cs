@@ -46,9 +46,10 @@ internal static class DefragmentationPlanner
                 candidates.Add((member, reason));
             }
         }
+        candidates = WithoutUnsafeVersions(candidates, settings, notes);
         if (candidates.Count == 0)
         {
-            if (mode == DefragMode.Rule)
+            if (mode == DefragMode.Rule && !notes.Any(n => n.Code == NoteCode.UnsafeEtcdVersion))
             {
                 notes.Add(new PlanNote(NoteCode.DefragNotNeeded, "no member meets the defragmentation rule: " +
                     string.Join("; ", voting.Where(m => m.Reachable).Select(m => Describe(m, policy)))));
@@ -101,6 +102,26 @@ internal static class DefragmentationPlanner
             });
         }
         return steps;
+    }
+
+    /// <summary>
+    /// The candidates minus the members whose etcd version has the unsafe-online-defragmentation
+    /// defect, with a warning naming them, unless the policy allows it. At NOSPACE too: a member
+    /// left inconsistent is worse than a registry refused until someone upgrades or overrides.
+    /// </summary>
+    private static List<(MemberSnapshot Member, string Reason)> WithoutUnsafeVersions(
+        List<(MemberSnapshot Member, string Reason)> candidates, DefragmentationSettings settings, List<PlanNote> notes)
+    {
+        var unsafeMembers = candidates.Where(c => OnlineDefragSafety.IsAffected(c.Member.Status!.Version) == true).ToList();
+        if (unsafeMembers.Count == 0 || settings.AllowUnsafeEtcdVersions)
+        {
+            return candidates;
+        }
+        var named = string.Join(", ", unsafeMembers.Select(c => $"{c.Member.Name} (etcd {c.Member.Status!.Version})"));
+        notes.Add(PlanNote.Warning(NoteCode.UnsafeEtcdVersion,
+            $"not defragmenting {named}: a crash during an online defragmentation can leave a member inconsistent before etcd {OnlineDefragSafety.FixedVersions}; " +
+            "upgrade etcd, or set spec.defragmentation.allowUnsafeEtcdVersions: true to accept the risk"));
+        return candidates.Except(unsafeMembers).ToList();
     }
 
     /// <summary>Why defragmenting any member now would be unsafe, or null when it is safe.</summary>

@@ -32,6 +32,8 @@ public enum NoteCode
     DefragNotNeeded,
     /// <summary>Defragmentation is refused for safety (unhealthy member, no leader, quorum).</summary>
     DefragBlocked,
+    /// <summary>A member runs an etcd version that a crash during an online defragmentation can leave inconsistent; it is not defragmented.</summary>
+    UnsafeEtcdVersion,
     /// <summary>A NOSPACE alarm is active.</summary>
     NoSpaceAlarm,
     /// <summary>A member's quota is not known, so the disarm ratio cannot be checked.</summary>

@@ -124,6 +124,9 @@ public sealed record DefragmentationSettings
 
     /// <summary>Pause between two members.</summary>
     public TimeSpan PauseBetweenMembers { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Defragment members running an etcd version with the unsafe-online-defragmentation defect.</summary>
+    public bool AllowUnsafeEtcdVersions { get; init; }
 }
 
 /// <summary>What to do when compacting to the retention window does not end NOSPACE.</summary>

@@ -32,6 +32,8 @@ public static class PolicyDefaults
     public const bool MoveLeader = true;
     /// <summary>spec.defragmentation.pauseBetweenMembers.</summary>
     public const string PauseBetweenMembers = "10s";
+    /// <summary>spec.defragmentation.allowUnsafeEtcdVersions.</summary>
+    public const bool AllowUnsafeEtcdVersions = false;
     /// <summary>spec.alarms.disarmNoSpace.</summary>
     public const bool DisarmNoSpace = true;
     /// <summary>spec.alarms.disarmBelowQuotaRatio.</summary>

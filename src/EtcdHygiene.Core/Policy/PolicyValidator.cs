@@ -150,6 +150,7 @@ public static partial class PolicyValidator
             WindowDuration = Duration($"{path}.windowDuration", spec.WindowDuration, defaults.WindowDuration, problems, positive: true),
             MoveLeader = spec.MoveLeader ?? defaults.MoveLeader,
             PauseBetweenMembers = Duration($"{path}.pauseBetweenMembers", spec.PauseBetweenMembers, defaults.PauseBetweenMembers, problems, positive: false),
+            AllowUnsafeEtcdVersions = spec.AllowUnsafeEtcdVersions ?? defaults.AllowUnsafeEtcdVersions,
         };
     }
 

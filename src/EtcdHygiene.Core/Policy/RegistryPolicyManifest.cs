@@ -167,6 +167,10 @@ public sealed class DefragmentationSpec
     [TextFormat(TextFormat.Duration)]
     [DefaultValue(PolicyDefaults.PauseBetweenMembers)]
     public string? PauseBetweenMembers { get; set; }
+
+    /// <summary>Defragment members whose etcd version a crash during an online defragmentation can leave inconsistent (before 3.4.22 and 3.5.6): only after upgrading is impossible and backups exist.</summary>
+    [DefaultValue(PolicyDefaults.AllowUnsafeEtcdVersions)]
+    public bool? AllowUnsafeEtcdVersions { get; set; }
 }
 
 /// <summary><c>spec.defragmentation.rule</c>.</summary>

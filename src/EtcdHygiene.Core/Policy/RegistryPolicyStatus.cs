@@ -135,6 +135,9 @@ public sealed class MemberStatusEntry
     /// <summary>Non-voting.</summary>
     public bool? IsLearner { get; set; }
 
+    /// <summary>The etcd version the member reports, e.g. 3.5.30.</summary>
+    public string? Version { get; set; }
+
     /// <summary>Physical backend size.</summary>
     public long? DbSizeBytes { get; set; }
 

@@ -20,7 +20,8 @@ public sealed class HygieneMetrics
     private readonly object _gate = new();
 
     private readonly Dictionary<PolicyKey, HashSet<string>> _groups = [];
-    private readonly Gauge _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up, _alarm, _lastSuccess;
+    private readonly Gauge _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up, _alarm, _lastSuccess, _info;
+    private readonly Dictionary<PolicyKey, HashSet<(string Member, string Version)>> _versions = [];
     private readonly Gauge _groupWrites, _groupNoOp, _groupHistory, _growth, _exhaustion;
     private readonly Counter _analyzed;
     private readonly Counter _compactions, _defrags, _reclaimed, _disarms, _cycleErrors;
@@ -37,6 +38,7 @@ public sealed class HygieneMetrics
         _leader = factory.CreateGauge("etcd_hygiene_member_is_leader", "1 for the member that leads the cluster.", MemberLabels);
         _up = factory.CreateGauge("etcd_hygiene_member_up", "1 when the member answered the last observation and served a linearizable read.", MemberLabels);
         _alarm = factory.CreateGauge("etcd_hygiene_alarm_active", "1 while the member has the alarm raised.", ["namespace", "policy", "member", "alarm"]);
+        _info = factory.CreateGauge("etcd_hygiene_member_info", "1 per member, labelled with the etcd version it reports.", ["namespace", "policy", "member", "version"]);
         _lastSuccess = factory.CreateGauge("etcd_hygiene_last_successful_cycle_timestamp_seconds", "Unix time of the last hygiene cycle that succeeded.", ["namespace", "policy"]);
         _groupWrites = factory.CreateGauge("etcd_hygiene_key_group_writes_per_minute", "Writes a minute to the key group over spec.analysis.window (top groups only).", ["namespace", "policy", "key_group"]);
         _groupNoOp = factory.CreateGauge("etcd_hygiene_key_group_noop_ratio", "Share of the key group's writes that changed nothing: identical, reorder-only or lease-recreated.", ["namespace", "policy", "key_group"]);
@@ -144,7 +146,7 @@ public sealed class HygieneMetrics
     {
         lock (_gate)
         {
-            foreach (var gauge in new[] { _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up, _alarm, _lastSuccess, _groupWrites, _groupNoOp, _groupHistory, _growth, _exhaustion })
+            foreach (var gauge in new[] { _dbSize, _dbInUse, _quota, _fragmentation, _leader, _up, _alarm, _info, _lastSuccess, _groupWrites, _groupNoOp, _groupHistory, _growth, _exhaustion })
             {
                 RemoveSeriesOf(gauge, key);
             }
@@ -155,6 +157,7 @@ public sealed class HygieneMetrics
             RemoveSeriesOf(_defragDuration, key);
             RemoveSeriesOf(_cycleDuration, key);
             _members.Remove(key);
+            _versions.Remove(key);
             _alarms.Remove(key);
             _groups.Remove(key);
         }
@@ -188,6 +191,22 @@ public sealed class HygieneMetrics
             {
                 _quota.WithLabels(ns, name, label).Set(quota);
             }
+        }
+        // A member that upgrades changes its version label, so the old series goes; a member that
+        // did not answer this time keeps the version it last reported.
+        var previous = _versions.GetValueOrDefault(policy.Key) ?? [];
+        var observed = snapshot.Members.Where(m => m.Status is not null)
+            .ToDictionary(m => m.Name.Length > 0 ? m.Name : m.HexId, m => m.Status!.Version);
+        var versions = previous.Where(v => members.Contains(v.Member) && !observed.ContainsKey(v.Member))
+            .Concat(observed.Select(o => (Member: o.Key, Version: o.Value))).ToHashSet();
+        foreach (var (member, version) in previous.Except(versions))
+        {
+            _info.RemoveLabelled(ns, name, member, version);
+        }
+        _versions[policy.Key] = versions;
+        foreach (var (member, version) in versions)
+        {
+            _info.WithLabels(ns, name, member, version).Set(1);
         }
         var alarms = snapshot.AlarmsKnown
             ? snapshot.Alarms.Select(a => (Member: snapshot.Member(a.MemberId)?.Name is { Length: > 0 } n ? n : a.MemberId.ToString("x"), Alarm: a.Alarm.ToString().ToUpperInvariant())).ToHashSet()

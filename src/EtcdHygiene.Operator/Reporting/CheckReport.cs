@@ -13,7 +13,7 @@ public static class CheckReport
     {
         var text = new StringBuilder();
         text.AppendLine($"Policy {policy.Key} — observed {snapshot.ObservedAt:u}, revision {Show(snapshot.Revision)}, compacted up to {Show(snapshot.CompactRevision)}");
-        var table = new TextTable("MEMBER", "ENDPOINT", "LEADER", "SIZE", "IN USE", "FRAGMENTED", "QUOTA", "QUOTA %", "HEALTH", "ALARMS");
+        var table = new TextTable("MEMBER", "ENDPOINT", "LEADER", "VERSION", "SIZE", "IN USE", "FRAGMENTED", "QUOTA", "QUOTA %", "HEALTH", "ALARMS");
         foreach (var member in snapshot.Members)
         {
             var quota = policy.QuotaOf(member);
@@ -23,6 +23,7 @@ public static class CheckReport
                 string.IsNullOrEmpty(member.Name) ? member.HexId : member.Name,
                 (member.Endpoint ?? "-") + (member.EndpointSource == EndpointSource.ConfiguredFallback ? " (fallback)" : ""),
                 role,
+                member.Status?.Version ?? "-",
                 Bytes(member.Status?.DbSizeBytes),
                 Bytes(member.Status?.DbSizeInUseBytes),
                 member.FragmentationRatio is { } f ? $"{f * 100:0}%" : "-",

@@ -27,6 +27,8 @@ public sealed class CheckCommandTests
             Assert.Contains(member.ClientUrl, output);
         }
         Assert.Contains("leader", output);
+        Assert.Contains("VERSION", output);
+        Assert.Equal(3, output.Split('\n').Count(l => l.Contains($" {EtcdBinary.Version()} ")));
         Assert.Contains("64.0 MiB", output); // the quota, discovered
         Assert.Contains("Plan: nothing to do.", output);
         Assert.False(Directory.Exists(folder.StateDirectory), "check must not write state");

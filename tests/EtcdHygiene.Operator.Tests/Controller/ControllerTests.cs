@@ -37,6 +37,7 @@ public sealed class ControllerTests
         var etcdctl = await Etcdctl.EndpointStatusAsync(cluster);
         var members = status["members"]!.AsArray().Select(m => ((string)m!["id"]!, (long)m["dbSizeBytes"]!, (bool)m["isLeader"]!)).OrderBy(m => m.Item1);
         Assert.Equal(etcdctl.OrderBy(m => m.Id), members);
+        Assert.All(status["members"]!.AsArray(), m => Assert.Equal(EtcdBinary.Version(), (string?)m!["version"]));
     }
 
     [Fact]

@@ -60,6 +60,7 @@ public sealed partial class MetricsTests
         Assert.DoesNotContain("etcd_hygiene_quota_exhaustion_seconds{", later);
         Assert.Contains("etcd_hygiene_member_db_size_bytes{namespace=\"registry\",policy=\"etcd\",member=\"m1\"} 1048576", text);
         Assert.Contains("etcd_hygiene_alarm_active{namespace=\"registry\",policy=\"etcd\",member=\"m1\",alarm=\"NOSPACE\"} 1", text);
+        Assert.Contains("etcd_hygiene_member_info{namespace=\"registry\",policy=\"etcd\",member=\"m1\",version=\"3.4.23\"} 1", text);
         Assert.Contains("etcd_hygiene_defrags_total{namespace=\"registry\",policy=\"etcd\",member=\"m1\",result=\"success\"} 1", text);
         Assert.Contains("etcd_hygiene_reclaimed_bytes_total{namespace=\"registry\",policy=\"etcd\"} 4096", text);
         Assert.Contains("etcd_hygiene_cycle_errors_total{namespace=\"registry\",policy=\"other\"} 1", text);
@@ -68,6 +69,21 @@ public sealed partial class MetricsTests
         var after = await OperatorFixture.ScrapeAsync(registry);
         Assert.DoesNotContain("policy=\"etcd\"", after);
         Assert.Contains("policy=\"other\"", after);
+    }
+
+    [Fact]
+    public async Task AMemberThatUpgrades_IsShownWithItsNewVersionOnly()
+    {
+        var registry = new CollectorRegistry();
+        var metrics = new HygieneMetrics(registry);
+        var policy = Policy("registry", "etcd");
+
+        metrics.Record(policy, Cycle(succeeded: true, version: "3.4.23"));
+        metrics.Record(policy, Cycle(succeeded: true, version: "3.5.30"));
+        var text = await OperatorFixture.ScrapeAsync(registry);
+
+        Assert.Contains("etcd_hygiene_member_info{namespace=\"registry\",policy=\"etcd\",member=\"m1\",version=\"3.5.30\"} 1", text);
+        Assert.DoesNotContain("version=\"3.4.23\"", text);
     }
 
     [Fact]
@@ -158,7 +174,7 @@ public sealed partial class MetricsTests
     [
         "etcd_hygiene_alarm_active", "etcd_hygiene_alarm_disarms_total", "etcd_hygiene_compactions_total", "etcd_hygiene_cycle_duration_seconds",
         "etcd_hygiene_cycle_errors_total", "etcd_hygiene_defrag_duration_seconds", "etcd_hygiene_defrags_total", "etcd_hygiene_last_successful_cycle_timestamp_seconds",
-        "etcd_hygiene_member_db_size_bytes", "etcd_hygiene_member_db_size_in_use_bytes", "etcd_hygiene_member_fragmentation_ratio", "etcd_hygiene_member_is_leader",
+        "etcd_hygiene_member_db_size_bytes", "etcd_hygiene_member_db_size_in_use_bytes", "etcd_hygiene_member_fragmentation_ratio", "etcd_hygiene_member_info", "etcd_hygiene_member_is_leader",
         "etcd_hygiene_member_quota_bytes", "etcd_hygiene_member_up", "etcd_hygiene_reclaimed_bytes_total",
         "etcd_hygiene_analyzed_writes_total", "etcd_hygiene_db_growth_bytes_per_hour", "etcd_hygiene_key_group_history_bytes_per_hour",
         "etcd_hygiene_key_group_noop_ratio", "etcd_hygiene_key_group_writes_per_minute", "etcd_hygiene_quota_exhaustion_seconds",
@@ -222,7 +238,7 @@ public sealed partial class MetricsTests
     };
 
     /// <summary>A cycle that compacted, defragmented and disarmed, on a member at NOSPACE.</summary>
-    private static CycleResult Cycle(bool succeeded)
+    private static CycleResult Cycle(bool succeeded, string version = "3.4.23")
     {
         var member = new MemberSnapshot
         {
@@ -231,7 +247,7 @@ public sealed partial class MetricsTests
             AdvertisedClientUrls = ["http://127.0.0.1:2379"],
             IsLearner = false,
             Endpoint = "http://127.0.0.1:2379",
-            Status = new MemberStatus { Version = "3.4.23", DbSizeBytes = 1 << 20, DbSizeInUseBytes = 1 << 19, Revision = 10, LeaderId = 1, RaftIndex = 5, RaftTerm = 2 },
+            Status = new MemberStatus { Version = version, DbSizeBytes = 1 << 20, DbSizeInUseBytes = 1 << 19, Revision = 10, LeaderId = 1, RaftIndex = 5, RaftTerm = 2 },
             Health = MemberHealth.Healthy,
             QuotaBytes = 2 << 20,
         };

@@ -163,6 +163,7 @@ public static class StatusChanges
                 Endpoint = m.Endpoint,
                 IsLeader = m.IsLeader,
                 IsLearner = m.IsLearner,
+                Version = m.Status?.Version,
                 DbSizeBytes = m.Status?.DbSizeBytes,
                 DbSizeInUseBytes = m.Status?.DbSizeInUseBytes,
                 FragmentationRatio = m.FragmentationRatio?.ToString("0.00", CultureInfo.InvariantCulture),
