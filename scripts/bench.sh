@@ -2,11 +2,17 @@
 # The README's benchmark command: measures etcd-hygiene against the baselines users have today
 # (etcdctl's recovery procedure, `etcdctl defrag --cluster`) side by side in one run, on real
 # local etcd clusters, and writes bench/results/latest.md. About 6 minutes; prints as it goes.
+#   BENCH_ETCD  the etcd to measure: 3.5 (default: the newest Debian serves) or 3.4 (the machine's);
+#               the results name it, and go to bench/results/latest.md for the default and
+#               bench/results/etcd-3.4.md for 3.4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/prerequisites.sh
 
-ensure_etcd
+version=${BENCH_ETCD:-3.5}
+use_etcd "$version"
+output=bench/results/latest.md
+[ "$version" = 3.5 ] || output=bench/results/etcd-$version.md
 echo "building (Release)"
 dotnet build bench/EtcdHygiene.Bench/EtcdHygiene.Bench.csproj -c Release -v quiet -nologo | grep -E "error|Warn" || true
-dotnet bench/EtcdHygiene.Bench/bin/Release/net10.0/etcd-hygiene-bench.dll all --output bench/results/latest.md
+dotnet bench/EtcdHygiene.Bench/bin/Release/net10.0/etcd-hygiene-bench.dll all --output "$output"

@@ -4,6 +4,8 @@
 # config/samples/local-demo.yaml and shows it recover the cluster and keep it writable while the
 # registry goes on. Stops everything it started, on success, failure or Ctrl-C.
 #   DEMO_SECONDS  how long etcd-hygiene keeps the cluster healthy after the recovery (default 45)
+#   DEMO_ETCD     the etcd to run: 3.5 (default: the newest Debian serves, downloaded into .tools)
+#                 or 3.4 (the machine's, Debian's etcd-server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/prerequisites.sh
@@ -28,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "interrupted"; exit 130' INT TERM
 
-ensure_etcd
+use_etcd "${DEMO_ETCD:-3.5}"
 for port in "${CLIENT_PORTS[@]}" "${PEER_PORTS[@]}" 12390 12391; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         echo "port $port is in use; the demo needs 12379-12384, 12390 and 12391 on 127.0.0.1" >&2

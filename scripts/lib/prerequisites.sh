@@ -25,6 +25,52 @@ ensure_etcd() {
     etcd --version | sed -n 1p  # sed reads to the end: head could SIGPIPE etcd and fail pipefail
 }
 
+# The newest etcd 3.5 Debian serves (sid, else trixie), beside the machine's own etcd: downloaded
+# with a private apt state (the machine's sources and etcd stay as they are) and unpacked into
+# .tools/etcd-<version>. Sets ETCD35_BIN to the folder holding its etcd and etcdctl.
+ensure_etcd_35() {
+    local tools existing
+    tools="$(pwd)/.tools"
+    existing=$(ls -d "$tools"/etcd-3.5.*/usr/bin 2>/dev/null | sort -V | tail -1 || true)
+    if [ -z "$existing" ]; then
+        echo "downloading etcd 3.5 from Debian (sid, else trixie)"
+        local scratch suite version apt
+        scratch=$(mktemp -d)
+        chmod 755 "$scratch"
+        for suite in sid trixie; do
+            rm -rf "${scratch:?}"/*
+            mkdir -p "$scratch/lists/partial" "$scratch/cache/archives/partial"
+            echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" > "$scratch/sources.list"
+            apt=(-o "Dir::Etc::SourceList=$scratch/sources.list" -o Dir::Etc::SourceParts=/dev/null
+                -o "Dir::State::Lists=$scratch/lists" -o "Dir::Cache=$scratch/cache" -o Debug::NoLocking=1)
+            as_root apt-get "${apt[@]}" update -qq >/dev/null 2>&1 || continue
+            (cd "$scratch" && as_root apt-get "${apt[@]}" download -qq etcd-server etcd-client >/dev/null 2>&1) || continue
+            version=$(ls "$scratch" | sed -n 's/^etcd-server_\(3\.5\.[0-9]*\)-.*\.deb$/\1/p')
+            [ -n "$version" ] || continue  # that suite's candidate is not a 3.5
+            for deb in "$scratch"/etcd-server_*.deb "$scratch"/etcd-client_*.deb; do
+                dpkg -x "$deb" "$tools/etcd-$version"
+            done
+            break
+        done
+        as_root rm -rf "$scratch"
+        existing=$(ls -d "$tools"/etcd-3.5.*/usr/bin 2>/dev/null | sort -V | tail -1 || true)
+        [ -n "$existing" ] || { echo "could not download etcd 3.5 from Debian"; return 1; }
+    fi
+    export ETCD35_BIN="$existing"
+    "$ETCD35_BIN/etcd" --version | sed -n 1p
+}
+
+# Puts the etcd of the version asked for (3.4: the machine's; 3.5: the newest Debian serves) first
+# on PATH, with its etcdctl, and says which it is.
+use_etcd() {
+    case "$1" in
+        3.4) ensure_etcd >/dev/null ;;
+        3.5) ensure_etcd_35 >/dev/null; export PATH="$ETCD35_BIN:$PATH" ;;
+        *) echo "unknown etcd version '$1': 3.4 or 3.5" >&2; return 1 ;;
+    esac
+    echo "using $(etcd --version | sed -n 1p) ($(command -v etcd))"
+}
+
 # promtool and prometheus from Debian's prometheus package (alert rule tests, a real scrape).
 ensure_prometheus() {
     if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
