@@ -47,6 +47,7 @@ ensure_etcd_35() {
             (cd "$scratch" && as_root apt-get "${apt[@]}" download -qq etcd-server etcd-client >/dev/null 2>&1) || continue
             version=$(ls "$scratch" | sed -n 's/^etcd-server_\(3\.5\.[0-9]*\)-.*\.deb$/\1/p')
             [ -n "$version" ] || continue  # that suite's candidate is not a 3.5
+            mkdir -p "$tools/etcd-$version"
             for deb in "$scratch"/etcd-server_*.deb "$scratch"/etcd-client_*.deb; do
                 dpkg -x "$deb" "$tools/etcd-$version"
             done
