@@ -87,8 +87,8 @@ public sealed partial class GracefulStopTests
     private static partial Regex DefragStarted();
 
     /// <summary>
-    /// A fragmented 3-member cluster and etcd-hygiene defragmenting it, its first defragmentation
-    /// held in flight: the member was SIGSTOPped the moment the step was logged.
+    /// A fragmented 3-member cluster and etcd-hygiene defragmenting it, a defragmentation held in
+    /// flight: the member was SIGSTOPped the moment the step was logged (<see cref="EndToEnd.DefragmentationHold"/>).
     /// </summary>
     private sealed class HeldDefragmentation : IAsyncDisposable
     {
@@ -136,27 +136,21 @@ public sealed partial class GracefulStopTests
                 arguments = command;
             }
             var hygiene = CliProcess.Start(arguments);
-            var paused = new TaskCompletionSource<EtcdTestMember>(TaskCreationOptions.RunContinuationsAsynchronously);
-            hygiene.LineWritten += line =>
+            var hold = new EndToEnd.DefragmentationHold(hygiene, cluster);
+            try
             {
-                if (!paused.Task.IsCompleted && DefragStarted().Match(line) is { Success: true } started
-                    && cluster.Members.FirstOrDefault(m => m.Name == started.Groups["member"].Value) is { } member)
-                {
-                    member.Pause();
-                    paused.TrySetResult(member);
-                }
-            };
-            if (await Task.WhenAny(paused.Task, Task.Delay(TimeSpan.FromSeconds(60))) != paused.Task)
+                return new HeldDefragmentation(cluster, folder, stopWriting, writing, hygiene, await hold.HeldAsync(TimeSpan.FromSeconds(60), () => hygiene.Errors));
+            }
+            catch (TimeoutException)
             {
-                var log = hygiene.Errors;
+                hold.Member?.Resume();
                 await stopWriting.CancelAsync();
                 await writing;
                 await hygiene.DisposeAsync();
                 await cluster.DisposeAsync();
                 folder.Dispose();
-                throw new TimeoutException($"no defragmentation started:{Environment.NewLine}{log}");
+                throw;
             }
-            return new HeldDefragmentation(cluster, folder, stopWriting, writing, hygiene, await paused.Task);
         }
 
         public async ValueTask DisposeAsync()
