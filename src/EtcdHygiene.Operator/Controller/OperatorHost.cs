@@ -45,9 +45,8 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
         {
             return await RunControllerSafelyAsync(stopping);
         }
-        var electionLogger = logging.CreateLogger(LogCategory.Operator);
         var leaseLock = new LeaseLock(client, options.LeaseNamespace, options.LeaseName, options.Identity);
-        _lease = new TolerantLeaseLock(leaseLock, electionLogger, report => leaseLock.OnHttpError += report);
+        _lease = new TolerantLeaseLock(leaseLock, _logger, report => leaseLock.OnHttpError += report);
         var config = new LeaderElectionConfig(_lease)
         {
             LeaseDuration = options.LeaseDuration,
