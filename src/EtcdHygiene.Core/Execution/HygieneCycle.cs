@@ -97,7 +97,7 @@ public sealed class HygieneCycle
             var step = plan.Steps[0];
             // While writes are refused the pause is not waited: before the next member the plan
             // already requires the one just defragmented to answer a health read and the quorum to hold.
-            if (step.Kind == StepKind.Defragment && !plan.Urgent && !paused && PauseLeft(policy, state) is { } left)
+            if (step.Kind == StepKind.Defragment && !plan.Urgent && !paused && DefragPause.Left(policy.Defragmentation.PauseBetweenMembers, state, _time.GetUtcNow()) is { } left)
             {
                 // The pause counts from the last defragmentation in this cycle, an earlier one or an
                 // earlier process (the state is saved before every defragmentation), so a restart
@@ -190,9 +190,14 @@ public sealed class HygieneCycle
         return (snapshot, Observed(policy, state, snapshot));
     }
 
-    /// <summary>The kept state after an observation: a revision sample, and prevention allowed again once every member is back below the disarm ratio.</summary>
+    /// <summary>
+    /// The kept state after an observation: a revision sample, the end of an unfinished
+    /// defragmentation once its member answers, and prevention allowed again once every member is
+    /// back below the disarm ratio.
+    /// </summary>
     private static HygieneState Observed(HygienePolicy policy, HygieneState state, ClusterSnapshot snapshot)
     {
+        state = DefragPause.SeenOver(state, snapshot);
         if (policy.Compaction.Mode == CompactionMode.Periodic && snapshot.Revision is { } revision)
         {
             state = state.WithSample(snapshot.ObservedAt, revision, policy.Compaction.Retention);
@@ -307,19 +312,6 @@ public sealed class HygieneCycle
             default:
                 return (state, null);
         }
-    }
-
-    /// <summary>How long the pause between members still lasts, or null when it is over (or none is configured).</summary>
-    private TimeSpan? PauseLeft(HygienePolicy policy, HygieneState state)
-    {
-        var pause = policy.Defragmentation.PauseBetweenMembers;
-        if (pause <= TimeSpan.Zero || state.PauseBegan() is not { } began)
-        {
-            return null;
-        }
-        // Capped at one pause: a clock that went backwards must not stall defragmentation for long.
-        var left = began + pause - _time.GetUtcNow();
-        return left <= TimeSpan.Zero ? null : left > pause ? pause : left;
     }
 
     /// <summary>A front end's hook; its failure is logged and never stops the cycle (a NOSPACE recovery must not wait on a status write).</summary>

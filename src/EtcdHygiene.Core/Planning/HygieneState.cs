@@ -48,12 +48,13 @@ public sealed record HygieneState
     public DefragStart? UnfinishedDefrag { get; init; }
 
     /// <summary>
-    /// When the pause before the next defragmentation began: the end of the last one, or the start of
-    /// one whose end was never seen, whichever is later. Null when nothing was defragmented yet.
+    /// When the pause before the next defragmentation began: the end of the last one, or, for one
+    /// whose end was never seen, the moment its member answered again (its start until then),
+    /// whichever is later. Null when nothing was defragmented yet.
     /// </summary>
     public DateTimeOffset? PauseBegan() =>
-        UnfinishedDefrag is { } unfinished && (LastDefragTime is null || unfinished.StartedAt > LastDefragTime)
-            ? unfinished.StartedAt
+        UnfinishedDefrag is { } unfinished && (unfinished.SeenOverAt ?? unfinished.StartedAt) is var over && (LastDefragTime is null || over > LastDefragTime)
+            ? over
             : LastDefragTime;
 
     /// <summary>

@@ -178,6 +178,9 @@ public sealed class UnfinishedDefragStatus
 
     /// <summary>When the request was sent (RFC 3339).</summary>
     public string? StartedAt { get; set; }
+
+    /// <summary>When the member was seen answering again, so the defragmentation was over (RFC 3339); the pause counts from then.</summary>
+    public string? SeenOverAt { get; set; }
 }
 
 /// <summary>A kept revision sample.</summary>

@@ -131,6 +131,25 @@ public sealed class NoSpacePlanningTests
         Assert.Contains("live data is too large", Assert.Single(plan.Notes, n => n.Code == NoteCode.NoSpacePersists).Message);
     }
 
+    [Theory]
+    [InlineData(-1, true)]
+    [InlineData(0, false)]
+    [InlineData(1, false)]
+    public void TheDisarmRatio_IsAStrictBound(long bytesFromTheRatio, bool disarmed)
+    {
+        // 20 MiB of a 25 MiB quota is exactly the 0.8 ratio; one member a byte under, at or over it.
+        var quota = 25L << 20;
+        var atRatio = 20L << 20;
+        var snapshot = Cluster(Member(1, 1, 10, 10, 25), Member(2, 1, 10, 10, 25), Member(3, 1, 10, 10, 25)).WithRevision(9000, compacted: 1000).WithNoSpace(2);
+        var m2 = snapshot.Member(2)!;
+        snapshot = snapshot.Replace(m2 with { Status = m2.Status! with { DbSizeBytes = atRatio + bytesFromTheRatio, DbSizeInUseBytes = atRatio + bytesFromTheRatio } });
+        Assert.Equal(quota, snapshot.Member(2)!.QuotaBytes);
+
+        var plan = Plan(snapshot, DefraggedAll(after: CompactionKind.Retention), policy: p => p with { Alarms = p.Alarms with { DisarmBelowQuotaRatio = 0.8 } });
+
+        Assert.Equal(disarmed, plan.Steps.Any(s => s.Kind == StepKind.DisarmNoSpace));
+    }
+
     [Fact]
     public void AlreadySmallEnough_IsDisarmedAtOnce()
     {

@@ -23,6 +23,31 @@ public sealed class StatusChangesTests
     }
 
     [Fact]
+    public void ThePauseBetweenMembers_SurvivesARestart_ThroughStatusAndTheStateFile()
+    {
+        // A defragmentation whose end was not seen, its member seen answering 30 s later: a new
+        // process (the operator reading status, run reading its state file) waits the same pause.
+        var started = new DateTimeOffset(2026, 11, 25, 12, 0, 0, 250, TimeSpan.Zero);
+        var state = new HygieneState
+        {
+            LastDefragTime = started.AddMinutes(-3),
+            UnfinishedDefrag = new DefragStart("2", "m2", started, SeenOverAt: started.AddSeconds(30)),
+        };
+        var now = started.AddSeconds(34);
+        var pause = TimeSpan.FromSeconds(10);
+        var fromStatus = StatusChanges.StateFrom(StatusChanges.WithState(state)(new Core.Policy.RegistryPolicyStatus()));
+        using var folder = new Testing.Cli.PolicyFolder();
+        var files = new Operator.Standalone.StateFiles(folder.StateDirectory);
+        var key = new PolicyKey("default", "registry");
+        files.Save(key, state);
+        var fromFile = files.Load(key);
+
+        Assert.Equal(TimeSpan.FromSeconds(6), DefragPause.Left(pause, state, now));
+        Assert.Equal(TimeSpan.FromSeconds(6), DefragPause.Left(pause, fromStatus, now));
+        Assert.Equal(TimeSpan.FromSeconds(6), DefragPause.Left(pause, fromFile, now));
+    }
+
+    [Fact]
     public void Conditions_KeepTheirTransitionTime_UntilTheyFlip()
     {
         var conditions = new List<Core.Policy.PolicyCondition>();

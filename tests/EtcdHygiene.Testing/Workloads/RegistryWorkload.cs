@@ -111,8 +111,8 @@ public sealed class RegistryWorkload
             var value = node.Next();
             node.Sending(value);
             DateTime? deadline = _options.WriteTimeout is { } timeout ? DateTime.UtcNow + timeout : null;
-            await _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(node.Key), Value = value, Lease = node.LeaseId }, deadline: deadline, cancellationToken: cancellationToken);
-            node.Acknowledged(value);
+            var answer = await _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(node.Key), Value = value, Lease = node.LeaseId }, deadline: deadline, cancellationToken: cancellationToken);
+            node.Acknowledged(value, answer.Header.Revision);
             Stats.RecordWrite(value.Length);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
@@ -134,13 +134,36 @@ public sealed class RegistryWorkload
     }
 
     /// <summary>
-    /// For every node key, what etcd may hold now: the last value etcd acknowledged, and every value
-    /// whose write ended without an answer (a timeout, a member that went away): etcd may have
-    /// applied it, even after a later acknowledged write (a proposal held by a paused member is
-    /// forwarded when it resumes). Only meaningful once the workload has stopped.
+    /// Checks what etcd holds under the workload's prefix against what its writers were told, using
+    /// etcd's own bookkeeping so that even identical rewrites are accounted for: every put bumps a
+    /// key's version and gets its own revision. For each key, etcd must count at least as many puts
+    /// as were acknowledged (none lost), its last change must not be older than the last
+    /// acknowledged write (nothing stale), at that revision it must hold that value, and a change
+    /// after it can only be a write that got no answer (etcd may apply one late, e.g. a proposal a
+    /// paused member forwards when it resumes). No other key may exist under the prefix. Returns
+    /// the problems, empty when the data is intact. Only meaningful once the workload has stopped.
     /// </summary>
-    public IReadOnlyList<(string Key, string? Acknowledged, IReadOnlySet<string> Uncertain)> Expected() =>
-        _nodes.Select(n => n.Expected()).ToList();
+    public async Task<IReadOnlyList<string>> VerifyAsync(EtcdClient client)
+    {
+        var prefix = ByteString.CopyFromUtf8(_options.Prefix);
+        var end = prefix.ToByteArray();
+        end[^1]++;
+        var stored = (await client.GetAsync(new RangeRequest { Key = prefix, RangeEnd = ByteString.CopyFrom(end) }))
+            .Kvs.ToDictionary(kv => kv.Key.ToStringUtf8());
+        var problems = new List<string>();
+        foreach (var node in _nodes)
+        {
+            if (node.Check(stored.GetValueOrDefault(node.Key)) is { } problem)
+            {
+                problems.Add($"{node.Key}: {problem}");
+            }
+        }
+        problems.AddRange(stored.Keys.Where(key => _nodes.All(n => n.Key != key)).Select(key => $"{key}: no writer of this workload wrote it"));
+        return problems;
+    }
+
+    /// <summary>Writes that ended without an answer (timeouts, members gone, NOSPACE after a resend): etcd may or may not hold them.</summary>
+    public long Unanswered => _nodes.Sum(n => n.UnansweredCount);
 
     private sealed class Node(GoMicroServiceEntry entry, WriterBehaviour behaviour, string prefix, int weight)
     {
@@ -149,45 +172,88 @@ public sealed class RegistryWorkload
         private long _registrations;
         private ByteString? _sending;
         private ByteString? _acknowledged;
-        private readonly HashSet<string> _uncertain = [];
+        private long _acknowledgedRevision;
+        private long _acknowledgedCount;
+        // Values of the writes that got no answer (a set: writers repeat values) and how many there were.
+        private readonly HashSet<string> _unanswered = [];
+        private long _unansweredCount;
 
         public string Key { get; } = prefix + entry.Key["/micro/registry/".Length..];
         public WriterBehaviour Behaviour => behaviour;
         public int Weight => weight;
         public long LeaseId { get; set; }
 
+        public long UnansweredCount
+        {
+            get
+            {
+                lock (_unanswered)
+                {
+                    return _unansweredCount + (_sending is null ? 0 : 1);
+                }
+            }
+        }
+
         public void Sending(ByteString value)
         {
-            lock (_uncertain)
+            lock (_unanswered)
             {
                 // The previous write never got an answer: it may have been applied.
                 if (_sending is { } unanswered)
                 {
-                    _uncertain.Add(unanswered.ToStringUtf8());
+                    _unanswered.Add(unanswered.ToStringUtf8());
+                    _unansweredCount++;
                 }
                 _sending = value;
             }
         }
 
-        public void Acknowledged(ByteString value)
+        public void Acknowledged(ByteString value, long revision)
         {
-            lock (_uncertain)
+            lock (_unanswered)
             {
                 _acknowledged = value;
+                _acknowledgedRevision = revision;
+                _acknowledgedCount++;
                 _sending = null;
             }
         }
 
-        public (string Key, string? Acknowledged, IReadOnlySet<string> Uncertain) Expected()
+        /// <summary>What is wrong with <paramref name="stored"/> (this key as etcd holds it, null when absent), or null.</summary>
+        public string? Check(Mvccpb.KeyValue? stored)
         {
-            lock (_uncertain)
+            lock (_unanswered)
             {
-                var uncertain = new HashSet<string>(_uncertain);
-                if (_sending is { } unanswered)
+                var unanswered = new HashSet<string>(_unanswered);
+                if (_sending is { } inFlight)
                 {
-                    uncertain.Add(unanswered.ToStringUtf8());
+                    unanswered.Add(inFlight.ToStringUtf8());
                 }
-                return (Key, _acknowledged?.ToStringUtf8(), uncertain);
+                var acknowledged = _acknowledged?.ToStringUtf8();
+                if (stored is null)
+                {
+                    return acknowledged is null ? null : $"gone, though {_acknowledgedCount} writes were acknowledged, the last at revision {_acknowledgedRevision}";
+                }
+                var value = stored.Value.ToStringUtf8();
+                if (acknowledged is null)
+                {
+                    return unanswered.Contains(value) ? null : "holds a value no write of its writer sent";
+                }
+                if (stored.Version < _acknowledgedCount)
+                {
+                    return $"lost writes: etcd counts {stored.Version} puts since the key was created, {_acknowledgedCount} were acknowledged";
+                }
+                if (stored.ModRevision < _acknowledgedRevision)
+                {
+                    return $"stale: last changed at revision {stored.ModRevision}, before the last acknowledged write at {_acknowledgedRevision}";
+                }
+                if (stored.ModRevision == _acknowledgedRevision)
+                {
+                    return value == acknowledged ? null : $"holds another value than the write acknowledged at revision {_acknowledgedRevision}";
+                }
+                return unanswered.Contains(value)
+                    ? null
+                    : $"changed at revision {stored.ModRevision}, after the last acknowledged write at {_acknowledgedRevision}, by no write that went unanswered ({UnansweredCount} did)";
             }
         }
 

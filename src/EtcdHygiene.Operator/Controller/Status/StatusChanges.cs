@@ -32,7 +32,7 @@ public static class StatusChanges
             .Where(m => m.Id is not null && m.LastDefragTime is not null)
             .ToDictionary(m => m.Id!, m => StatusTime.Read(m.LastDefragTime)!.Value),
         UnfinishedDefrag = status?.UnfinishedDefrag is { MemberId: { } id, StartedAt: { } started } unfinished
-            ? new DefragStart(id, unfinished.MemberName ?? "", StatusTime.Read(started)!.Value)
+            ? new DefragStart(id, unfinished.MemberName ?? "", StatusTime.Read(started)!.Value, StatusTime.Read(unfinished.SeenOverAt))
             : null,
     };
 
@@ -113,6 +113,7 @@ public static class StatusChanges
             MemberId = unfinished.MemberId,
             MemberName = unfinished.MemberName,
             StartedAt = StatusTime.Write(unfinished.StartedAt),
+            SeenOverAt = StatusTime.Write(unfinished.SeenOverAt),
         };
         status.RevisionSamples = state.Samples.Select(s => new RevisionSampleStatus { Time = StatusTime.Write(s.At), Revision = s.Revision }).ToList();
         return status;

@@ -1,0 +1,84 @@
+using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Workloads;
+using Etcdserverpb;
+using Google.Protobuf;
+
+namespace EtcdHygiene.Etcd.Tests;
+
+/// <summary>
+/// The check the soak and the NOSPACE tests rely on to say "no write lost": it must see a lost or a
+/// stale write even where the value alone cannot tell (writers that repeat their bytes, writers
+/// that alternate between two values).
+/// </summary>
+public sealed class RegistryWorkloadVerificationTests
+{
+    private static readonly RegistryWorkloadOptions Shape = new()
+    {
+        Services = 3, NodesPerService = 2, Writers = 2,
+        ServiceBehaviours = [WriterBehaviour.Identical, WriterBehaviour.ReorderOnly, WriterBehaviour.Changing],
+    };
+
+    [Fact]
+    public async Task IntactData_PassesTheCheck()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        var registry = new RegistryWorkload(cluster.CreateClient(), Shape);
+        await registry.RunRoundsAsync(5);
+
+        Assert.Empty(await registry.VerifyAsync(cluster.CreateClient()));
+    }
+
+    [Theory]
+    [InlineData(WriterBehaviour.Identical)]
+    [InlineData(WriterBehaviour.ReorderOnly)]
+    public async Task ALostWrite_IsSeen_EvenWhenTheValueLooksRight(WriterBehaviour behaviour)
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        var client = cluster.CreateClient();
+        var registry = new RegistryWorkload(client, Shape);
+        await registry.RunRoundsAsync(4);
+        var key = registry.Nodes.First(n => n.Behaviour == behaviour).Key;
+
+        // The key loses its history of acknowledged writes but holds the very bytes last acknowledged:
+        // a value comparison passes it.
+        var last = (await client.GetAsync(key)).Kvs[0].Value;
+        await client.DeleteAsync(key);
+        await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = last });
+
+        var problem = Assert.Single(await registry.VerifyAsync(client));
+        Assert.Contains($"{key}: lost writes", problem);
+    }
+
+    [Theory]
+    [InlineData(WriterBehaviour.Identical)]
+    [InlineData(WriterBehaviour.ReorderOnly)]
+    public async Task AWriteNoWriterSent_AfterTheLastAcknowledgedOne_IsSeen(WriterBehaviour behaviour)
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        var client = cluster.CreateClient();
+        var registry = new RegistryWorkload(client, Shape);
+        await registry.RunRoundsAsync(4);
+        var key = registry.Nodes.First(n => n.Behaviour == behaviour).Key;
+
+        // An older value (for an identical writer: the same bytes) written again behind the writer's back.
+        var history = await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) });
+        var older = (await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Revision = history.Kvs[0].ModRevision - 1 })).Kvs;
+        var value = older.Count > 0 ? older[0].Value : history.Kvs[0].Value;
+        await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = value });
+
+        var problem = Assert.Single(await registry.VerifyAsync(client));
+        Assert.Contains($"{key}: changed at revision", problem);
+    }
+
+    [Fact]
+    public async Task AKeyNoWriterOwns_IsSeen()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        var client = cluster.CreateClient();
+        var registry = new RegistryWorkload(client, Shape);
+        await registry.RunRoundsAsync(1);
+        await client.PutAsync("/micro/registry/intruder/x", "{}");
+
+        Assert.Contains("/micro/registry/intruder/x: no writer of this workload wrote it", await registry.VerifyAsync(client));
+    }
+}
