@@ -11,10 +11,10 @@ using Google.Protobuf;
 namespace EtcdHygiene.Operator.Tests.EndToEnd;
 
 /// <summary>
-/// etcd-hygiene SIGKILLed in the middle of a defragmentation rollout and started again at once, as
-/// a crashing pod or a rebooted VM would be: the pause between members holds across the restart
-/// (so no member is defragmented twice within it), and no compaction ever reaches into the
-/// retention window. Both front ends: <c>run</c> with its state file, <c>operator</c> with status.
+/// etcd-hygiene SIGKILLed inside a defragmentation (proven by etcd's own log) and started again at
+/// once, as a crashing pod or a rebooted VM would be: the pause between members holds across the
+/// restart, counted from when the defragmentation really ended, and no compaction ever reaches into
+/// the retention window. Both front ends: <c>run</c> with its state file, <c>operator</c> with status.
 /// </summary>
 public sealed partial class KilledMidCycleTests
 {
@@ -29,7 +29,7 @@ public sealed partial class KilledMidCycleTests
         var policy = folder.Write("killed", cluster.ClientUrls, $"""
               compaction: {"{"} mode: Periodic, retention: 3s, interval: 1s {"}"}
               defragmentation:
-                rule: {"{"} minFragmentationRatio: 0.3, minDbSizeBytes: 1Mi, minReclaimableBytes: 512Ki {"}"}
+                rule: {"{"} minFragmentationRatio: 0.1, minDbSizeBytes: 1Mi, minReclaimableBytes: 512Ki {"}"}
                 pauseBetweenMembers: 6s
             """);
         string[] arguments = ["run", "--policy", policy, "--state-dir", folder.StateDirectory, "--log-format", "json"];
@@ -50,7 +50,7 @@ public sealed partial class KilledMidCycleTests
                 ["compaction"] = new JsonObject { ["mode"] = "Periodic", ["retention"] = "3s", ["interval"] = "1s" },
                 ["defragmentation"] = new JsonObject
                 {
-                    ["rule"] = new JsonObject { ["minFragmentationRatio"] = 0.3, ["minDbSizeBytes"] = "1Mi", ["minReclaimableBytes"] = "512Ki" },
+                    ["rule"] = new JsonObject { ["minFragmentationRatio"] = 0.1, ["minDbSizeBytes"] = "1Mi", ["minReclaimableBytes"] = "512Ki" },
                     ["pauseBetweenMembers"] = "6s",
                 },
             });
@@ -72,17 +72,21 @@ public sealed partial class KilledMidCycleTests
     }
 
     /// <summary>
-    /// Fragments the cluster, starts etcd-hygiene under a registry workload, SIGKILLs it the moment
-    /// it logs its first defragmentation (the request is in flight), starts it again and lets it
-    /// finish the rollout; then checks every defragmentation and compaction both lives logged.
+    /// Fragments the cluster (with 16 MiB of live data a defragmentation must copy), starts
+    /// etcd-hygiene under a registry workload, and SIGKILLs it the moment etcd itself logs that a
+    /// defragmentation began; that member is stopped (SIGSTOP) at the same moment and let go 2 s
+    /// later, so the defragmentation the first life asked for provably outlives it and lasts seconds.
+    /// A second life starts at once and finishes the rollout. Then etcd's own logs are checked:
+    /// the kill landed inside that defragmentation, one member at a time, the whole pause after
+    /// each defragmentation really ended, and no compaction inside the retention window.
     /// </summary>
     private static async Task KillDuringTheFirstDefragmentationAndRestartAsync(EtcdTestCluster cluster, Func<CliProcess> start)
     {
         var client = cluster.CreateClient();
+        await EtcdData.AddLiveDataAsync(client, 16);
         await EtcdData.FragmentAsync(client);
         using var stop = new CancellationTokenSource();
-        var revisions = new ConcurrentQueue<(DateTimeOffset SentAt, long Revision)>();
-        var sampling = SampleRevisionsAsync(cluster, revisions, stop.Token);
+        await using var revisions = new RevisionSampler(cluster);
         // Registries keep writing; etcd shows pages freed by a compaction only after later writes.
         var registry = new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions
         {
@@ -90,27 +94,44 @@ public sealed partial class KilledMidCycleTests
         });
         var writing = registry.RunAsync(stop.Token);
         var lives = new List<CliProcess>();
+        EtcdTestMember? held = null;
+        var killedAt = DateTimeOffset.MinValue;
         try
         {
             var first = start();
             lives.Add(first);
             var killed = new TaskCompletionSource();
-            first.LineWritten += line =>
+            var handlers = cluster.Members.Select(member => (member, handler: (Action<string>)(line =>
             {
-                if (!killed.Task.IsCompleted && DefragStarted().IsMatch(Message(line) ?? ""))
+                if (line.Contains("\"msg\":\"starting defragment\"", StringComparison.Ordinal) && !killed.Task.IsCompleted)
                 {
-                    first.Kill();
-                    killed.TrySetResult();
+                    lock (killed)
+                    {
+                        if (killed.Task.IsCompleted)
+                        {
+                            return;
+                        }
+                        member.Pause();
+                        first.Kill();
+                        (held, killedAt) = (member, DateTimeOffset.UtcNow);
+                        killed.TrySetResult();
+                    }
                 }
-            };
-            if (await Task.WhenAny(killed.Task, Task.Delay(TimeSpan.FromSeconds(60))) != killed.Task)
+            }))).ToList();
+            handlers.ForEach(h => h.member.LineLogged += h.handler);
+            var landed = await Task.WhenAny(killed.Task, Task.Delay(TimeSpan.FromSeconds(60))) == killed.Task;
+            handlers.ForEach(h => h.member.LineLogged -= h.handler);
+            if (!landed)
             {
-                throw new TimeoutException($"no defragmentation started:{Environment.NewLine}{first.Errors}");
+                throw new TimeoutException($"etcd began no defragmentation:{Environment.NewLine}{first.Errors}");
             }
             await first.WaitForExitAsync(TimeSpan.FromSeconds(10));
 
+            // Started again at once, as a restarting pod or service is, while the defragmentation goes on.
             var second = start();
             lives.Add(second);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            held!.Resume();
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while (Entries(second).Count(e => DefragDone().IsMatch(e.Message)) < 2 && DateTime.UtcNow < deadline)
             {
@@ -119,63 +140,40 @@ public sealed partial class KilledMidCycleTests
         }
         finally
         {
+            if (held is { IsPaused: true })
+            {
+                held.Resume();
+            }
             await stop.CancelAsync();
-            await Task.WhenAll(writing, sampling);
+            await writing;
             foreach (var life in lives)
             {
                 await life.DisposeAsync();
             }
         }
 
-        var log = lives.SelectMany(Entries).ToList();
-        var transcript = string.Join(Environment.NewLine, log.Select(e => $"{e.At:HH:mm:ss.fff} {e.Message}"));
-        var starts = log.Select(e => (e.At, Match: DefragStarted().Match(e.Message))).Where(s => s.Match.Success)
-            .Select(s => (s.At, Member: s.Match.Groups["member"].Value)).ToList();
+        var transcript = string.Join(Environment.NewLine, lives.SelectMany(Entries).Select(e => $"{e.At:HH:mm:ss.fff} {e.Message}"));
+        var audit = new MaintenanceAudit(cluster);
+        var etcdSide = string.Join(Environment.NewLine, audit.Defragmentations);
+        var report = $"killed at {killedAt:HH:mm:ss.fff} while {held!.Name} defragmented; etcd logged:{Environment.NewLine}{etcdSide}{Environment.NewLine}etcd-hygiene logged:{Environment.NewLine}{transcript}";
+
+        // The kill landed inside the defragmentation: the first life asked for it, never saw it end,
+        // and etcd finished it after the kill.
+        Assert.Contains(Entries(lives[0]), e => DefragStarted().Match(e.Message) is { Success: true } m && m.Groups["member"].Value == held.Name);
+        Assert.DoesNotContain(Entries(lives[0]), e => DefragDone().IsMatch(e.Message));
+        Assert.Contains(audit.Defragmentations, d => d.Member == held.Name && d.Start <= killedAt && d.End > killedAt + TimeSpan.FromSeconds(1.5));
         // The rollout went on after the restart: the two members left were defragmented by the second life.
-        Assert.True(Entries(lives[1]).Count(e => DefragDone().IsMatch(e.Message)) >= 2, transcript);
+        Assert.True(Entries(lives[1]).Count(e => DefragDone().IsMatch(e.Message)) >= 2, report);
         Assert.Contains(Entries(lives[1]), e => e.Message.Contains("pauseBetweenMembers has not passed"));
-        // Safety: every defragmentation starts a whole pause after the previous one, across the kill
-        // (the pause counts from when an unfinished one started). A few ms of slack: the time logged is
-        // taken just after the time the pause is counted from.
-        for (var i = 1; i < starts.Count; i++)
-        {
-            Assert.True(starts[i].At - starts[i - 1].At >= Pause - TimeSpan.FromMilliseconds(100),
-                $"{starts[i].Member} started {(starts[i].At - starts[i - 1].At).TotalSeconds:0.00}s after {starts[i - 1].Member}:{Environment.NewLine}{transcript}");
-        }
-
-        // Safety: each compaction's revision was written at least the retention before it was logged.
-        var compactions = log.Select(e => (e.At, Match: Compacted().Match(e.Message))).Where(c => c.Match.Success)
-            .Select(c => (c.At, Revision: long.Parse(c.Match.Groups["revision"].Value, CultureInfo.InvariantCulture))).ToList();
-        Assert.NotEmpty(compactions);
-        var samples = revisions.ToList();
-        foreach (var (at, revision) in compactions)
-        {
-            // The revision was written after the last moment the sampler still saw a lower one.
-            var lastBelow = samples.Where(s => s.Revision < revision).Select(s => s.SentAt).DefaultIfEmpty(DateTimeOffset.MinValue).Max();
-            Assert.True(at - lastBelow >= Retention,
-                $"compacted to {revision} at {at:HH:mm:ss.fff}, but that revision did not exist yet at {lastBelow:HH:mm:ss.fff}:{Environment.NewLine}{transcript}");
-        }
+        // Safety, from etcd's side: one member at a time, and each defragmentation began a whole
+        // pause after the previous one really ended (for the held one: after the kill, the restart
+        // and its member's return), and no compaction inside the retention window.
+        Assert.Empty(audit.Overlaps());
+        Assert.True(audit.ShortPauses(Pause, _ => false) is [], string.Join(Environment.NewLine, audit.ShortPauses(Pause, _ => false)) + Environment.NewLine + report);
+        Assert.NotEmpty(audit.Compactions);
+        Assert.True(audit.CompactionsInsideTheWindow(revisions, Retention, _ => false) is [],
+            string.Join(Environment.NewLine, audit.CompactionsInsideTheWindow(revisions, Retention, _ => false)) + Environment.NewLine + report);
         await cluster.WaitHealthyAsync(TimeSpan.FromSeconds(30));
-    }
-
-    /// <summary>The cluster's revision every 50 ms, stamped with when the request was sent.</summary>
-    private static async Task SampleRevisionsAsync(EtcdTestCluster cluster, ConcurrentQueue<(DateTimeOffset, long)> samples, CancellationToken stop)
-    {
-        var client = cluster.CreateClient();
-        while (!stop.IsCancellationRequested)
-        {
-            var sent = DateTimeOffset.UtcNow;
-            try
-            {
-                var response = await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("/"), Limit = 1 }, cancellationToken: stop);
-                samples.Enqueue((sent, response.Header.Revision));
-                await Task.Delay(50, stop);
-            }
-            catch (Exception) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-        }
     }
 
     private static List<(DateTimeOffset At, string Message)> Entries(CliProcess process) =>
@@ -202,6 +200,4 @@ public sealed partial class KilledMidCycleTests
     [GeneratedRegex(@": Defragment (?<member>\S+) done in ")]
     private static partial Regex DefragDone();
 
-    [GeneratedRegex(@": Compact to revision (?<revision>\d+) \(")]
-    private static partial Regex Compacted();
 }

@@ -27,6 +27,23 @@ public static class EtcdData
     }
 
     /// <summary>
+    /// Writes <paramref name="mebibytes"/> MiB of live data in 4 KB keys with 8 writers: what a
+    /// defragmentation must copy, so that it takes a while.
+    /// </summary>
+    public static async Task AddLiveDataAsync(EtcdClient client, int mebibytes, string prefix = "/live-data/")
+    {
+        var value = ByteString.CopyFrom(new byte[4096]);
+        var keys = mebibytes * 256;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async writer =>
+        {
+            for (var i = writer; i < keys; i += 8)
+            {
+                await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"{prefix}{i}"), Value = value });
+            }
+        }));
+    }
+
+    /// <summary>
     /// Every member's HashKV at one revision (the first member's current one): equal hashes and
     /// compact revisions mean the members hold the same keys, values and history.
     /// </summary>

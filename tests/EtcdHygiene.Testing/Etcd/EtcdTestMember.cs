@@ -47,6 +47,12 @@ public sealed class EtcdTestMember
     /// <summary>True while the process has not exited (a paused process is running).</summary>
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>
+    /// Raised for every line the process writes, as it comes (on the thread that reads it): a test
+    /// can act at the very moment etcd says it started something.
+    /// </summary>
+    public event Action<string>? LineLogged;
+
     /// <summary>True after <see cref="Pause"/> until <see cref="Resume"/>.</summary>
     public bool IsPaused { get; private set; }
 
@@ -193,5 +199,6 @@ public sealed class EtcdTestMember
             }
             _log?.WriteLine(line);
         }
+        LineLogged?.Invoke(line);
     }
 }
