@@ -308,14 +308,15 @@ public sealed class ControllerTests
     }
 
     [Fact]
-    public async Task SecretValues_NeverAppearInStatusEventsOrLogs()
+    public async Task SecretValues_NeverAppearInStatusEventsLogsOrMetrics()
     {
         const string password = "hunter2-must-never-be-printed";
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
         await using var kube = await OperatorFixture.StartAsync();
         var logs = new CapturedLogs();
         using var logging = logs.Factory();
-        kube.StartReplica(logging: logging);
+        var metrics = new Prometheus.CollectorRegistry();
+        kube.StartReplica(logging: logging, metrics: metrics);
         kube.Api.Apply(new("api/v1", "secrets"), OperatorFixture.Ns, new JsonObject
         {
             ["apiVersion"] = "v1",
@@ -331,15 +332,18 @@ public sealed class ControllerTests
         policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
         kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
 
-        // This etcd has no auth enabled, so the credentials are refused: errors flow to status,
-        // events and logs, which is where a leak would show.
-        await OperatorFixture.WaitUntilAsync(() => kube.Condition("secured", "Ready") is not null
-            && kube.Api.Requests.Any(r => r.Contains("/secrets/etcd-auth")), what: "a reconcile with the Secret read");
-        await Task.Delay(500);
+        // This etcd has no auth enabled, so the credentials are refused: the error flows to status,
+        // events, logs and metrics, which is where a leak would show. It must have happened.
+        await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("secured", "Ready", "False"), what: "Ready False: the credentials refused",
+            describe: () => kube.Policy("secured")?["status"]?.ToJsonString() ?? "no status");
+        var refused = (string?)kube.Condition("secured", "Ready")!["message"];
+        Assert.Contains("authentication", refused);
+        Assert.Contains(kube.Api.Requests, r => r.Contains("/secrets/etcd-auth"));
+        Assert.Contains(logs.Lines, line => line.Contains("authentication"));
 
-        var written = kube.Api.List(OperatorFixture.Policies).Concat(kube.Api.List(OperatorFixture.Events)).Select(o => o.ToJsonString()).ToList();
-        Assert.NotEmpty(written);
-        Assert.NotEmpty(logs.Lines);
+        var scraped = await OperatorFixture.ScrapeAsync(metrics);
+        Assert.Contains("etcd_hygiene_", scraped);
+        var written = kube.Api.List(OperatorFixture.Policies).Concat(kube.Api.List(OperatorFixture.Events)).Select(o => o.ToJsonString()).Append(scraped).ToList();
         Assert.DoesNotContain(written, text => text.Contains(password));
         Assert.DoesNotContain(logs.Lines, line => line.Contains(password));
     }

@@ -18,12 +18,16 @@ namespace EtcdHygiene.Operator.Tests.EndToEnd;
 /// </summary>
 public sealed class HostileInputTests
 {
-    /// <summary>Each case sets one spec field (a dotted path under spec) to a hostile value.</summary>
+    /// <summary>
+    /// Each case sets one spec field (a dotted path under spec) to a hostile value. "{hostport}" in
+    /// a value stands for the address the test listens on, so that a malformed endpoint that still
+    /// names an address is measured to receive nothing.
+    /// </summary>
     public static readonly TheoryData<string, string> Cases = new()
     {
         // Wrong types.
         { "compaction.retention", "5" },
-        { "etcd.endpoints", "\"http://127.0.0.1:2379\"" },
+        { "etcd.endpoints", "\"http://{hostport}\"" },
         { "suspend", "\"yes\"" },
         { "analysis.topKeys", "\"ten\"" },
         { "defragmentation.rule", "[]" },
@@ -43,7 +47,9 @@ public sealed class HostileInputTests
         { "analysis.window", "\"100000000000000000000s\"" },
         // Malformed URLs.
         { "etcd.endpoints", "[\"not a url\"]" },
-        { "etcd.endpoints", "[\"ftp://127.0.0.1:2379\"]" },
+        { "etcd.endpoints", "[\"ftp://{hostport}\"]" },
+        { "etcd.endpoints", "[\"{hostport}\"]" },
+        { "etcd.endpoints", "[\"http://{hostport}/v3\"]" },
         { "etcd.endpoints", "[\"http://\"]" },
         { "etcd.endpoints", "[\"\"]" },
         { "etcd.endpoints", "[]" },
@@ -69,7 +75,7 @@ public sealed class HostileInputTests
     [MemberData(nameof(Cases))]
     public void EveryHostileSpec_IsRefusedByTheSchemaOrByTheOperator_NamingTheField(string field, string value)
     {
-        var policy = Policy(field, value, "http://127.0.0.1:2379");
+        var policy = Policy(field, value.Replace("{hostport}", "127.0.0.1:2379"), "http://127.0.0.1:2379");
 
         var schemaRefuses = !CrdTests.Schema().Evaluate(JsonDocument.Parse(policy.ToJsonString()).RootElement).IsValid;
         var operatorProblems = OperatorProblems(policy);
@@ -77,7 +83,7 @@ public sealed class HostileInputTests
         Assert.True(schemaRefuses || operatorProblems.Count > 0, $"spec.{field} = {value} passed both the CRD schema and the operator");
         if (operatorProblems.Count > 0)
         {
-            Assert.Contains(operatorProblems, p => p.Contains("spec." + field.Split('.')[0]));
+            Assert.Contains(operatorProblems, p => p.Contains("spec." + field));
         }
     }
 
@@ -96,7 +102,7 @@ public sealed class HostileInputTests
         foreach (var (field, value) in Cases.Select(c => ((string)c[0], (string)c[1])))
         {
             var name = $"hostile-{names.Count}";
-            var policy = Policy(field, value, endpoint);
+            var policy = Policy(field, value.Replace("{hostport}", endpoint["http://".Length..]), endpoint);
             policy["metadata"] = new JsonObject { ["name"] = name };
             try
             {
@@ -119,11 +125,16 @@ public sealed class HostileInputTests
             describe: () => string.Join(", ", names.Where(n => !kube.ConditionIs(n.Name, "InvalidSpec", "True")).Select(n => $"{n.Name} ({n.Field})")));
         foreach (var (name, field) in names)
         {
-            Assert.Contains("spec." + field.Split('.')[0], (string?)kube.Condition(name, "InvalidSpec")!["message"]);
+            Assert.Contains("spec." + field, (string?)kube.Condition(name, "InvalidSpec")!["message"]);
         }
-        await Task.Delay(500);
+        // A whole watch interval (spec.alarms.checkInterval, 2 s) later, still nothing reached the
+        // address every policy names.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.False(running.IsCompleted, "the operator stopped");
         Assert.Equal(0, etcd.Connections);
+        // The measurement can see a connection: a valid policy naming the same address is connected to.
+        kube.ApplyPolicy("valid", [endpoint]);
+        await OperatorFixture.WaitUntilAsync(() => etcd.Connections > 0, TimeSpan.FromSeconds(30), what: "a connection from the valid policy");
     }
 
     [Theory]

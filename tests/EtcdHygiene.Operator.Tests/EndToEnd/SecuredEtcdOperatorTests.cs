@@ -71,6 +71,40 @@ public sealed class SecuredEtcdOperatorTests
     }
 
     [Fact]
+    public async Task Run_WithAWrongPassword_SaysAuthenticationFailed_AndNoSecretReachesItsLogsMetricsOrState()
+    {
+        using var tls = await TestCertificates.CreateAsync();
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, Tls = tls });
+        await cluster.EnableAuthAsync(Password);
+        using var folder = new PolicyFolder();
+        var (policy, secrets) = WritePolicyWithSecretFiles(folder, "wrong", "1s", cluster, tls);
+        var wrong = "wrong-" + Password;
+        File.WriteAllText(Path.Combine(secrets, "etcd-auth", "password"), wrong);
+        var port = FreePorts.Take(1)[0];
+        await using var run = CliProcess.Start("run", "--policy", policy, "--state-dir", folder.StateDirectory, "--secrets-dir", secrets,
+            "--metrics-bind-address", $"127.0.0.1:{port}");
+
+        // The failure the search relies on happened: the credentials were sent and refused.
+        await run.WaitForTextAsync("authentication failed", TimeSpan.FromSeconds(30));
+        using var http = new HttpClient();
+        var scraped = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+        Assert.Contains("etcd_hygiene_", scraped);
+        run.Terminate();
+        await run.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        var state = Directory.Exists(folder.StateDirectory)
+            ? string.Concat(Directory.GetFiles(folder.StateDirectory).Select(File.ReadAllText))
+            : "";
+        var key = File.ReadAllText(tls.ClientKey).Split('\n')[1]; // a line of the private key itself
+        foreach (var secret in new[] { Password, wrong, key })
+        {
+            Assert.DoesNotContain(secret, run.Output + run.Errors);
+            Assert.DoesNotContain(secret, scraped);
+            Assert.DoesNotContain(secret, state);
+        }
+    }
+
+    [Fact]
     public async Task Run_UsesARotatedPassword_FromTheNextCycle_WithoutARestart()
     {
         const string rotated = "Rotated-pa55-0b9e";
