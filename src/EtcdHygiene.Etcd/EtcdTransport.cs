@@ -64,7 +64,20 @@ internal sealed class EtcdTransport
     {
         channel.InitialReconnectBackoff = TimeSpan.FromMilliseconds(200);
         channel.MaxReconnectBackoff = TimeSpan.FromSeconds(5);
+        // A member that hangs (SIGSTOP, a frozen VM) keeps its connection open and answers nothing.
+        // Unary calls have deadlines, but a watch stream would wait for it forever and the churn
+        // analysis would silently stop counting: HTTP/2 pings while a call is open end such a
+        // stream within KeepAlivePingDelay + KeepAlivePingTimeout, and the watch moves to another
+        // member. etcd refuses pings more often than every 5 s (--grpc-keepalive-min-time).
+        var handler = channel.HttpHandler as SocketsHttpHandler ?? new SocketsHttpHandler();
+        handler.KeepAlivePingDelay = KeepAlivePingDelay;
+        handler.KeepAlivePingTimeout = KeepAlivePingDelay;
+        handler.KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests;
+        channel.HttpHandler ??= handler;
     }
+
+    /// <summary>How long an open call may go without a frame before a ping, and how long that ping may go unanswered.</summary>
+    internal static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>A handler for plain HTTP calls to members (e.g. /metrics) with the same TLS.</summary>
     public HttpMessageHandler CreateHttpHandler()

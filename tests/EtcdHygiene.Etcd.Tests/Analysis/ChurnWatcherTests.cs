@@ -95,6 +95,38 @@ public sealed class ChurnWatcherTests
         AssertThreePatterns(report);
     }
 
+    [Fact]
+    public async Task AWatchedMemberThatHangs_IsLeftForAnother_AndNoWriteGoesUncounted()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        var watched = cluster.Members[0]; // the watch starts on the first endpoint
+        var other = cluster.Members[1];
+        await using var watcher = Watcher(cluster);
+        watcher.Start(fromRevision: null, new RevisionClock([]));
+        Assert.True(await watcher.CatchUpAsync(TimeSpan.FromSeconds(30), default));
+
+        // SIGSTOP: the connection stays open and nothing answers; no error ever reaches the stream by itself.
+        watched.Pause();
+        try
+        {
+            var writes = new RegistryWorkload(cluster.ClientFor(other), ThreePatterns);
+            await writes.RunRoundsAsync(40);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (watcher.Report().Events < 40 * 15 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            // Within two keepalive periods the watch has moved to another member and counted every write.
+            Assert.Equal(40 * 15, watcher.Report().Events);
+            Assert.Equal(0, watcher.LostRevisions);
+        }
+        finally
+        {
+            watched.Resume();
+        }
+    }
+
     private static void AssertThreePatterns(ChurnReport report)
     {
         var top = report.Groups[0];

@@ -54,8 +54,8 @@ public sealed class HygieneCycleTests
         await using var etcd = Connect(cluster);
         Assert.True((await etcd.ObserveAsync()).HasNoSpaceAlarm);
 
-        // Default policy: Periodic, 1h retention, no samples yet, so only the Latest escalation can help.
-        var result = await RunCycleAsync(etcd, PolicyFor(cluster));
+        // The defaults: Periodic, 1h retention, no samples yet, so only the Latest escalation can help.
+        var result = await RunCycleAsync(etcd, DefaultPolicyFor(cluster));
 
         Assert.True(result.Succeeded, string.Join("; ", result.Steps.Select(s => s.Error)));
         Assert.Empty(result.Final.Alarms);
@@ -79,6 +79,48 @@ public sealed class HygieneCycleTests
             spec:
               etcd: {"{"} endpoints: [{string.Join(", ", cluster.ClientUrls.Select(u => $"\"{u}\""))}] {"}"}
             """, "test");
+
+    [Fact]
+    public async Task RoutineMaintenance_AtTheDefaults_CompactsAnHourBack_AndDefragmentsADatabaseOver100MiB_OneMemberAtATime_WithTheWholePause()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        var client = cluster.CreateClient();
+        // About 120 MiB of history: 1,000 keys of 4 KB rewritten 30 times.
+        await EtcdData.FragmentAsync(client, keys: 1_000, rounds: 30, prefix: "/registry/");
+        var before = await EtcdData.ReadAllAsync(client);
+        var policy = DefaultPolicyFor(cluster);
+        await using var etcd = new EtcdClusterConnection(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls });
+        var revision = (await etcd.ObserveAsync()).Revision!.Value;
+        // What the kept state holds an hour on: a revision sample older than the retention (1h).
+        var state = new HygieneState { Samples = [new RevisionSample(DateTimeOffset.UtcNow.AddMinutes(-61), revision)] };
+        await client.PutAsync("/registry/inside-the-window", "written within the hour");
+
+        var result = await new HygieneCycle(etcd, TimeProvider.System, NullLogger.Instance).RunAsync(policy, state, CancellationToken.None);
+
+        Assert.True(result.Succeeded, string.Join(" | ", result.Notes.Select(n => $"{n.Code}: {n.Message}")));
+        var compaction = Assert.Single(result.Steps, s => s.Step.Kind == StepKind.Compact);
+        Assert.Equal((CompactionKind.Retention, revision), (compaction.Step.Compaction!.Value, compaction.Step.Revision!.Value));
+        var defrags = result.Steps.Where(s => s.Step.Kind == StepKind.Defragment).ToList();
+        Assert.Equal(3, defrags.Count);
+        // The default rule (45% fragmented, 100 MiB, 32 MiB reclaimable) chose them.
+        Assert.All(defrags, d => Assert.Matches(@"fragmented: .* reclaimable", d.Step.Reason));
+        Assert.All(result.Initial.Members, m => Assert.True(m.Status!.DbSizeBytes > 100 * MiB, $"{m.Name}: {m.Status.DbSizeBytes} bytes"));
+        Assert.True(result.ReclaimedBytes > 3 * 32 * MiB, $"reclaimed only {result.ReclaimedBytes} bytes");
+        var titles = result.Steps.Select(s => s.Step.Title).ToList();
+        var leaderMoved = titles.FindIndex(t => t.StartsWith("Move leader", StringComparison.Ordinal));
+        Assert.True(leaderMoved >= 0 && leaderMoved < titles.LastIndexOf(defrags[^1].Step.Title), string.Join(", ", titles));
+        // From etcd's own logs: one at a time, and the default 10 s pause after each one really ended.
+        var audit = new MaintenanceAudit(cluster);
+        Assert.Equal(3, audit.Defragmentations.Count);
+        Assert.Empty(audit.Overlaps());
+        Assert.Empty(audit.ShortPauses(policy.Defragmentation.PauseBetweenMembers, _ => false));
+        Assert.Equal([revision], audit.Compactions.Select(c => c.Revision));
+        var after = await EtcdData.ReadAllAsync(client);
+        Assert.Equal("written within the hour", after["/registry/inside-the-window"]);
+        after.Remove("/registry/inside-the-window");
+        Assert.Equal(before, after);
+        await AssertMembersAgreeAsync(cluster);
+    }
 
     [Fact]
     public async Task NoSpace_AtTheDefaults_WithAMemberStoppedFor2s_IsRecoveredOnceItAnswers_WithoutWaitingThePauseBetweenMembers()

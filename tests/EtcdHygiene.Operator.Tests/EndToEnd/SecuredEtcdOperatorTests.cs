@@ -146,7 +146,11 @@ public sealed class SecuredEtcdOperatorTests
         File.WriteAllText(Path.Combine(secrets, "etcd-auth", "username"), "root");
         File.WriteAllText(Path.Combine(secrets, "etcd-auth", "password"), Password);
         var policy = folder.Write(name, cluster.ClientUrls, $"  compaction: {{ interval: {interval} }}");
-        File.WriteAllText(policy, File.ReadAllText(policy).Replace("    defragTimeout: 30s", "    defragTimeout: 30s\n    tlsSecretRef: { name: etcd-tls }\n    credentialsSecretRef: { name: etcd-auth }"));
+        // The default request timeout: a TLS handshake with a client certificate on a loaded machine
+        // can take longer than the short one other tests use.
+        File.WriteAllText(policy, File.ReadAllText(policy)
+            .Replace("requestTimeout: 3s", "requestTimeout: 10s")
+            .Replace("    defragTimeout: 30s", "    defragTimeout: 30s\n    tlsSecretRef: { name: etcd-tls }\n    credentialsSecretRef: { name: etcd-auth }"));
         return (policy, secrets);
     }
 
