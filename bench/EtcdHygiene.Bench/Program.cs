@@ -24,8 +24,11 @@ switch (scenario)
     case "footprint":
         await FootprintBenchmark.RunAsync();
         return 0;
+    case "transfers":
+        await LeaderTransferBenchmark.RunAsync(int.TryParse(args.ElementAtOrDefault(1), out var transfers) ? transfers : 50);
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance, footprint)");
+        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance, footprint, transfers [N])");
         return 2;
 }
 
