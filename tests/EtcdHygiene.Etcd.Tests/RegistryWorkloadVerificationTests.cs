@@ -34,10 +34,7 @@ public sealed class RegistryWorkloadVerificationTests
     public async Task ALostWrite_IsSeen_EvenWhenTheValueLooksRight(WriterBehaviour behaviour)
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
-        var client = cluster.CreateClient();
-        var registry = new RegistryWorkload(client, Shape);
-        await registry.RunRoundsAsync(4);
-        var key = registry.Nodes.First(n => n.Behaviour == behaviour).Key;
+        var (client, registry, key) = await WrittenAsync(cluster, behaviour);
 
         // The key loses its history of acknowledged writes but holds the very bytes last acknowledged:
         // a value comparison passes it.
@@ -55,10 +52,7 @@ public sealed class RegistryWorkloadVerificationTests
     public async Task AWriteNoWriterSent_AfterTheLastAcknowledgedOne_IsSeen(WriterBehaviour behaviour)
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
-        var client = cluster.CreateClient();
-        var registry = new RegistryWorkload(client, Shape);
-        await registry.RunRoundsAsync(4);
-        var key = registry.Nodes.First(n => n.Behaviour == behaviour).Key;
+        var (client, registry, key) = await WrittenAsync(cluster, behaviour);
 
         // An older value (for an identical writer: the same bytes) written again behind the writer's back.
         var history = await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) });
@@ -80,5 +74,14 @@ public sealed class RegistryWorkloadVerificationTests
         await client.PutAsync("/micro/registry/intruder/x", "{}");
 
         Assert.Contains("/micro/registry/intruder/x: no writer of this workload wrote it", await registry.VerifyAsync(client));
+    }
+
+    /// <summary>Four rounds of the workload, and the key of its first writer of <paramref name="behaviour"/>.</summary>
+    private static async Task<(dotnet_etcd.EtcdClient Client, RegistryWorkload Registry, string Key)> WrittenAsync(EtcdTestCluster cluster, WriterBehaviour behaviour)
+    {
+        var client = cluster.CreateClient();
+        var registry = new RegistryWorkload(client, Shape);
+        await registry.RunRoundsAsync(4);
+        return (client, registry, registry.Nodes.First(n => n.Behaviour == behaviour).Key);
     }
 }

@@ -1,12 +1,9 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
 using EtcdHygiene.Testing.Workloads;
-using Etcdserverpb;
-using Google.Protobuf;
 
 namespace EtcdHygiene.Operator.Tests.EndToEnd;
 
