@@ -1,7 +1,7 @@
 namespace EtcdHygiene.Core.Planning;
 
 /// <summary>
-/// The arithmetic of spec.defragmentation.pauseBetweenMembers (safety rule 3, docs/architecture.md):
+/// The arithmetic of spec.defragmentation.pauseBetweenMembers (safety rule 2, docs/architecture.md):
 /// when the pause began, and how much of it is left. Pure, so a fake clock can test it.
 /// </summary>
 public static class DefragPause

@@ -5,7 +5,7 @@ using static EtcdHygiene.Core.Tests.Planning.Given;
 
 namespace EtcdHygiene.Core.Tests.Planning;
 
-/// <summary>The arithmetic of pauseBetweenMembers on a fake clock (safety rule 3).</summary>
+/// <summary>The arithmetic of pauseBetweenMembers on a fake clock (safety rule 2).</summary>
 public sealed class DefragPauseTests
 {
     private static readonly TimeSpan Pause = TimeSpan.FromSeconds(10);

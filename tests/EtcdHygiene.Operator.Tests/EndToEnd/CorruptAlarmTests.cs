@@ -7,7 +7,7 @@ using Etcdserverpb;
 namespace EtcdHygiene.Operator.Tests.EndToEnd;
 
 /// <summary>
-/// Safety rule 5 on real etcd: a member carrying the CORRUPT alarm (raised through etcd's own
+/// Safety rule 3 on real etcd: a member carrying the CORRUPT alarm (raised through etcd's own
 /// Alarm RPC, as its corruption check does) freezes everything. The cluster is also at NOSPACE,
 /// where etcd-hygiene would otherwise compact, defragment and disarm at once.
 /// </summary>
