@@ -26,6 +26,11 @@ public static class EtcdErrors
         {
             return new(EtcdErrorKind.TimedOut, operation, endpoint, "no answer within the timeout", error);
         }
+        if (Chain(error).OfType<HttpProtocolException>().Any(e => e.Message.Contains("ping", StringComparison.OrdinalIgnoreCase)))
+        {
+            // A stream's keepalive ping went unanswered: the member hangs with its connection open.
+            return new(EtcdErrorKind.TimedOut, operation, endpoint, "no answer to keepalive pings: the member hangs", error);
+        }
         return error switch
         {
             RpcException rpc => FromRpc(rpc, operation, endpoint),

@@ -36,8 +36,14 @@ internal sealed class EtcdTransport
         }
     }
 
-    /// <summary>A client bound to exactly one URL: dotnet-etcd balances over every URL it is given.</summary>
-    public EtcdClient CreateClient(string url)
+    /// <summary>
+    /// A client bound to exactly one URL: dotnet-etcd balances over every URL it is given.
+    /// <paramref name="forStreams"/> adds HTTP/2 keepalive pings, for long-lived streams (watches):
+    /// a member that hangs (SIGSTOP, a frozen VM) keeps its connection open and answers nothing, and
+    /// a stream has no deadline, so without pings it would wait for that member forever. Unary calls
+    /// keep their own deadlines instead: a defragmentation may rightly take minutes.
+    /// </summary>
+    public EtcdClient CreateClient(string url, bool forStreams = false)
     {
         // etcd only says it aborted the handshake; say why before trying.
         if (_clientCertificate is { } certificate && (certificate.NotAfter < DateTime.Now || certificate.NotBefore > DateTime.Now))
@@ -46,9 +52,10 @@ internal sealed class EtcdTransport
                 $"the client certificate (tls.crt, subject {certificate.Subject}) is valid only from {certificate.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm}Z " +
                 $"to {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm}Z: renew it");
         }
+        Action<Grpc.Net.Client.GrpcChannelOptions> configure = forStreams ? ConfigureStreamingChannel : ConfigureChannel;
         var client = _options.Tls is null
-            ? new EtcdClient(url, configureChannelOptions: ConfigureChannel)
-            : new EtcdClient(url, ConfigureSsl, configureChannelOptions: ConfigureChannel);
+            ? new EtcdClient(url, configureChannelOptions: configure)
+            : new EtcdClient(url, ConfigureSsl, configureChannelOptions: configure);
         if (_options.Credentials is { } credentials)
         {
             client.SetCredentials(credentials.Username, credentials.Password);
@@ -64,11 +71,17 @@ internal sealed class EtcdTransport
     {
         channel.InitialReconnectBackoff = TimeSpan.FromMilliseconds(200);
         channel.MaxReconnectBackoff = TimeSpan.FromSeconds(5);
-        // A member that hangs (SIGSTOP, a frozen VM) keeps its connection open and answers nothing.
-        // Unary calls have deadlines, but a watch stream would wait for it forever and the churn
-        // analysis would silently stop counting: HTTP/2 pings while a call is open end such a
-        // stream within KeepAlivePingDelay + KeepAlivePingTimeout, and the watch moves to another
-        // member. etcd refuses pings more often than every 5 s (--grpc-keepalive-min-time).
+    }
+
+    /// <summary>
+    /// <see cref="ConfigureChannel"/> plus HTTP/2 pings while a call is open: a stream on a hung
+    /// member ends within KeepAlivePingDelay + KeepAlivePingTimeout. A member busy defragmenting
+    /// still answers pings (its HTTP/2 transport does, whatever the backend does); etcd refuses pings
+    /// more often than every 5 s (--grpc-keepalive-min-time).
+    /// </summary>
+    private static void ConfigureStreamingChannel(Grpc.Net.Client.GrpcChannelOptions channel)
+    {
+        ConfigureChannel(channel);
         var handler = channel.HttpHandler as SocketsHttpHandler ?? new SocketsHttpHandler();
         handler.KeepAlivePingDelay = KeepAlivePingDelay;
         handler.KeepAlivePingTimeout = KeepAlivePingDelay;

@@ -136,7 +136,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
             var endpoint = _options.Endpoints[_endpoint % _options.Endpoints.Count];
             try
             {
-                using var client = _transport.CreateClient(endpoint);
+                using var client = _transport.CreateClient(endpoint, forStreams: true);
                 await WatchAsync(client, fromRevision, () => backoff = TimeSpan.FromSeconds(1), stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
