@@ -163,16 +163,17 @@ public sealed partial class KilledMidCycleTests
         // pause after the previous one really ended (for the held one: after the kill, the restart
         // and its member's return), and no compaction inside the retention window.
         Assert.Empty(audit.Overlaps());
-        Assert.True(audit.ShortPauses(Pause, _ => false) is [], string.Join(Environment.NewLine, audit.ShortPauses(Pause, _ => false)) + Environment.NewLine + report);
+        var shortPauses = audit.ShortPauses(Pause, _ => false);
+        Assert.True(shortPauses.Count == 0, string.Join(Environment.NewLine, shortPauses) + Environment.NewLine + report);
         Assert.NotEmpty(audit.Compactions);
-        Assert.True(audit.CompactionsInsideTheWindow(revisions, Retention, _ => false) is [],
-            string.Join(Environment.NewLine, audit.CompactionsInsideTheWindow(revisions, Retention, _ => false)) + Environment.NewLine + report);
+        var insideTheWindow = audit.CompactionsInsideTheWindow(revisions, Retention, _ => false);
+        Assert.True(insideTheWindow.Count == 0, string.Join(Environment.NewLine, insideTheWindow) + Environment.NewLine + report);
         await cluster.WaitHealthyAsync(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>The rollout is complete: etcd logged a finished defragmentation of every member.</summary>
     private static bool EveryMemberDefragmented(EtcdTestCluster cluster) =>
-        cluster.Members.All(m => new MaintenanceAudit(cluster).Defragmentations.Any(d => d.Member == m.Name && d.End is not null));
+        new MaintenanceAudit(cluster).Defragmentations is var done && cluster.Members.All(m => done.Any(d => d.Member == m.Name && d.End is not null));
 
     /// <summary>
     /// SIGKILLs <paramref name="life"/> the moment a member logs "starting defragment", and stops that

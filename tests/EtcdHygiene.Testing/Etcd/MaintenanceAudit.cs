@@ -7,21 +7,20 @@ namespace EtcdHygiene.Testing.Etcd;
 /// </summary>
 public sealed class MaintenanceAudit
 {
-    private readonly IReadOnlyList<EtcdLogEvent> _events;
-
     /// <summary>Reads every member's log of <paramref name="cluster"/> now.</summary>
     public MaintenanceAudit(EtcdTestCluster cluster)
     {
-        _events = cluster.Members.SelectMany(EtcdMemberLog.Read).OrderBy(e => e.At).ToList();
-        Defragmentations = Pair(_events);
+        var events = cluster.Members.SelectMany(EtcdMemberLog.Read).OrderBy(e => e.At).ToList();
+        Defragmentations = Pair(events);
+        Compactions = events.Where(e => e.Kind == EtcdLogEventKind.Compacted).GroupBy(e => e.Revision!.Value)
+            .Select(g => (g.Key, g.Min(e => e.At))).OrderBy(c => c.Item2).ToList();
     }
 
     /// <summary>Every defragmentation etcd ran, by start.</summary>
     public IReadOnlyList<EtcdDefragmentation> Defragmentations { get; }
 
     /// <summary>Each compacted revision, with the first moment a member logged it.</summary>
-    public IReadOnlyList<(long Revision, DateTimeOffset At)> Compactions =>
-        _events.Where(e => e.Kind == EtcdLogEventKind.Compacted).GroupBy(e => e.Revision!.Value).Select(g => (g.Key, g.Min(e => e.At))).OrderBy(c => c.Item2).ToList();
+    public IReadOnlyList<(long Revision, DateTimeOffset At)> Compactions { get; }
 
     /// <summary>Defragmentations that ran at the same time as another (one member at a time).</summary>
     public IReadOnlyList<string> Overlaps()

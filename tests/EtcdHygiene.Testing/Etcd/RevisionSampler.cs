@@ -4,7 +4,7 @@ using Google.Protobuf;
 namespace EtcdHygiene.Testing.Etcd;
 
 /// <summary>
-/// Reads the cluster's revision every 200 ms in the background: the test's own record of which
+/// Reads the cluster's revision every 50 ms in the background: the test's own record of which
 /// revision was current when, against which a compaction's revision is checked (retention window).
 /// Samples are stamped with the time the request was sent, so a sample's revision is never older
 /// than the revision current at its stamp.
@@ -43,7 +43,7 @@ public sealed class RevisionSampler : IAsyncDisposable
                 }
                 try
                 {
-                    await Task.Delay(200, _stop.Token);
+                    await Task.Delay(50, _stop.Token);
                 }
                 catch (OperationCanceledException)
                 {
