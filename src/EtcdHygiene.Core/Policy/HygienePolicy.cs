@@ -119,8 +119,8 @@ public sealed record DefragmentationSettings
     /// <summary>How long each window stays open.</summary>
     public TimeSpan WindowDuration { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>Move leadership away before defragmenting the leader.</summary>
-    public bool MoveLeader { get; init; } = true;
+    /// <summary>Move leadership away before defragmenting the leader (off by default: see <see cref="PolicyDefaults.MoveLeader"/>).</summary>
+    public bool MoveLeader { get; init; } = PolicyDefaults.MoveLeader;
 
     /// <summary>Pause between two members.</summary>
     public TimeSpan PauseBetweenMembers { get; init; } = TimeSpan.FromSeconds(10);

@@ -159,7 +159,7 @@ public sealed class DefragmentationSpec
     [TextFormat(TextFormat.Duration)]
     public string? WindowDuration { get; set; }
 
-    /// <summary>Hand leadership away before defragmenting the leader.</summary>
+    /// <summary>Hand leadership away before defragmenting the leader. Off by default: etcd drops the writes in flight while leadership moves.</summary>
     [DefaultValue(PolicyDefaults.MoveLeader)]
     public bool? MoveLeader { get; set; }
 

@@ -101,9 +101,9 @@ public sealed class PlannerSafetyTests
     }
 
     [Fact]
-    public void SingleMember_CanBeDefragmented()
+    public void SingleMember_CanBeDefragmented_WithNoOneToHandLeadershipTo()
     {
-        var plan = Plan(Cluster(Member(1, 1, 500, 100)));
+        var plan = Plan(Cluster(Member(1, 1, 500, 100)), p => p with { Defragmentation = p.Defragmentation with { MoveLeader = true } });
 
         var step = Assert.Single(plan.Steps, s => s.Kind == StepKind.Defragment);
         Assert.Equal(1UL, step.MemberId);

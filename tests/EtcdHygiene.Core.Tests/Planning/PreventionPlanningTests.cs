@@ -74,7 +74,7 @@ public sealed class PreventionPlanningTests
         var plan = Plan(Filling(sizeMiB: 23, inUseMiB: 2), progress);
 
         Assert.True(plan.Preempting);
-        Assert.Equal([StepKind.Defragment, StepKind.Defragment, StepKind.MoveLeader, StepKind.Defragment], plan.Steps.Select(s => s.Kind));
+        Assert.Equal([StepKind.Defragment, StepKind.Defragment, StepKind.Defragment], plan.Steps.Select(s => s.Kind));
         Assert.DoesNotContain(plan.Steps, s => s.Kind == StepKind.DisarmNoSpace);
     }
 

@@ -26,7 +26,7 @@ public sealed class PolicyFileTests
             rule: { minFragmentationRatio: 0.3, minDbSizeBytes: 64Mi, minReclaimableBytes: 16Mi, quotaUsageAbove: 0.7 }
             schedule: "0 3 * * *"
             windowDuration: 2h
-            moveLeader: false
+            moveLeader: true
             pauseBetweenMembers: 30s
           alarms:
             disarmNoSpace: true
@@ -54,7 +54,7 @@ public sealed class PolicyFileTests
         Assert.Equal(new DefragmentationSettings
         {
             MinFragmentationRatio = 0.3, MinDbSizeBytes = 64L << 20, MinReclaimableBytes = 16L << 20, QuotaUsageAbove = 0.7,
-            Schedule = "0 3 * * *", WindowDuration = TimeSpan.FromHours(2), MoveLeader = false, PauseBetweenMembers = TimeSpan.FromSeconds(30),
+            Schedule = "0 3 * * *", WindowDuration = TimeSpan.FromHours(2), MoveLeader = true, PauseBetweenMembers = TimeSpan.FromSeconds(30),
         }, policy.Defragmentation);
         Assert.Equal(new AlarmSettings { DisarmNoSpace = true, DisarmBelowQuotaRatio = 0.75, EmergencyCompaction = EmergencyCompaction.RetentionOnly }, policy.Alarms);
         Assert.Equal(["/micro/registry/"], policy.Analysis.Prefixes);
