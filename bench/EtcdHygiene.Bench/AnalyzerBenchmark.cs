@@ -19,7 +19,7 @@ internal static class AnalyzerBenchmark
 
     public static Report Run()
     {
-        var report = new Report("4. Churn analyzer throughput and memory");
+        var report = new Report("6. Churn analyzer throughput and memory");
         var values = Prepare();
         report.Line($"{Events:N0} events over {Keys:N0} keys, values of {values.Average(v => v.Value.Length):0} bytes: 40% reorder-only rewrites, 30% identical, 30% real changes; one thread.");
         report.Line("");

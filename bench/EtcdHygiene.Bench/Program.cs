@@ -19,16 +19,19 @@ switch (scenario)
         await NoSpaceRecoveryBenchmark.RunAsync();
         return 0;
     case "maintenance":
-        await MaintenanceBenchmark.RunAsync();
+        await MaintenanceBenchmark.RunAsync(args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToList() : MaintenanceBenchmark.DefaultSizes);
         return 0;
     case "footprint":
         await FootprintBenchmark.RunAsync();
         return 0;
     case "transfers":
-        await LeaderTransferBenchmark.RunAsync(int.TryParse(args.ElementAtOrDefault(1), out var transfers) ? transfers : 50);
+        await LeaderTransferBenchmark.RunAsync(int.TryParse(args.ElementAtOrDefault(1), out var transfers) ? transfers : LeaderTransferBenchmark.DefaultTransfers);
+        return 0;
+    case "churn-day":
+        await ChurnDayBenchmark.RunAsync();
         return 0;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance, footprint, transfers [N])");
+        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance [MiB,MiB,…], footprint, transfers [N], churn-day)");
         return 2;
 }
 
@@ -37,14 +40,21 @@ static async Task AllAsync(string output)
     var started = DateTimeOffset.UtcNow;
     var machine = await MachineDescription.DescribeAsync();
     Console.WriteLine(machine);
-    var sections = new List<Report>
+    var nospace = await NoSpaceRecoveryBenchmark.RunAsync();
+    var (maintenance, sizes) = await MaintenanceBenchmark.RunAsync(MaintenanceBenchmark.DefaultSizes);
+    var (footprint, rows) = await FootprintBenchmark.RunAsync();
+    var transfers = await LeaderTransferBenchmark.RunAsync(LeaderTransferBenchmark.DefaultTransfers);
+    var (churnDay, _) = await ChurnDayBenchmark.RunAsync();
+    var sections = new List<Report> { nospace, maintenance, footprint, transfers, churnDay, AnalyzerBenchmark.Run() };
+    var folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
+    var prefix = Path.GetFileNameWithoutExtension(output);
+    Directory.CreateDirectory(folder);
+    var charts = new Report("Charts");
+    foreach (var chart in Charts.MaintenanceBySize(folder, prefix, sizes).Concat(Charts.FootprintByPolicies(folder, prefix, rows)))
     {
-        await NoSpaceRecoveryBenchmark.RunAsync(),
-        await MaintenanceBenchmark.RunAsync(),
-        await FootprintBenchmark.RunAsync(),
-        AnalyzerBenchmark.Run(),
-    };
-    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        charts.Line($"![{Path.GetFileNameWithoutExtension(chart)}]({chart})").Line("");
+    }
+    sections.Add(charts);
     await File.WriteAllTextAsync(output,
         $"""
         # etcd-hygiene benchmarks

@@ -11,17 +11,26 @@ namespace EtcdHygiene.Bench;
 /// </summary>
 internal sealed class WriteProbe : IAsyncDisposable
 {
-    private static readonly TimeSpan PutTimeout = TimeSpan.FromSeconds(5);
+    private readonly TimeSpan _putTimeout;
     private readonly List<(DateTimeOffset At, TimeSpan Latency, bool Ok)> _samples = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    private WriteProbe(EtcdClient client, TimeSpan every)
+    private WriteProbe(EtcdClient client, TimeSpan every, TimeSpan putTimeout, string keyPrefix)
     {
+        _putTimeout = putTimeout;
+        _keyPrefix = keyPrefix;
         _loop = Task.Run(() => RunAsync(client, every, _stop.Token));
     }
 
-    public static WriteProbe Start(EtcdClient client, TimeSpan every) => new(client, every);
+    private readonly string _keyPrefix;
+
+    /// <summary>
+    /// Starts putting. A put gets <paramref name="putTimeout"/> (5 s unless told): longer than
+    /// etcd's own request timeout (5 s + 2 election timeouts) when the answer etcd gives matters.
+    /// </summary>
+    public static WriteProbe Start(EtcdClient client, TimeSpan every, TimeSpan? putTimeout = null, string keyPrefix = "/bench/probe/") =>
+        new(client, every, putTimeout ?? TimeSpan.FromSeconds(5), keyPrefix);
 
     /// <summary>The samples of puts that started in [from, to).</summary>
     public List<(DateTimeOffset At, TimeSpan Latency, bool Ok)> Between(DateTimeOffset from, DateTimeOffset to)
@@ -61,7 +70,7 @@ internal sealed class WriteProbe : IAsyncDisposable
         {
             for (var i = 0; await timer.WaitForNextTickAsync(stop); i++)
             {
-                inFlight.Add(PutAsync(client, $"/bench/probe/{i % 100}", value));
+                inFlight.Add(PutAsync(client, $"{_keyPrefix}{i % 100}", value));
                 inFlight.RemoveAll(t => t.IsCompleted);
             }
         }
@@ -78,7 +87,7 @@ internal sealed class WriteProbe : IAsyncDisposable
         var ok = true;
         try
         {
-            await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = value }, deadline: DateTime.UtcNow.Add(PutTimeout));
+            await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = value }, deadline: DateTime.UtcNow.Add(_putTimeout));
         }
         catch (Exception)
         {
