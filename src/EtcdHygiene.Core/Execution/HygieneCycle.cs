@@ -150,6 +150,10 @@ public sealed class HygieneCycle
                 snapshot = after.Snapshot;
             }
             outcomes.Add(outcome);
+            if (SlowDefragmentation(outcome) is { } slow)
+            {
+                AddNew(notes, [slow], policy);
+            }
             if (outcome.Result == StepResult.Failed)
             {
                 break;
@@ -287,6 +291,23 @@ public sealed class HygieneCycle
             return new StepOutcome { Step = step, Result = StepResult.Failed, Duration = clock.Elapsed, Error = e.Message };
         }
     }
+
+    /// <summary>
+    /// etcd ends a request after 5 s plus two election timeouts (7 s at its defaults). A member
+    /// applies nothing while it defragments, so a defragmentation longer than that times out the
+    /// writes sent through that member, whichever tool runs it (README, Performance: about 8 s for
+    /// an 867 MiB file on etcd 3.4 here). Said as a warning, because the registry's owners see
+    /// failed registrations and nothing else would tell them why.
+    /// </summary>
+    internal static readonly TimeSpan EtcdRequestTimeout = TimeSpan.FromSeconds(7);
+
+    private static PlanNote? SlowDefragmentation(StepOutcome outcome) =>
+        outcome is { Result: StepResult.Succeeded, Step.Kind: StepKind.Defragment } && outcome.Duration > EtcdRequestTimeout
+            ? PlanNote.Warning(NoteCode.SlowDefragmentation,
+                $"defragmenting {outcome.Step.MemberName} took {outcome.Duration.TotalSeconds:0.0}s, longer than etcd's request timeout (5s plus two election timeouts, 7s by default): " +
+                $"writes sent through {outcome.Step.MemberName} meanwhile timed out. Keep the database smaller (compaction), defragment in a quiet window (spec.defragmentation.schedule), " +
+                "or let clients fail over (etcd's --experimental-stop-grpc-service-on-defrag, with clients that check health)")
+            : null;
 
     private async Task DisarmAllAsync(IReadOnlyList<ulong> members)
     {

@@ -48,4 +48,6 @@ public enum NoteCode
     LiveDataFillsQuota,
     /// <summary>The kept state belonged to another cluster, or to revisions this cluster cannot have: dropped.</summary>
     KeptStateDropped,
+    /// <summary>A member's defragmentation outlasted etcd's request timeout: writes through that member timed out meanwhile.</summary>
+    SlowDefragmentation,
 }
