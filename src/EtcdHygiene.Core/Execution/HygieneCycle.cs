@@ -299,13 +299,13 @@ public sealed class HygieneCycle
     /// an 867 MiB file on etcd 3.4 here). Said as a warning, because the registry's owners see
     /// failed registrations and nothing else would tell them why.
     /// </summary>
-    internal static readonly TimeSpan EtcdRequestTimeout = TimeSpan.FromSeconds(7);
+    private static readonly TimeSpan EtcdRequestTimeout = TimeSpan.FromSeconds(7);
 
     private static PlanNote? SlowDefragmentation(StepOutcome outcome) =>
         outcome is { Result: StepResult.Succeeded, Step.Kind: StepKind.Defragment } && outcome.Duration > EtcdRequestTimeout
             ? PlanNote.Warning(NoteCode.SlowDefragmentation,
                 $"defragmenting {outcome.Step.MemberName} took {outcome.Duration.TotalSeconds:0.0}s, longer than etcd's request timeout (5s plus two election timeouts, 7s by default): " +
-                $"writes sent through {outcome.Step.MemberName} meanwhile timed out. Keep the database smaller (compaction), defragment in a quiet window (spec.defragmentation.schedule), " +
+                $"any write sent through {outcome.Step.MemberName} meanwhile timed out. Keep the database smaller (compaction), defragment in a quiet window (spec.defragmentation.schedule), " +
                 "or let clients fail over (etcd's --experimental-stop-grpc-service-on-defrag, with clients that check health)")
             : null;
 
