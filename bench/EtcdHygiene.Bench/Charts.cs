@@ -32,7 +32,7 @@ internal static class Charts
     public static IReadOnlyList<string> MaintenanceBySize(string folder, string prefix, IReadOnlyList<MaintenanceBenchmark.SizeResult> results)
     {
         var names = results[0].Runs.Keys.ToList();
-        double[] Sizes(string name) => results.Select(r => Median(r.Runs[name].Select(x => x.DbSize / 1048576.0))).ToArray();
+        double[] Sizes(string name) => results.Select(r => Report.Median(r.Runs[name].Select(x => x.DbSize / 1048576.0))).ToArray();
         double[] Figure(string name, Func<MaintenanceBenchmark.Run, TimeSpan> figure) =>
             results.Select(r => MaintenanceBenchmark.Median(r.Runs[name], figure).TotalSeconds).ToArray();
         var slowest = $"{prefix}-slowest-put-by-size.png";
@@ -55,11 +55,5 @@ internal static class Charts
         Lines(Path.Combine(folder, cpu), "etcd-hygiene run: CPU by number of policies (defaults)", "policies", "CPU (% of one core)",
             idle.Select(g => (g.Key, g.Select(r => (double)r.Policies).ToArray(), g.Select(r => r.Cpu * 100).ToArray())));
         return [rss, cpu];
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }

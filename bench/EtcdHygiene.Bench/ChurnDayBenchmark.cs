@@ -1,4 +1,3 @@
-using dotnet_etcd;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
 using EtcdHygiene.Testing.Workloads;
@@ -52,7 +51,7 @@ internal static class ChurnDayBenchmark
         report.Table(["maintenance", "refused writes (NOSPACE)", "failed writes", $"time in puts > {Slow.TotalMilliseconds:0} ms", "largest cluster write stall", "slowest put", "peak database file", "defragmentations"],
             outcomes.Select(o => new[]
             {
-                o.Name, o.Refused.ToString(), o.Failed.ToString(), Report.Seconds(o.SlowTime), Report.Millis(o.Stall), Report.Millis(o.Slowest), $"{o.PeakDbSize / 1048576.0:0.0} MiB", o.Defragmentations.ToString(),
+                o.Name, o.Refused.ToString(), o.Failed.ToString(), Report.Seconds(o.SlowTime), Report.Millis(o.Stall), Report.Millis(o.Slowest), Report.Mib(o.PeakDbSize), o.Defragmentations.ToString(),
             }));
         var (hygiene, cron) = (outcomes[0], outcomes[1]);
         report.Line($"Targets: zero refused writes ({(hygiene.Refused == 0 ? "met" : "MISSED")}); fewer defragmentations than the CronJob ({(hygiene.Defragmentations < cron.Defragmentations ? "met" : "MISSED")}); " +
@@ -80,8 +79,7 @@ internal static class ChurnDayBenchmark
             await probe.DisposeAsync();
         }
         var samples = probes.SelectMany(p => p.Between(start, end)).ToList();
-        var completions = samples.Where(s => s.Ok).Select(s => s.At + s.Latency).Where(t => t < end).Order().ToList();
-        var stall = new[] { start }.Concat(completions).Zip(completions.Append(end), (a, b) => b - a).Max();
+        var stall = WriteProbe.ClusterStall(probes, start, end);
         var defragmentations = new MaintenanceAudit(cluster).Defragmentations.Count;
         var outcome = new Outcome(name, registry.Stats.RefusedNoSpace, registry.Stats.Failed + samples.Count(s => !s.Ok),
             TimeSpan.FromTicks(samples.Where(s => s.Latency > Slow).Sum(s => s.Latency.Ticks)), stall, samples.Max(s => s.Latency), peak, defragmentations);

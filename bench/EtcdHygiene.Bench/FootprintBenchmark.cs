@@ -55,7 +55,7 @@ internal static class FootprintBenchmark
         report.Table(["policies", "RSS", "peak RSS", "CPU (one core)", "vs 1 policy (RSS, CPU)", "NOSPACE alarm → first recovery step", "target"],
             rows.Select(r => new[]
             {
-                r.Name, Mib(r.Rss), Mib(r.PeakRss), $"{r.Cpu:P2}", $"{Report.Ratio((double)r.Rss / one.Rss)}, {Report.Ratio(r.Cpu / Math.Max(one.Cpu, 1e-6))}",
+                r.Name, Report.Mib(r.Rss), Report.Mib(r.PeakRss), $"{r.Cpu:P2}", $"{Report.Ratio((double)r.Rss / one.Rss)}, {Report.Ratio(r.Cpu / Math.Max(one.Cpu, 1e-6))}",
                 r.NoSpaceReaction is { } reaction ? Report.Seconds(reaction) : "—", Target(r),
             }));
         return (report, rows);
@@ -133,11 +133,9 @@ internal static class FootprintBenchmark
         return (Field("VmRSS:"), Field("VmHWM:"));
     }
 
-    private static string Mib(long bytes) => $"{bytes / 1048576.0:0.0} MiB";
-
     public sealed record Row(string Name, int Policies, string Spec, long Rss, long PeakRss, double Cpu, TimeSpan? NoSpaceReaction)
     {
         public override string ToString() =>
-            $"{Name}: RSS {Mib(Rss)}, peak {Mib(PeakRss)}, CPU {Cpu:P2}{(NoSpaceReaction is { } r ? $", NOSPACE reaction {r.TotalSeconds:0.00} s" : "")}";
+            $"{Name}: RSS {Report.Mib(Rss)}, peak {Report.Mib(PeakRss)}, CPU {Cpu:P2}{(NoSpaceReaction is { } r ? $", NOSPACE reaction {r.TotalSeconds:0.00} s" : "")}";
     }
 }

@@ -66,7 +66,7 @@ internal static class MaintenanceBenchmark
             var runs = variant.Value;
             return new[]
             {
-                $"{Mib(Median(runs.Select(r => (double)r.DbSizeInUse)))} ({Mib(Median(runs.Select(r => (double)r.DbSize)))})", variant.Key,
+                $"{Report.Mib(Report.Median(runs.Select(r => (double)r.DbSizeInUse)))} ({Report.Mib(Report.Median(runs.Select(r => (double)r.DbSize)))})", variant.Key,
                 Report.Seconds(Median(runs, r => r.Wall)), runs.Sum(r => r.Failed).ToString(),
                 Report.Millis(Median(runs, r => r.Slowest)), Report.Millis(Median(runs, r => r.P99)), Report.Millis(Median(runs, r => r.Stall)),
                 $"{Report.Ratio(Median(runs, r => r.Slowest) / Median(baseline, r => r.Slowest))}, {Report.Ratio(Median(runs, r => r.Stall) / Median(baseline, r => r.Stall))}",
@@ -89,7 +89,7 @@ internal static class MaintenanceBenchmark
         var filling = System.Diagnostics.Stopwatch.StartNew();
         await EtcdData.FillAndCompactAsync(cluster.CreateClient(), mebibytes);
         var status = await cluster.ClientFor(cluster.Members[0]).StatusAsync(new StatusRequest());
-        Console.WriteLine($"  filled {mebibytes} MiB x3 in {filling.Elapsed.TotalSeconds:0} s: {Mib(status.DbSizeInUse)} in use, {Mib(status.DbSize)} file");
+        Console.WriteLine($"  filled {mebibytes} MiB x3 in {filling.Elapsed.TotalSeconds:0} s: {Report.Mib(status.DbSizeInUse)} in use, {Report.Mib(status.DbSize)} file");
         var probes = cluster.Members.Select(m => WriteProbe.Start(cluster.ClientFor(m), PutEvery, PutTimeout, $"/bench/probe/{m.Name}/")).ToList();
         await Task.Delay(TimeSpan.FromSeconds(2));
         var start = DateTimeOffset.UtcNow;
@@ -101,9 +101,7 @@ internal static class MaintenanceBenchmark
         }
         var started = probes.SelectMany(p => p.Between(start, end)).ToList();
         var latencies = started.Where(s => s.Ok).Select(s => s.Latency).Order().ToList();
-        var completions = probes.SelectMany(p => p.Between(DateTimeOffset.MinValue, DateTimeOffset.MaxValue))
-            .Where(s => s.Ok).Select(s => s.At + s.Latency).Where(t => t > start && t < end).Order().ToList();
-        var stall = new[] { start }.Concat(completions).Zip(completions.Append(end), (a, b) => b - a).Max();
+        var stall = WriteProbe.ClusterStall(probes, start, end);
         var slowest = cluster.Members.Zip(probes, (member, probe) => (member.Name, Put: probe.Between(start, end).MaxBy(s => s.Latency))).MaxBy(p => p.Put.Latency);
         what += $"; slowest put through {slowest.Name}, {(slowest.Put.At - start).TotalSeconds:0.0} s in";
         return new Run(end - start, status.DbSize, status.DbSizeInUse, started.Count, started.Count(s => !s.Ok), slowest.Put.Latency, Percentile(latencies, 0.99), stall, what);
@@ -130,17 +128,9 @@ internal static class MaintenanceBenchmark
     private static TimeSpan Percentile(List<TimeSpan> sorted, double p) =>
         sorted.Count == 0 ? TimeSpan.Zero : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
-    public static TimeSpan Median(IReadOnlyList<Run> runs, Func<Run, TimeSpan> figure) => TimeSpan.FromTicks((long)Median(runs.Select(r => (double)figure(r).Ticks)));
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
+    public static TimeSpan Median(IReadOnlyList<Run> runs, Func<Run, TimeSpan> figure) => TimeSpan.FromTicks((long)Report.Median(runs.Select(r => (double)figure(r).Ticks)));
 
     private static int Count(string text, string part) => text.Split('\n').Count(l => l.Contains(part) && l.Contains(" done in "));
-
-    private static string Mib(double bytes) => $"{bytes / 1048576:0} MiB";
 
     private sealed record Variant(string Name, Func<EtcdTestCluster, Task<string>> Maintain);
 

@@ -32,4 +32,13 @@ internal sealed class Report(string title)
     public static string Millis(TimeSpan time) => $"{time.TotalMilliseconds:0.0} ms";
 
     public static string Ratio(double value) => $"{value:0.00}×";
+
+    public static string Mib(double bytes) => $"{bytes / 1048576:0.0} MiB";
+
+    /// <summary>The median; the mean of the two middle values for an even count.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
 }

@@ -41,6 +41,17 @@ internal sealed class WriteProbe : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The cluster write stall in [from, to): the longest time in which no put etcd accepted
+    /// completed on any of <paramref name="probes"/> (one per member, as registry clients spread).
+    /// </summary>
+    public static TimeSpan ClusterStall(IEnumerable<WriteProbe> probes, DateTimeOffset from, DateTimeOffset to)
+    {
+        var completions = probes.SelectMany(p => p.Between(DateTimeOffset.MinValue, DateTimeOffset.MaxValue))
+            .Where(s => s.Ok).Select(s => s.At + s.Latency).Where(t => t > from && t < to).Order().ToList();
+        return new[] { from }.Concat(completions).Zip(completions.Append(to), (a, b) => b - a).Max();
+    }
+
     /// <summary>When the first put that etcd accepted after <paramref name="from"/> finished.</summary>
     public DateTimeOffset? FirstAcceptedAfter(DateTimeOffset from)
     {
