@@ -17,4 +17,17 @@ public sealed record ClusterProbe
 
     /// <summary>True when a member lists a CORRUPT alarm.</summary>
     public bool HasCorruptAlarm => Members.Any(m => m.Alarms.Contains(AlarmKind.Corrupt));
+
+    /// <summary>
+    /// A full observation seen as a probe: the sizes of the members that answered and the alarms
+    /// the cluster lists, so that the watch's first look after a cycle can already measure growth.
+    /// </summary>
+    public static ClusterProbe Of(ClusterSnapshot snapshot) => new()
+    {
+        ObservedAt = snapshot.ObservedAt,
+        Members = snapshot.Members
+            .Where(m => m.Status is not null)
+            .Select(m => new MemberProbe(m.Id, m.Status!.DbSizeBytes, snapshot.Alarms.Select(a => a.Alarm).Distinct().ToList()))
+            .ToList(),
+    };
 }

@@ -15,11 +15,13 @@ public static class WatchTrigger
     /// <summary>Why a cycle should start now, or null.</summary>
     /// <param name="policy">The policy.</param>
     /// <param name="last">The cluster at the end of the last cycle; its members' quotas count.</param>
-    /// <param name="previous">The watch's previous look, if it had one since that cycle.</param>
+    /// <param name="previous">The watch's previous look; without one since that cycle, the cycle's own last observation.</param>
     /// <param name="probe">What the watch sees now.</param>
     public static WatchFinding? Check(HygienePolicy policy, ClusterSnapshot last, ClusterProbe? previous, ClusterProbe probe)
     {
-        var outlook = Outlook(policy, previous, probe);
+        // Growth counts from the cycle's end at the first look: waiting for a second look would
+        // leave a registry that fills the quota within two intervals of a cycle unprevented.
+        var outlook = Outlook(policy, previous ?? ClusterProbe.Of(last), probe);
         if (probe.HasCorruptAlarm && !last.Alarms.Any(a => a.Alarm == AlarmKind.Corrupt))
         {
             return new WatchFinding("a CORRUPT alarm was raised", outlook);

@@ -147,9 +147,12 @@ public sealed class PolicySupervisor : IAsyncDisposable
                 _watchLogger.LogDebug("Policy {Policy}: the watch could not read the cluster: {Error}", _key, e.Message);
                 continue;
             }
-            if (WatchTrigger.Check(policy, last, previous, probe) is { } finding)
+            var finding = WatchTrigger.Check(policy, last, previous, probe);
+            // The next cycle plans for the growth last measured, whether the watch hurries it or it
+            // is simply due: a cycle due while the registry fills fast must prevent as well.
+            _outlook = finding?.Outlook ?? WatchTrigger.Outlook(policy, previous ?? ClusterProbe.Of(last), probe);
+            if (finding is not null)
             {
-                _outlook = finding.Outlook;
                 _watchLogger.LogWarning("Policy {Policy}: {Reason}: starting a cycle now", _key, finding.Reason);
                 return finding.Reason;
             }

@@ -54,4 +54,19 @@ public sealed class WatchTriggerTests
         Assert.Equal(8 * MiB, finding.Outlook.Of(1));
         Assert.Equal(0, finding.Outlook.Of(2));
     }
+
+    [Fact]
+    public void TheFirstLookAfterACycle_MeasuresGrowthFromTheCyclesOwnObservation()
+    {
+        var policy = PolicyWith();
+        // The cycle ended 2 s before the look, at 12 MiB of a 24 MiB quota.
+        var last = Last with { ObservedAt = T0, Members = [Member(1, 1, 12, 12, 24), Member(2, 1, 12, 12, 24), Member(3, 1, 12, 12, 24)] };
+
+        // Without a look of its own yet, 4 MiB in the 2 s since the cycle is 8 MiB more within the next two looks: past 95%.
+        var finding = WatchTrigger.Check(policy, last, null, Probe(2, 16 * MiB));
+
+        Assert.NotNull(finding);
+        Assert.Contains("m1 is at 67% of its quota and grows fast enough to pass 95%", finding.Reason);
+        Assert.Equal(8 * MiB, finding.Outlook.Of(1));
+    }
 }
