@@ -46,15 +46,7 @@ public static class CanonicalJson
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
-                ulong members = 0x9E3779B97F4A7C15;
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
-                {
-                    var name = HashText(ref reader, 0x01);
-                    reader.Read();
-                    var member = ReadValue(ref reader);
-                    members += Mix(name * 31 + member);
-                }
-                return Mix(members ^ 0x0B);
+                return ReadObject(ref reader);
             case JsonTokenType.StartArray:
                 ulong elements = 0xC2B2AE3D27D4EB4F;
                 ulong count = 0;
@@ -78,6 +70,52 @@ public static class CanonicalJson
                 throw new JsonException($"unexpected {reader.TokenType}");
         }
     }
+
+    /// <summary>
+    /// An object's members, order-insensitive, a duplicate name counting as its last member only:
+    /// <c>{"a":1,"a":2}</c> means <c>{"a":2}</c> to every parser that keeps the last duplicate
+    /// (System.Text.Json, Go's encoding/json, JavaScript), so it must not equal <c>{"a":2,"a":1}</c>.
+    /// </summary>
+    private static ulong ReadObject(ref Utf8JsonReader reader)
+    {
+        ulong members = 0x9E3779B97F4A7C15;
+        // Registry entries' objects have a handful of members: a linear scan of the names seen
+        // finds duplicates without allocating; past the stack's room, a dictionary takes over.
+        Span<ulong> names = stackalloc ulong[MembersOnStack];
+        Span<ulong> contributions = stackalloc ulong[MembersOnStack];
+        Dictionary<ulong, ulong>? many = null;
+        var count = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = HashText(ref reader, 0x01);
+            reader.Read();
+            var contribution = Mix(name * 31 + ReadValue(ref reader));
+            members += contribution;
+            var seen = names[..Math.Min(count, MembersOnStack)].IndexOf(name);
+            if (seen >= 0)
+            {
+                members -= contributions[seen];
+                contributions[seen] = contribution;
+            }
+            else if (many is not null && many.TryGetValue(name, out var earlier))
+            {
+                members -= earlier;
+                many[name] = contribution;
+            }
+            else if (count < MembersOnStack)
+            {
+                names[count] = name;
+                contributions[count++] = contribution;
+            }
+            else
+            {
+                (many ??= [])[name] = contribution;
+            }
+        }
+        return Mix(members ^ 0x0B);
+    }
+
+    private const int MembersOnStack = 16;
 
     private static ulong HashText(ref Utf8JsonReader reader, ulong kind)
     {

@@ -1,8 +1,11 @@
+using EtcdHygiene.Core.Analysis.Paths;
+
 namespace EtcdHygiene.Core.Analysis;
 
 /// <summary>
 /// Finds the writers whose writes change nothing: each write of a key is classified against the
-/// key's last value, then counted for its group and key over a sliding window. Pure and
+/// key's last value, then counted for its group and key over a sliding window; for the groups that
+/// waste most, a sample of writes is compared path by path (<see cref="FlipSampler"/>). Pure and
 /// single-threaded: the caller feeds it events (from a watch, a replay or a benchmark) with the
 /// time they happened, and asks for a report.
 /// </summary>
@@ -14,9 +17,16 @@ public sealed class ChurnAnalyzer
     /// </summary>
     public const int HistoryOverheadBytes = 64;
 
+    /// <summary>Events between two choices of the groups whose writes are compared path by path.</summary>
+    public const int ChooseSampledEvery = 4096;
+
+    /// <summary>Flipping paths reported per group.</summary>
+    public const int PathsPerGroup = 3;
+
     private readonly ChurnAnalyzerOptions _options;
     private readonly TrackedKeys _keys;
     private readonly ChurnWindow _window;
+    private readonly FlipSampler _flips;
     private readonly DateTimeOffset _startedAt;
     private DateTimeOffset _coveredSince;
     private long _firstRevision;
@@ -27,6 +37,7 @@ public sealed class ChurnAnalyzer
         _options = options;
         _keys = new TrackedKeys(options.MaxTrackedKeys);
         _window = new ChurnWindow(options.Window, options.Slices, options.CountersPerSlice);
+        _flips = new FlipSampler(options.Top);
         _startedAt = startedAt;
         _coveredSince = startedAt;
     }
@@ -75,9 +86,18 @@ public sealed class ChurnAnalyzer
             _keys.Set(id, current);
         }
         var prefix = key[..KeyGroup.PrefixLength(key, _options.GroupDepth)];
+        var group = TrackedKeys.IdOf(prefix);
         var history = key.Length + value.Length + HistoryOverheadBytes;
-        _window.Add(TrackedKeys.IdOf(prefix), prefix, id, key, kind, history, at ?? _startedAt, dated: at is not null);
-        Events++;
+        var tally = _window.Add(group, prefix, id, key, kind, history, at ?? _startedAt, dated: at is not null);
+        if (!deleted && tally is not null && _flips.Samples(group) && _flips.Observe(group, id, value, kind) is { } flips)
+        {
+            tally.AddFlips(kind, flips);
+        }
+        if (++Events % ChooseSampledEvery == 0)
+        {
+            // The groups wasting most now (in the newest slice), ranked as the report ranks them.
+            _flips.Choose(_window.Newest().OrderByDescending(g => g.Tally.NoOpWrites).ThenByDescending(g => g.Tally.HistoryBytes).Select(g => g.Id));
+        }
         if (_firstRevision == 0)
         {
             _firstRevision = revision;
@@ -90,9 +110,11 @@ public sealed class ChurnAnalyzer
     public ChurnReport Report(DateTimeOffset now)
     {
         var covered = Covered(now);
-        var (groups, error) = _window.Groups(now);
+        var (groups, error, history) = _window.Groups(now);
+        // Ranked by waste: the group to fix first is the one whose writes change nothing most often,
+        // not the busiest (a group of real changes may well write more).
         var findings = groups
-            .OrderByDescending(g => g.Writes).ThenBy(g => g.Name, StringComparer.Ordinal)
+            .OrderByDescending(g => g.NoOpWrites).ThenByDescending(g => g.HistoryBytes).ThenBy(g => g.Name, StringComparer.Ordinal)
             .Take(_options.Top)
             .Select(g => new GroupFinding
             {
@@ -103,6 +125,8 @@ public sealed class ChurnAnalyzer
                 HistoryBytes = g.HistoryBytes,
                 HistoryBytesPerHour = covered is { } h ? (g.HistoryBytes - g.UndatedHistoryBytes) / h.TotalHours : null,
                 UndatedWrites = g.UndatedWrites,
+                HistoryShare = history == 0 ? 0 : (double)g.HistoryBytes / history,
+                Paths = g.Flips?.Top(PathsPerGroup) ?? [],
             })
             .ToList();
         return new ChurnReport
@@ -112,6 +136,7 @@ public sealed class ChurnAnalyzer
             Groups = findings,
             Keys = _window.TopKeys(now, _options.Top),
             ErrorBound = error,
+            HistoryBytes = history,
             Events = Events,
             Revisions = Events == 0 ? null : (_firstRevision, LastRevision),
             TrackedKeys = _keys.Count,

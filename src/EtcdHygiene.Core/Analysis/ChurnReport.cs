@@ -1,6 +1,6 @@
 namespace EtcdHygiene.Core.Analysis;
 
-/// <summary>What the analyzer found, ranked by writes.</summary>
+/// <summary>What the analyzer found, ranked by waste: no-op writes, then history.</summary>
 public sealed record ChurnReport
 {
     /// <summary>When the report was made.</summary>
@@ -9,7 +9,7 @@ public sealed record ChurnReport
     /// <summary>The time the counts cover (at most the window), null when unknown.</summary>
     public TimeSpan? Covered { get; init; }
 
-    /// <summary>Top groups, most writes first.</summary>
+    /// <summary>Top groups, most no-op writes first (then most history).</summary>
     public required IReadOnlyList<GroupFinding> Groups { get; init; }
 
     /// <summary>Top keys with their writes in the window, most first.</summary>
@@ -17,6 +17,9 @@ public sealed record ChurnReport
 
     /// <summary>How many writes a group's count may miss (sketch error, summed over the window's slices).</summary>
     public required long ErrorBound { get; init; }
+
+    /// <summary>History every analysed write in the window created, whatever its group.</summary>
+    public long HistoryBytes { get; init; }
 
     /// <summary>Events analysed since the start, in and out of the window.</summary>
     public required long Events { get; init; }

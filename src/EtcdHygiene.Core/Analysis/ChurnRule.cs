@@ -34,7 +34,9 @@ public static class ChurnRule
 
     /// <summary>
     /// The sentence for a churning group, e.g. "/micro/registry/greeter/* is rewritten 118 times a
-    /// minute; 96% of the writes only reorder JSON arrays or members: the writer re-registers unchanged content".
+    /// minute; 96% of the writes only reorder $.endpoints (the elements that swap places agree on
+    /// metadata.topic and differ on name): the writer sorts them by a key with ties (an unstable
+    /// sort); sorting by a unique field such as name ends the churn".
     /// </summary>
     public static string Describe(GroupFinding group)
     {
@@ -47,13 +49,35 @@ public static class ChurnRule
         var percent = string.Format(culture, "{0:0}%", Math.Floor(share * 100));
         var why = kind switch
         {
-            WriteKind.ReorderOnlyRewrite => $"{percent} of the writes only reorder JSON arrays or members: the writer re-registers unchanged content",
+            WriteKind.ReorderOnlyRewrite => Reordering(group, percent),
             WriteKind.IdenticalRewrite => $"{percent} of the writes repeat the same bytes: the writer re-registers unchanged content instead of keeping its lease alive",
             _ => $"{percent} of the writes re-create the key with the same content under a new lease: the writer replaces its lease instead of keeping it alive",
         };
         var cost = ChurnsByRate(group) && group.HistoryBytesPerHour is { } perHour
             ? $"; that is {Quantity.FormatBytes((long)perHour)} of history an hour"
             : "";
-        return $"{how}; {why}{cost}";
+        var changes = group.ChangedPath is { } changed && group.Share(WriteKind.Changed) > 0
+            ? $"; the writes that do change something change {changed.Path} most often"
+            : "";
+        return $"{how}; {why}{cost}{changes}";
+    }
+
+    /// <summary>
+    /// What the reorder-only writes reorder and what that says of the writer: with the path, and
+    /// when the elements that swap places agree on a field and differ on another, the unstable sort.
+    /// </summary>
+    private static string Reordering(GroupFinding group, string percent)
+    {
+        if (group.ReorderedPath is not { } path)
+        {
+            return $"{percent} of the writes only reorder JSON arrays or members: the writer re-registers unchanged content";
+        }
+        var what = $"{percent} of the writes only reorder {path.Path}";
+        if (path.Tie is { } tie)
+        {
+            return $"{what} (the elements that swap places agree on {string.Join(", ", tie.AgreeOn)} and differ on {tie.DifferOn}): " +
+                $"the writer sorts them by a key with ties (an unstable sort); sorting by a unique field such as {tie.DifferOn} ends the churn";
+        }
+        return $"{what}: the writer serialises an unordered collection (a map or a set) — sort it before registering";
     }
 }

@@ -29,13 +29,15 @@ public sealed class ChurnWindow
     /// <param name="historyBytes">History it created.</param>
     /// <param name="at">When it happened.</param>
     /// <param name="dated">False when <paramref name="at"/> is only when the write was read (replayed history without a known time).</param>
-    public void Add(ulong group, ReadOnlySpan<byte> groupPrefix, ulong key, ReadOnlySpan<byte> keyBytes, WriteKind kind, long historyBytes, DateTimeOffset at, bool dated = true)
+    /// <returns>The group's tally in the slice the write counts in; null when it is outside the window.</returns>
+    public GroupTally? Add(ulong group, ReadOnlySpan<byte> groupPrefix, ulong key, ReadOnlySpan<byte> keyBytes, WriteKind kind, long historyBytes, DateTimeOffset at, bool dated = true)
     {
         var slice = SliceFor(at);
         if (slice is null)
         {
-            return;
+            return null;
         }
+        slice.HistoryBytes += historyBytes;
         if (slice.Groups.Add(group, 1, out var evictedGroup))
         {
             slice.Tallies.Remove(evictedGroup);
@@ -54,19 +56,22 @@ public sealed class ChurnWindow
         {
             slice.KeyNames[key] = System.Text.Encoding.UTF8.GetString(keyBytes);
         }
+        return tally;
     }
 
     /// <summary>
     /// The groups of the slices still inside the window at <paramref name="now"/>, merged, with the
-    /// total overestimate their counts may carry.
+    /// total overestimate their counts may carry and the history every write in the window created.
     /// </summary>
-    public (IReadOnlyCollection<GroupTally> Groups, long ErrorBound) Groups(DateTimeOffset now)
+    public (IReadOnlyCollection<GroupTally> Groups, long ErrorBound, long HistoryBytes) Groups(DateTimeOffset now)
     {
         var merged = new Dictionary<ulong, GroupTally>();
         long error = 0;
+        long history = 0;
         foreach (var slice in Live(now))
         {
             error += slice.Groups.ErrorBound;
+            history += slice.HistoryBytes;
             foreach (var (id, tally) in slice.Tallies)
             {
                 if (!merged.TryGetValue(id, out var sum))
@@ -76,7 +81,14 @@ public sealed class ChurnWindow
                 sum.Add(tally);
             }
         }
-        return (merged.Values, error);
+        return (merged.Values, error, history);
+    }
+
+    /// <summary>The groups of the newest slice, by id: what is being written now.</summary>
+    public IEnumerable<(ulong Id, GroupTally Tally)> Newest()
+    {
+        var newest = _slices.Where(s => s is not null).MaxBy(s => s.Index);
+        return newest is null ? [] : newest.Tallies.Select(t => (t.Key, t.Value));
     }
 
     /// <summary>The keys written most inside the window at <paramref name="now"/>, with their estimated writes.</summary>
@@ -121,5 +133,6 @@ public sealed class ChurnWindow
         public Dictionary<ulong, GroupTally> Tallies { get; } = [];
         public SpaceSaving<ulong> Keys { get; } = new(capacity);
         public Dictionary<ulong, string> KeyNames { get; } = [];
+        public long HistoryBytes { get; set; }
     }
 }

@@ -1,3 +1,5 @@
+using EtcdHygiene.Core.Analysis.Paths;
+
 namespace EtcdHygiene.Core.Analysis;
 
 /// <summary>One key group as the analyzer ranks it.</summary>
@@ -23,6 +25,21 @@ public sealed record GroupFinding
 
     /// <summary>History bytes an hour from the dated writes, null in the first second.</summary>
     public double? HistoryBytesPerHour { get; init; }
+
+    /// <summary>Share of the history all analysed writes in the window created that this group's writes created.</summary>
+    public double HistoryShare { get; init; }
+
+    /// <summary>
+    /// The JSON paths its sampled reorder-only and changed writes flipped, most first (see
+    /// <see cref="FlipSampler"/>); empty when none was examined.
+    /// </summary>
+    public IReadOnlyList<PathFinding> Paths { get; init; } = [];
+
+    /// <summary>The path its reorder-only writes reorder most, when one was examined.</summary>
+    public PathFinding? ReorderedPath => Paths.FirstOrDefault(p => p.Kind == FlipKind.Reordered);
+
+    /// <summary>The path its changed writes change most, when one was examined.</summary>
+    public PathFinding? ChangedPath => Paths.FirstOrDefault(p => p.Kind == FlipKind.Changed);
 
     /// <summary>Share of the writes of <paramref name="kind"/>.</summary>
     public double Share(WriteKind kind) => Writes == 0 ? 0 : (double)ByKind.GetValueOrDefault(kind) / Writes;

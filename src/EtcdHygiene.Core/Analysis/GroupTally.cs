@@ -1,3 +1,5 @@
+using EtcdHygiene.Core.Analysis.Paths;
+
 namespace EtcdHygiene.Core.Analysis;
 
 /// <summary>What one key group's writes were, within one slice of the window.</summary>
@@ -20,6 +22,12 @@ public sealed class GroupTally(string name)
     /// <summary>History bytes of the undated writes.</summary>
     public long UndatedHistoryBytes { get; private set; }
 
+    /// <summary>The paths its sampled writes flipped; null when none was examined.</summary>
+    public FlipTally? Flips { get; private set; }
+
+    /// <summary>Writes that created a revision without changing what readers see.</summary>
+    public long NoOpWrites => Of(WriteKind.IdenticalRewrite) + Of(WriteKind.ReorderOnlyRewrite) + Of(WriteKind.LeaseRecreated);
+
     /// <summary>Writes of <paramref name="kind"/>.</summary>
     public long Of(WriteKind kind) => _byKind[(int)kind];
 
@@ -36,6 +44,9 @@ public sealed class GroupTally(string name)
         }
     }
 
+    /// <summary>Counts the paths one examined write of <paramref name="kind"/> flipped.</summary>
+    public void AddFlips(WriteKind kind, IReadOnlyList<JsonFlip> flips) => (Flips ??= new FlipTally()).Add(kind, flips);
+
     /// <summary>Adds another slice's tally of the same group.</summary>
     public void Add(GroupTally other)
     {
@@ -47,5 +58,9 @@ public sealed class GroupTally(string name)
         HistoryBytes += other.HistoryBytes;
         UndatedWrites += other.UndatedWrites;
         UndatedHistoryBytes += other.UndatedHistoryBytes;
+        if (other.Flips is not null)
+        {
+            (Flips ??= new FlipTally()).Add(other.Flips);
+        }
     }
 }

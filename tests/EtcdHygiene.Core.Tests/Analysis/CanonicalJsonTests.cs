@@ -13,6 +13,11 @@ public sealed class CanonicalJsonTests
     [InlineData("""{"n":100}""", """{"n":1e2}""")]
     [InlineData("""{"s":"A"}""", """{"s":"\u0041"}""")]
     [InlineData("""{ "a" : [ true , null ] }""", """{"a":[null,true]}""")]
+    // Duplicates: what the last one says is all that counts, here and beyond the stack's 16 names.
+    [InlineData("""{"a":1,"a":2}""", """{"a":2}""")]
+    [InlineData("""{"b":0,"a":1,"a":2}""", """{"a":3,"b":0,"a":2}""")]
+    [InlineData("""{"m0":0,"m1":1,"m2":2,"m3":3,"m4":4,"m5":5,"m6":6,"m7":7,"m8":8,"m9":9,"m10":10,"m11":11,"m12":12,"m13":13,"m14":14,"m15":15,"m16":1,"m17":17,"m16":16}""",
+        """{"m17":17,"m16":16,"m15":15,"m14":14,"m13":13,"m12":12,"m11":11,"m10":10,"m9":9,"m8":8,"m7":7,"m6":6,"m5":5,"m4":4,"m3":3,"m2":2,"m1":1,"m0":0}""")]
     public void SameMeaning(string a, string b) =>
         Assert.True(CanonicalJson.SameMeaning(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b)));
 
@@ -26,6 +31,9 @@ public sealed class CanonicalJsonTests
     [InlineData("""{"a":{"b":1},"c":2}""", """{"a":{"c":2},"b":1}""")]
     [InlineData("""[]""", """{}""")]
     [InlineData("""{"a":null}""", """{}""")]
+    // The last duplicate wins, as in every parser that keeps one: {"a":2} against {"a":1}.
+    [InlineData("""{"a":1,"a":2}""", """{"a":2,"a":1}""")]
+    [InlineData("""{"a":1,"a":2}""", """{"a":1}""")]
     public void DifferentMeaning(string a, string b) =>
         Assert.False(CanonicalJson.SameMeaning(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b)));
 

@@ -39,9 +39,40 @@ public sealed class ChurnAnalyzerTests
         Assert.Equal([top], report.Churning);
         Assert.Equal(greeter.Key, report.Keys[0].Key);
         Assert.Equal(
-            "/micro/registry/greeter/* is rewritten 120 times a minute; 99% of the writes only reorder JSON arrays or members: " +
-            $"the writer re-registers unchanged content; that is {EtcdHygiene.Core.Policy.Quantity.FormatBytes((long)top.HistoryBytesPerHour!.Value)} of history an hour",
+            "/micro/registry/greeter/* is rewritten 120 times a minute; 99% of the writes only reorder $.endpoints " +
+            "(the elements that swap places agree on metadata.subscriber, metadata.topic, request.name and differ on name): " +
+            "the writer sorts them by a key with ties (an unstable sort); sorting by a unique field such as name ends the churn; " +
+            $"that is {EtcdHygiene.Core.Policy.Quantity.FormatBytes((long)top.HistoryBytesPerHour!.Value)} of history an hour",
             ChurnRule.Describe(top));
+        // One key, so every reorder was examined: all of them swap $.endpoints.
+        var path = Assert.Single(top.Paths);
+        Assert.Equal(("$.endpoints", 119L, 119L), (path.Path, path.Writes, path.Examined));
+        var changing = report.Groups[2];
+        Assert.Equal("$.nodes[0].metadata.load", Assert.Single(changing.Paths).Path);
+        Assert.Equal("\"0\"", changing.Paths[0].Before);
+        Assert.Equal(1.0, report.Groups.Sum(g => g.HistoryShare), 6);
+    }
+
+    [Fact]
+    public void Groups_AreRankedByWaste_NotByWrites()
+    {
+        var analyzer = new ChurnAnalyzer(new ChurnAnalyzerOptions(), T0);
+        var busy = Entry("busy");
+        var wasteful = Entry("wasteful");
+        for (var i = 0; i < 100; i++)
+        {
+            // 100 writes, 40 of them real changes, against 80 writes that are all no-ops but one.
+            Put(analyzer, busy.Key, busy.Render(false, load: (i % 5 < 2 ? i : 0).ToString()), i + 1, T0.AddSeconds(i * 0.5));
+            if (i < 80)
+            {
+                Put(analyzer, wasteful.Key, wasteful.Render(false), i + 1, T0.AddSeconds(i * 0.5));
+            }
+        }
+
+        var report = analyzer.Report(T0.AddMinutes(1));
+
+        Assert.Equal(["/micro/registry/wasteful/*", "/micro/registry/busy/*"], report.Groups.Select(g => g.Group));
+        Assert.True(report.Groups[0].Writes < report.Groups[1].Writes);
     }
 
     [Fact]
