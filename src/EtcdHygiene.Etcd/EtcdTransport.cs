@@ -65,12 +65,15 @@ internal sealed class EtcdTransport
 
     /// <summary>
     /// gRPC waits up to two minutes between attempts to reconnect to a member that went away; a
-    /// member back after a restart would stay "unreachable" to every cycle meanwhile.
+    /// member back after a restart would stay "unreachable" to every cycle meanwhile. Its 4 MiB
+    /// receive limit would refuse what etcd legitimately sends (a value may be as large as etcd's
+    /// --max-request-bytes allows): like etcdctl, no limit.
     /// </summary>
     private static void ConfigureChannel(Grpc.Net.Client.GrpcChannelOptions channel)
     {
         channel.InitialReconnectBackoff = TimeSpan.FromMilliseconds(200);
         channel.MaxReconnectBackoff = TimeSpan.FromSeconds(5);
+        channel.MaxReceiveMessageSize = null;
     }
 
     /// <summary>

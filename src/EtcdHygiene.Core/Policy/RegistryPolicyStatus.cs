@@ -53,7 +53,7 @@ public sealed class RegistryPolicyStatus
     /// <summary>Growth of the largest member and when it reaches the quota at that rate.</summary>
     public ForecastStatus? Forecast { get; set; }
 
-    /// <summary>The key groups written most over spec.analysis.window, most first.</summary>
+    /// <summary>The key groups wasting most over spec.analysis.window (most no-op writes first), with the JSON paths that flip.</summary>
     public List<HotKeyStatus>? HotKeys { get; set; }
 }
 
@@ -90,6 +90,53 @@ public sealed class HotKeyStatus
 
     /// <summary>Approximate history the group adds an hour, in bytes; absent while the covered time is unknown.</summary>
     public long? HistoryBytesPerHour { get; set; }
+
+    /// <summary>Writes that changed nothing readers see (identical, reorder-only, lease re-created): what the ranking goes by.</summary>
+    public long? NoOpWrites { get; set; }
+
+    /// <summary>Share of writes that really changed the value, as a decimal string.</summary>
+    public string? ChangedRatio { get; set; }
+
+    /// <summary>Share of the history all analysed writes created that this group's writes created, as a decimal string.</summary>
+    public string? HistoryShare { get; set; }
+
+    /// <summary>True when the group churns: at least half its writes are no-ops, and they come at least once a second.</summary>
+    public bool? Churning { get; set; }
+
+    /// <summary>For a churning group, the sentence a person acts on: what flips and what the writer should change.</summary>
+    public string? Diagnosis { get; set; }
+
+    /// <summary>The JSON paths the group's sampled reorder-only and changed writes flip, most first.</summary>
+    public List<FlippingPathStatus>? FlippingPaths { get; set; }
+}
+
+/// <summary>A JSON path a key group's writes flip, from a sample of its writes.</summary>
+public sealed class FlippingPathStatus
+{
+    /// <summary>The JSONPath, e.g. $.endpoints or $.nodes[0].metadata.load.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>Reordered (same elements or members, another order) or Changed.</summary>
+    [AllowedValues("Reordered", "Changed")]
+    public string? Kind { get; set; }
+
+    /// <summary>Sampled writes that flipped it.</summary>
+    public long? Writes { get; set; }
+
+    /// <summary>Sampled writes of the same kind (reorder-only for Reordered, changed for Changed).</summary>
+    public long? Examined { get; set; }
+
+    /// <summary>A short excerpt of the previous value there (strings cut, secret-looking members hidden).</summary>
+    public string? Before { get; set; }
+
+    /// <summary>A short excerpt of the new value there.</summary>
+    public string? After { get; set; }
+
+    /// <summary>For a reordered array: fields the elements that swap places agree on (the likely sort key).</summary>
+    public List<string>? AgreeOn { get; set; }
+
+    /// <summary>For a reordered array: a field that tells the swapped elements apart (a sort key without ties).</summary>
+    public string? DifferOn { get; set; }
 }
 
 /// <summary>A condition in the shape of metav1.Condition.</summary>

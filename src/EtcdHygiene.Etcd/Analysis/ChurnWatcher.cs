@@ -15,12 +15,20 @@ namespace EtcdHygiene.Etcd.Analysis;
 /// <remarks>
 /// One watch stream carries a watcher per prefix. When the history it needs was compacted away
 /// meanwhile (a long disconnection), it says so, learns the keys again at the compacted revision
-/// and goes on from there: findings have a gap, never wrong classifications.
+/// and goes on from there: findings have a gap, never wrong classifications. Any value etcd accepts
+/// can be read: the watch asks etcd to fragment large responses (replayed history batches up to a
+/// thousand revisions into one), the channel has no receive limit (as etcdctl), and key pages shrink
+/// with the values. An error retrying cannot cure is logged once and marks the watch
+/// <see cref="Stuck"/>; it keeps retrying slowly, in case a person fixes it.
 /// </remarks>
 public sealed class ChurnWatcher : IAsyncDisposable
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private const int SeedPageSize = 1000;
+    private const int FirstSeedPageSize = 16;
+
+    /// <summary>Bytes a page of keys should hold: a thousand registry entries, or a couple of the largest values etcd takes.</summary>
+    private const long SeedPageBytes = 4 * 1024 * 1024;
 
     private readonly EtcdConnectionOptions _options;
     private readonly IReadOnlyList<ByteString> _prefixes;
@@ -52,6 +60,12 @@ public sealed class ChurnWatcher : IAsyncDisposable
 
     /// <summary>Why the watch is not running now, null while it is: for status and the CLI.</summary>
     public string? Problem { get; private set; }
+
+    /// <summary>
+    /// True while the watch fails in a way retrying cannot cure — a refused permission or login, a
+    /// refused certificate, a request etcd will always refuse: <see cref="Problem"/> says which.
+    /// </summary>
+    public bool Stuck { get; private set; }
 
     /// <summary>Revisions whose writes were lost because they were compacted before being read.</summary>
     public long LostRevisions { get; private set; }
@@ -93,12 +107,27 @@ public sealed class ChurnWatcher : IAsyncDisposable
             var newest = await NewestWritesAsync(deadline.Token);
             while (!ReadUpTo(newest))
             {
+                if (Stuck)
+                {
+                    return false;
+                }
                 await Task.Delay(TimeSpan.FromMilliseconds(50), _time, deadline.Token);
             }
             return true;
         }
-        catch (Exception e) when (e is OperationCanceledException or RpcException or EtcdOperationException && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            return false;
+        }
+        catch (Exception e) when (e is RpcException or EtcdOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            // The range that finds the newest writes meets what the watch would: say it the same way.
+            var error = EtcdErrors.Classify(e, "Range", null);
+            if (CannotHealByRetrying(error))
+            {
+                Problem = error.Message;
+                Stuck = true;
+            }
             return false;
         }
     }
@@ -131,13 +160,22 @@ public sealed class ChurnWatcher : IAsyncDisposable
     private async Task RunAsync(long? fromRevision, CancellationToken stopping)
     {
         var backoff = TimeSpan.FromSeconds(1);
+        string? told = null;
         while (!stopping.IsCancellationRequested)
         {
             var endpoint = _options.Endpoints[_endpoint % _options.Endpoints.Count];
             try
             {
                 using var client = _transport.CreateClient(endpoint, forStreams: true);
-                await WatchAsync(client, fromRevision, () => backoff = TimeSpan.FromSeconds(1), stopping);
+                await WatchAsync(client, fromRevision, () =>
+                {
+                    backoff = TimeSpan.FromSeconds(1);
+                    if (told is not null)
+                    {
+                        _logger.LogInformation("Churn analysis: the watch works again through {Endpoint}", endpoint);
+                        told = null;
+                    }
+                }, stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -147,8 +185,20 @@ public sealed class ChurnWatcher : IAsyncDisposable
             {
                 var error = EtcdErrors.Classify(e, "Watch", endpoint);
                 Problem = error.Message;
-                _logger.LogWarning("Churn analysis: watch on {Endpoint} failed ({Kind}: {Message}); retrying in {Delay}",
-                    endpoint, error.Kind, error.Message, backoff);
+                Stuck = CannotHealByRetrying(error);
+                // Told once (per kind of failure, whichever member): a retry every 30 s that fails
+                // alike would otherwise fill the log while hygiene goes on.
+                var failure = $"{error.Kind}: {error.Detail}";
+                if (failure != told)
+                {
+                    _logger.LogWarning("Churn analysis: {Problem}{Cure}; retrying in {Delay}, and told again only if the failure changes",
+                        error.Message, Stuck ? " (retrying cannot cure this: it needs a person)" : "", backoff);
+                    told = failure;
+                }
+                else
+                {
+                    _logger.LogDebug("Churn analysis: {Problem}; retrying in {Delay}", error.Message, backoff);
+                }
                 _endpoint++;
                 try
                 {
@@ -183,7 +233,9 @@ public sealed class ChurnWatcher : IAsyncDisposable
         {
             await call.RequestStream.WriteAsync(new WatchRequest
             {
-                CreateRequest = new WatchCreateRequest { Key = _prefixes[i], RangeEnd = RangeEnd(_prefixes[i]), StartRevision = _resumeAt[i] },
+                // Fragment: etcd splits a response larger than its request limit into several
+                // (a replay batches up to a thousand revisions, of values up to that limit each).
+                CreateRequest = new WatchCreateRequest { Key = _prefixes[i], RangeEnd = RangeEnd(_prefixes[i]), StartRevision = _resumeAt[i], Fragment = true },
             }, stopping);
         }
         // etcd confirms creations in the order they were asked for.
@@ -198,6 +250,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
                 if (prefixOf.Count == _prefixes.Count)
                 {
                     Problem = null;
+                    Stuck = false;
                     created();
                 }
             }
@@ -245,7 +298,10 @@ public sealed class ChurnWatcher : IAsyncDisposable
                 var at = kv.ModRevision >= _liveFrom ? now : _clock.TimeOf(kv.ModRevision);
                 _analyzer.Record(kv.Key.Span, kv.Value.Span, kv.Lease, kv.Version, kv.ModRevision,
                     e.Type == Mvccpb.Event.Types.EventType.Delete, at);
-                _resumeAt![prefix] = Math.Max(_resumeAt[prefix], kv.ModRevision + 1);
+                // A fragment may end inside a revision (a transaction's writes): resume at that
+                // revision, not after it, should the stream break before the next fragment. The
+                // cost is counting a few writes twice then, never missing one.
+                _resumeAt![prefix] = Math.Max(_resumeAt[prefix], kv.ModRevision + (response.Fragment ? 0 : 1));
             }
         }
     }
@@ -254,8 +310,9 @@ public sealed class ChurnWatcher : IAsyncDisposable
     {
         if (response.CompactRevision <= 0)
         {
-            throw new EtcdOperationException(EtcdErrorKind.Unknown, "Watch", null,
-                string.IsNullOrEmpty(response.CancelReason) ? "etcd cancelled the watch" : response.CancelReason);
+            var reason = string.IsNullOrEmpty(response.CancelReason) ? "etcd cancelled the watch" : response.CancelReason;
+            throw new EtcdOperationException(reason.Contains("permission denied", StringComparison.OrdinalIgnoreCase) ? EtcdErrorKind.PermissionDenied : EtcdErrorKind.Unknown,
+                "Watch", null, reason);
         }
         // The prefix's history between where it was and the compaction is gone: learn its keys
         // again there (only its keys: the other prefixes may be ahead of that revision).
@@ -327,12 +384,19 @@ public sealed class ChurnWatcher : IAsyncDisposable
         foreach (var prefix in prefixes)
         {
             var from = prefix;
+            // Pages hold about SeedPageBytes: a small first page measures how large the values are.
+            long limit = FirstSeedPageSize;
             while (true)
             {
                 var page = await client.GetAsync(new RangeRequest
                 {
-                    Key = from, RangeEnd = RangeEnd(prefix), Revision = revision, Limit = SeedPageSize,
+                    Key = from, RangeEnd = RangeEnd(prefix), Revision = revision, Limit = limit,
                 }, deadline: DateTime.UtcNow.Add(_options.RequestTimeout), cancellationToken: stopping);
+                if (page.Kvs.Count > 0)
+                {
+                    var average = page.Kvs.Sum(kv => (long)kv.Key.Length + kv.Value.Length) / page.Kvs.Count;
+                    limit = Math.Clamp(SeedPageBytes / Math.Max(1, average), 1, SeedPageSize);
+                }
                 lock (_lock)
                 {
                     foreach (var kv in page.Kvs)
@@ -379,6 +443,16 @@ public sealed class ChurnWatcher : IAsyncDisposable
             deadline: DateTime.UtcNow.Add(_options.RequestTimeout), cancellationToken: cancellationToken);
         return [new Metadata.Entry("token", response.Token)];
     }
+
+    /// <summary>
+    /// Failures that fail again alike however often they are retried, until a person changes
+    /// something: a refused permission, login or certificate, or a request etcd (or gRPC) refuses
+    /// as such — too large, invalid, not implemented by this etcd.
+    /// </summary>
+    private static bool CannotHealByRetrying(EtcdOperationException error) =>
+        error.Kind is EtcdErrorKind.PermissionDenied or EtcdErrorKind.AuthenticationFailed or EtcdErrorKind.TlsFailed
+        || error.InnerException is RpcException { StatusCode: StatusCode.ResourceExhausted or StatusCode.InvalidArgument or StatusCode.Unimplemented or StatusCode.Internal }
+            && error.Kind != EtcdErrorKind.NoSpace;
 
     /// <summary>The end of a prefix's range: the prefix with its last byte incremented ("\0" for all keys).</summary>
     private static ByteString RangeEnd(ByteString prefix)

@@ -33,15 +33,21 @@ internal static class AnalyzeCommand
         var watch = new Option<string?>("--watch") { Description = "Also follow live writes this long (a duration such as 1m) before printing." };
         var top = new Option<int>("--top") { Description = "Key groups and keys to print.", DefaultValueFactory = _ => 10 };
         var depth = new Option<int?>("--group-depth") { Description = "Group keys by this many leading path segments instead of by parent path." };
+        var outputFormat = new Option<string>("--output", "-o")
+        {
+            Description = "text (a table for a person) or json (for scripts; schema in docs/analyze-output.schema.json).",
+            DefaultValueFactory = _ => "text",
+        }.AcceptOnlyFromAmong("text", "json");
         // etcdctl's names for the TLS files; the password comes from a file, never the command line (ps shows it).
         var caCert = new Option<string?>("--cacert") { Description = "CA bundle (PEM) that signed the etcd server certificates; the system roots otherwise." };
         var cert = new Option<string?>("--cert") { Description = "Client certificate (PEM), when etcd requires one (--client-cert-auth)." };
         var key = new Option<string?>("--key") { Description = "Private key (PEM) of --cert." };
         var user = new Option<string?>("--user") { Description = "etcd user, when etcd authentication is enabled; its password is read from --password-file." };
         var passwordFile = new Option<string?>("--password-file") { Description = "File holding the password of --user." };
-        var command = new Command("analyze", "Find the writers whose no-op rewrites fill etcd: rank key groups by writes and classify each write. Reads only.")
+        var command = new Command("analyze",
+            "Find the writers whose no-op rewrites fill etcd: classify each write, rank key groups by no-op writes, and name the JSON paths that flip. Reads only.")
         {
-            endpoints, prefixes, fromRevision, watch, top, depth, caCert, cert, key, user, passwordFile,
+            endpoints, prefixes, fromRevision, watch, top, depth, outputFormat, caCert, cert, key, user, passwordFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -63,6 +69,7 @@ internal static class AnalyzeCommand
             {
                 Tls = tls,
                 Credentials = credentials,
+                Json = parse.GetValue(outputFormat) == "json",
             },
                 Console.Out, Console.Error, logging, cancellationToken);
         });
@@ -127,12 +134,15 @@ internal static class AnalyzeCommand
         watcher.Start(request.FromRevision, clock.Value.Clock);
         if (!await watcher.CatchUpAsync(TimeSpan.FromMinutes(5), cancellationToken))
         {
-            await errors.WriteLineAsync($"could not read the history: {watcher.Problem ?? "timed out"}");
+            await errors.WriteLineAsync(watcher.Stuck
+                ? $"cannot read the history under {string.Join(", ", request.Prefixes)}, and retrying cannot cure it: {watcher.Problem}"
+                : $"could not read the history: {watcher.Problem ?? "timed out"}");
             return Error;
         }
         if (request.Watch is { } follow)
         {
-            await output.WriteLineAsync($"Following live writes for {GoDuration.Format(follow)}...");
+            // Progress goes where it cannot spoil the JSON a script reads.
+            await (request.Json ? errors : output).WriteLineAsync($"Following live writes for {GoDuration.Format(follow)}...");
             try
             {
                 await Task.Delay(follow, cancellationToken);
@@ -148,7 +158,7 @@ internal static class AnalyzeCommand
         {
             note = $"{note} {watcher.LostRevisions:N0} revisions were compacted before they could be read.".Trim();
         }
-        await output.WriteAsync(ChurnTable.Render(report, note));
+        await output.WriteAsync(request.Json ? AnalyzeDocument.Of(report, note, watcher.LostRevisions).ToJson() : ChurnTable.Render(report, note));
         return report.Churning.Count > 0 ? ChurnFound : NoChurn;
     }
 

@@ -12,6 +12,9 @@ internal sealed record AnalyzeRequest(IReadOnlyList<string> Endpoints, IReadOnly
     /// <summary>The user of --user with the password of --password-file.</summary>
     public EtcdCredentials? Credentials { get; init; }
 
+    /// <summary>--output json: the report as a JSON document instead of a table.</summary>
+    public bool Json { get; init; }
+
     public TimeSpan? Watch => WatchText is not null && GoDuration.TryParse(WatchText, out var duration) ? duration : null;
 
     public string? Validate()

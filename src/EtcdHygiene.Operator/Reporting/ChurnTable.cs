@@ -1,11 +1,15 @@
 using System.Globalization;
 using System.Text;
 using EtcdHygiene.Core.Analysis;
+using EtcdHygiene.Core.Analysis.Paths;
 using EtcdHygiene.Core.Policy;
 
 namespace EtcdHygiene.Operator.Reporting;
 
-/// <summary>The analyzer's findings as text: a ranked table of groups, the top keys, and one sentence per churning group.</summary>
+/// <summary>
+/// The analyzer's findings as text: groups ranked by waste, the top keys, and per churning group
+/// the sentence to act on with the JSON paths its writes flip.
+/// </summary>
 public static class ChurnTable
 {
     /// <summary>Renders <paramref name="report"/>.</summary>
@@ -25,7 +29,7 @@ public static class ChurnTable
             text.AppendLine("No writes under the prefixes.");
             return text.ToString();
         }
-        var groups = new TextTable("#", "KEY GROUP", "WRITES", "PER MIN", "NO-OP", "IDENTICAL", "REORDER-ONLY", "LEASE-RECREATED", "CHANGED", "HISTORY/H");
+        var groups = new TextTable("#", "KEY GROUP", "WRITES", "PER MIN", "NO-OP", "IDENTICAL", "REORDER-ONLY", "LEASE-RECREATED", "CHANGED", "HISTORY/H", "OF HISTORY");
         var rank = 0;
         foreach (var group in report.Groups)
         {
@@ -33,7 +37,8 @@ public static class ChurnTable
                 group.WritesPerMinute is { } rate && group.Writes > group.UndatedWrites ? rate.ToString("0.#", CultureInfo.InvariantCulture) : "-",
                 Percent(group.NoOpShare), Percent(group.Share(WriteKind.IdenticalRewrite)), Percent(group.Share(WriteKind.ReorderOnlyRewrite)),
                 Percent(group.Share(WriteKind.LeaseRecreated)), Percent(group.Share(WriteKind.Changed)),
-                group.HistoryBytesPerHour is { } perHour && group.Writes > group.UndatedWrites ? Quantity.FormatBytes((long)perHour) : Quantity.FormatBytes(group.HistoryBytes) + " total");
+                group.HistoryBytesPerHour is { } perHour && group.Writes > group.UndatedWrites ? Quantity.FormatBytes((long)perHour) : Quantity.FormatBytes(group.HistoryBytes) + " total",
+                Percent(group.HistoryShare));
         }
         text.Append(groups);
         if (report.ErrorBound > 0)
@@ -56,6 +61,13 @@ public static class ChurnTable
         foreach (var group in churning)
         {
             text.AppendLine("CHURN: " + ChurnRule.Describe(group));
+            foreach (var path in group.Paths)
+            {
+                text.AppendLine($"  {path.Path} {(path.Kind == FlipKind.Reordered ? "reordered" : "changed")} in {path.Writes:N0} of {path.Examined:N0} sampled " +
+                    $"{(path.Kind == FlipKind.Reordered ? "reorder-only" : "changed")} writes");
+                text.AppendLine($"    before: {path.Before}");
+                text.AppendLine($"    after:  {path.After}");
+            }
         }
         return text.ToString();
     }

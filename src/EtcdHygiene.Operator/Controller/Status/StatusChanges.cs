@@ -4,6 +4,7 @@ using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Operator.Reporting;
 using EtcdHygiene.Operator.Supervision;
 
 namespace EtcdHygiene.Operator.Controller.Status;
@@ -193,16 +194,7 @@ public static class StatusChanges
             : (ConditionStatus.False, ConditionReason.NoChurn, "no key group rewrites unchanged content often");
         Conditions.Set(conditions, ConditionType.ChurnDetected, value, reason, message, generation, now);
         status.Conditions = conditions;
-        status.HotKeys = (report?.Groups ?? []).Select(g => new HotKeyStatus
-        {
-            KeyGroup = g.Group,
-            Writes = g.Writes,
-            WritesPerMinute = g.WritesPerMinute is { } rate ? (long)Math.Round(rate) : null,
-            IdenticalRatio = Ratio(g.Share(WriteKind.IdenticalRewrite)),
-            ReorderOnlyRatio = Ratio(g.Share(WriteKind.ReorderOnlyRewrite)),
-            LeaseRecreatedRatio = Ratio(g.Share(WriteKind.LeaseRecreated)),
-            HistoryBytesPerHour = g.HistoryBytesPerHour is { } perHour ? (long)perHour : null,
-        }).ToList();
+        status.HotKeys = (report?.Groups ?? []).Select(HotKeys.Of).ToList();
         status.Forecast = forecast is null ? null : new ForecastStatus
         {
             BytesPerHour = (long)forecast.BytesPerHour,
@@ -210,8 +202,6 @@ public static class StatusChanges
         };
         return status;
     }
-
-    private static string Ratio(double share) => share.ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string Display(MemberSnapshot member) => string.IsNullOrEmpty(member.Name) ? member.HexId : member.Name;
 }
