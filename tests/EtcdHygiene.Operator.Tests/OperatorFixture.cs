@@ -62,6 +62,23 @@ internal sealed class OperatorFixture : IAsyncDisposable
         return path;
     }
 
+    /// <summary>Creates or replaces a Secret in the policies' namespace holding <paramref name="data"/> (base64-encoded here).</summary>
+    public void ApplySecret(string name, params (string Key, string Value)[] data)
+    {
+        var values = new JsonObject();
+        foreach (var (key, value) in data)
+        {
+            values[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value));
+        }
+        Api.Apply(new("api/v1", "secrets"), Ns, new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = new JsonObject { ["name"] = name },
+            ["data"] = values,
+        });
+    }
+
     /// <summary>Creates or replaces a policy through the API server's admission (schema, defaults, CEL), as kubectl apply would.</summary>
     public JsonObject ApplyPolicy(string name, IEnumerable<string> endpoints, JsonObject? specExtra = null) =>
         Api.Apply(Policies, Ns, PolicyObject(name, endpoints, specExtra));

@@ -63,6 +63,13 @@ public static class ChurnRule
     }
 
     /// <summary>
+    /// " (e.g. $.endpoints: [2] name="A", [3] name="B" → [2] name="B", [3] name="A")": one sampled
+    /// write's flip of the group's top path, for an event or a log line; empty when none was sampled.
+    /// </summary>
+    public static string Example(GroupFinding group) =>
+        group.Paths.FirstOrDefault() is { } path ? $" (e.g. {path.Path}: {path.Before} → {path.After})" : "";
+
+    /// <summary>
     /// What the reorder-only writes reorder and what that says of the writer: with the path, and
     /// when the elements that swap places agree on a field and differ on another, the unstable sort.
     /// </summary>

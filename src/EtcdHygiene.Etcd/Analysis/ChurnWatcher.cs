@@ -65,7 +65,10 @@ public sealed class ChurnWatcher : IAsyncDisposable
     /// True while the watch fails in a way retrying cannot cure — a refused permission or login, a
     /// refused certificate, a request etcd will always refuse: <see cref="Problem"/> says which.
     /// </summary>
-    public bool Stuck { get; private set; }
+    public bool Stuck => StuckOn is not null;
+
+    /// <summary>While <see cref="Stuck"/>, the failure without the member it came from ("PermissionDenied: …"): the same on every member.</summary>
+    public string? StuckOn { get; private set; }
 
     /// <summary>Revisions whose writes were lost because they were compacted before being read.</summary>
     public long LostRevisions { get; private set; }
@@ -126,7 +129,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
             if (CannotHealByRetrying(error))
             {
                 Problem = error.Message;
-                Stuck = true;
+                StuckOn = $"{error.Kind}: {error.Detail}";
             }
             return false;
         }
@@ -185,7 +188,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
             {
                 var error = EtcdErrors.Classify(e, "Watch", endpoint);
                 Problem = error.Message;
-                Stuck = CannotHealByRetrying(error);
+                StuckOn = CannotHealByRetrying(error) ? $"{error.Kind}: {error.Detail}" : null;
                 // Told once (per kind of failure, whichever member): a retry every 30 s that fails
                 // alike would otherwise fill the log while hygiene goes on.
                 var failure = $"{error.Kind}: {error.Detail}";
@@ -250,7 +253,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
                 if (prefixOf.Count == _prefixes.Count)
                 {
                     Problem = null;
-                    Stuck = false;
+                    StuckOn = null;
                     created();
                 }
             }
@@ -310,9 +313,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
     {
         if (response.CompactRevision <= 0)
         {
-            var reason = string.IsNullOrEmpty(response.CancelReason) ? "etcd cancelled the watch" : response.CancelReason;
-            throw new EtcdOperationException(reason.Contains("permission denied", StringComparison.OrdinalIgnoreCase) ? EtcdErrorKind.PermissionDenied : EtcdErrorKind.Unknown,
-                "Watch", null, reason);
+            throw Cancelled(response);
         }
         // The prefix's history between where it was and the compaction is gone: learn its keys
         // again there (only its keys: the other prefixes may be ahead of that revision).
@@ -349,8 +350,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
                 var response = call.ResponseStream.Current;
                 if (response.Canceled)
                 {
-                    return response.CompactRevision > 0 ? response.CompactRevision + 1
-                        : throw new EtcdOperationException(EtcdErrorKind.Unknown, "Watch", null, response.CancelReason);
+                    return response.CompactRevision > 0 ? response.CompactRevision + 1 : throw Cancelled(response);
                 }
                 if (response.Events.Count > 0)
                 {
@@ -442,6 +442,17 @@ public sealed class ChurnWatcher : IAsyncDisposable
         var response = await client.AuthenticateAsync(new AuthenticateRequest { Name = credentials.Username, Password = credentials.Password },
             deadline: DateTime.UtcNow.Add(_options.RequestTimeout), cancellationToken: cancellationToken);
         return [new Metadata.Entry("token", response.Token)];
+    }
+
+    /// <summary>
+    /// etcd cancelled a watch for another reason than a compaction; it gives the reason as text only
+    /// ("rpc error: code = PermissionDenied desc = etcdserver: permission denied").
+    /// </summary>
+    private static EtcdOperationException Cancelled(WatchResponse response)
+    {
+        var reason = string.IsNullOrEmpty(response.CancelReason) ? "etcd cancelled the watch" : response.CancelReason;
+        var kind = reason.Contains("permission denied", StringComparison.OrdinalIgnoreCase) ? EtcdErrorKind.PermissionDenied : EtcdErrorKind.Unknown;
+        return new EtcdOperationException(kind, "Watch", null, reason);
     }
 
     /// <summary>

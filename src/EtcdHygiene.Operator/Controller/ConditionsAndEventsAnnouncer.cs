@@ -18,7 +18,7 @@ public sealed class ConditionsAndEventsAnnouncer(PolicyStatusWriter status, Even
         try
         {
             await status.ApplyAsync(StatusChanges.WithFindings(policy.Generation, findings, time.GetUtcNow()));
-            await RecordAsync(CycleEvents.Of(findings.ToAnnounce));
+            await RecordAsync(CycleEvents.Of(findings));
             logger.LogInformation("Policy {Policy}: churn findings written to status before the NOSPACE compaction", policy.Key);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -31,7 +31,7 @@ public sealed class ConditionsAndEventsAnnouncer(PolicyStatusWriter status, Even
     /// <inheritdoc />
     public async Task CycleFinishedAsync(HygienePolicy policy, CycleResult result, ChurnFindings findings)
     {
-        await RecordAsync(CycleEvents.Of(result).Concat(CycleEvents.Of(findings.ToAnnounce)));
+        await RecordAsync(CycleEvents.Of(result).Concat(CycleEvents.Of(findings)));
         var now = time.GetUtcNow();
         var afterCycle = StatusChanges.AfterCycle(policy, result, now);
         var withFindings = StatusChanges.WithFindings(policy.Generation, findings, now);

@@ -2,6 +2,7 @@ using EtcdHygiene.Core.Analysis;
 using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Operator.Supervision;
 
 namespace EtcdHygiene.Operator.Controller;
 
@@ -15,7 +16,8 @@ public static class CycleEvents
     /// <summary>Event reasons that are not a planner's note code.</summary>
     public const string StepFailed = nameof(StepFailed), DryRun = nameof(DryRun), EmergencyCompaction = nameof(EmergencyCompaction),
         Compacted = nameof(Compacted), LeaderMoved = nameof(LeaderMoved), Defragmented = nameof(Defragmented), NoSpaceDisarmed = nameof(NoSpaceDisarmed),
-        ChurnDetected = nameof(ChurnDetected), InvalidSpec = nameof(InvalidSpec), SecretUnavailable = nameof(SecretUnavailable);
+        ChurnDetected = nameof(ChurnDetected), InvalidSpec = nameof(InvalidSpec), SecretUnavailable = nameof(SecretUnavailable),
+        AnalysisUnavailable = nameof(AnalysisUnavailable);
 
     /// <summary>The events of one cycle, in the order things happened.</summary>
     public static IEnumerable<PolicyEvent> Of(CycleResult result)
@@ -30,9 +32,22 @@ public static class CycleEvents
         }
     }
 
-    /// <summary>One event per churning group.</summary>
-    public static IEnumerable<PolicyEvent> Of(IEnumerable<GroupFinding> churning) =>
-        churning.Select(group => new PolicyEvent(PolicyEvent.Warning, ChurnDetected, ChurnRule.Describe(group)));
+    /// <summary>
+    /// One event per churning group to tell, with an example of what flips; and one for a failure
+    /// of the analysis that retrying cannot cure, the first time it is seen.
+    /// </summary>
+    public static IEnumerable<PolicyEvent> Of(ChurnFindings findings)
+    {
+        foreach (var group in findings.ToAnnounce)
+        {
+            yield return new PolicyEvent(PolicyEvent.Warning, ChurnDetected, ChurnRule.Describe(group) + ChurnRule.Example(group));
+        }
+        if (findings.ProblemToAnnounce is { } problem)
+        {
+            yield return new PolicyEvent(PolicyEvent.Warning, AnalysisUnavailable,
+                $"the churn analysis cannot read etcd, and retrying cannot cure it: {problem}. Hygiene goes on without it");
+        }
+    }
 
     private static PolicyEvent Of(StepOutcome outcome)
     {

@@ -39,7 +39,7 @@ public sealed class LogAnnouncer(ILogger logger) : IFindingsAnnouncer
     {
         foreach (var group in churning)
         {
-            logger.LogWarning("Policy {Policy}: churn {When}: {Finding}", policy.Key, when, ChurnRule.Describe(group));
+            logger.LogWarning("Policy {Policy}: churn {When}: {Finding}", policy.Key, when, ChurnRule.Describe(group) + ChurnRule.Example(group));
         }
     }
 }

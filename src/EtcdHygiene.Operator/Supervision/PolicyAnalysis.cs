@@ -20,6 +20,7 @@ public sealed class PolicyAnalysis : IAsyncDisposable
 
     private readonly GrowthForecast _growth = new();
     private readonly Dictionary<string, DateTimeOffset> _announced = [];
+    private string? _toldStuck;
 
     /// <summary>Starts the analysis of <paramref name="policy"/>; no watch when it names no prefixes.</summary>
     public PolicyAnalysis(HygienePolicy policy, EtcdConnectionOptions options, IEnumerable<RevisionSample> samples, TimeProvider time, ILogger logger)
@@ -72,6 +73,19 @@ public sealed class PolicyAnalysis : IAsyncDisposable
             }
         }
         return announce;
+    }
+
+    /// <summary>
+    /// The findings of <paramref name="report"/> to hand to the announcer: the churning groups to
+    /// tell (<see cref="ToAnnounce"/>), and a failure of the watch that retrying cannot cure the
+    /// first time it is seen — told once, not every cycle, while hygiene goes on without the analysis.
+    /// </summary>
+    public ChurnFindings Findings(ChurnReport? report, Forecast? forecast, DateTimeOffset now, bool always)
+    {
+        var stuck = Watcher is { Stuck: true } ? Watcher.StuckOn : null;
+        var tell = stuck is not null && stuck != _toldStuck;
+        _toldStuck = stuck;
+        return new ChurnFindings(report, Watcher?.Problem, forecast, ToAnnounce(report, now, always), stuck is not null, tell ? Watcher!.Problem : null);
     }
 
     /// <summary>The forecast as of the last observation.</summary>

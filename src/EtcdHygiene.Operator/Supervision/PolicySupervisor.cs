@@ -70,7 +70,7 @@ public sealed class PolicySupervisor : IAsyncDisposable
                     evidenceTold = true;
                     var report = await analysis.CatchUpAsync(CancellationToken.None);
                     await announcer.BeforeNoSpaceCompactionAsync(policy,
-                        new ChurnFindings(report, analysis.Watcher.Problem, analysis.Forecast, analysis.ToAnnounce(report, _time.GetUtcNow(), always: true)));
+                        analysis.Findings(report, analysis.Forecast, _time.GetUtcNow(), always: true));
                 }
             },
             SaveProgress = store.SaveAsync,
@@ -83,7 +83,7 @@ public sealed class PolicySupervisor : IAsyncDisposable
         _metrics.RecordFindings(_key, churn, forecast, now);
         // Told first, then saved: the operator's status write carries the state too, so the save
         // after it has nothing left to write.
-        await announcer.CycleFinishedAsync(policy, result, new ChurnFindings(churn, analysis.Watcher?.Problem, forecast, analysis.ToAnnounce(churn, now, always: false)));
+        await announcer.CycleFinishedAsync(policy, result, analysis.Findings(churn, forecast, now, always: false));
         await store.SaveAsync(result.State);
         _last = result.Final;
         return new SupervisedCycle(result, NextCycleIn(policy, result, forecast, now));

@@ -151,12 +151,8 @@ public sealed class AnalyzeCommandTests
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
         await new RegistryWorkload(cluster.CreateClient(), RegistryWorkloadOptions.ThreePatterns).RunRoundsAsync(5);
         // A user who may read /other/ only: reading /micro/registry/ is refused however often it is asked.
-        string[] etcdctl = ["--user", $"root:{password}"];
         await cluster.EnableAuthAsync(password);
-        await Etcdctl.RunAsync(cluster.ClientUrls, [.. etcdctl, "role", "add", "other-reader"]);
-        await Etcdctl.RunAsync(cluster.ClientUrls, [.. etcdctl, "role", "grant-permission", "other-reader", "read", "/other/", "--prefix=true"]);
-        await Etcdctl.RunAsync(cluster.ClientUrls, [.. etcdctl, "user", "add", "reader:reader-pw"]);
-        await Etcdctl.RunAsync(cluster.ClientUrls, [.. etcdctl, "user", "grant-role", "reader", "other-reader"]);
+        await cluster.AddReaderAsync(password, "reader", "reader-pw", "/other/");
         var passwordFile = Path.GetTempFileName();
         File.WriteAllText(passwordFile, "reader-pw");
 

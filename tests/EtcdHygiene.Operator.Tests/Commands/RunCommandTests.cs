@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
@@ -105,5 +106,43 @@ public sealed class RunCommandTests
         Assert.Equal(0, exit);
         Assert.Contains("Policy default/looping: stopped", run.Errors);
         Assert.True(File.Exists(new StateFiles(folder.StateDirectory).PathOf(new PolicyKey("default", "looping"))));
+    }
+
+    [Fact]
+    public async Task AnAnalysisFailureRetryingCannotCure_IsLoggedOnce_WhileCyclesGoOn()
+    {
+        const string password = "root-Secret-0b7e";
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await cluster.EnableAuthAsync(password);
+        // Its user may read /other/ only: the analysis of /micro/registry/ is refused on every try.
+        await cluster.AddReaderAsync(password, "reader", "reader-pw", "/other/");
+        using var folder = new PolicyFolder();
+        var secrets = Path.Combine(folder.Path, "secrets", "etcd-auth");
+        Directory.CreateDirectory(secrets);
+        File.WriteAllText(Path.Combine(secrets, "username"), "reader");
+        File.WriteAllText(Path.Combine(secrets, "password"), "reader-pw");
+        var policy = folder.Write("registry", cluster.ClientUrls, """
+              compaction: { interval: 1s }
+              analysis: { prefixes: ["/micro/registry/"] }
+            """);
+        File.WriteAllText(policy, File.ReadAllText(policy).Replace("    defragTimeout: 30s", "    defragTimeout: 30s\n    credentialsSecretRef: { name: etcd-auth }"));
+
+        await using var run = CliProcess.Start("run", "--policy", policy, "--state-dir", folder.StateDirectory, "--secrets-dir", Path.Combine(folder.Path, "secrets"));
+        await run.WaitForTextAsync("retrying cannot cure this", TimeSpan.FromSeconds(30));
+        var told = run.Errors.Length;
+        // The watch retries at 1, 2, 4, 8 s: by the time eight more cycles have ended it failed again several times.
+        for (var i = 0; i < 8; i++)
+        {
+            var cycles = Regex.Count(run.Errors, "cycle (succeeded|failed)");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (Regex.Count(run.Errors, "cycle (succeeded|failed)") == cycles && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        var log = run.Errors;
+        Assert.Equal(1, Regex.Count(log, "Churn analysis: .*permission denied"));
+        Assert.True(Regex.Count(log[told..], "cycle (succeeded|failed)") >= 8, log);
     }
 }

@@ -92,7 +92,8 @@ public sealed class ControllerTests
         var churn = evidence["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "ChurnDetected")!;
         Assert.Equal("True", (string?)churn["status"]);
         Assert.StartsWith("/micro/registry/svc00/* was rewritten", (string?)churn["message"]);
-        Assert.Contains("only reorder JSON arrays or members: the writer re-registers unchanged content", (string?)churn["message"]);
+        Assert.Contains("only reorder $.endpoints (the elements that swap places agree on", (string?)churn["message"]);
+        Assert.Equal("$.endpoints", (string?)top["flippingPaths"]![0]!["path"]);
 
         var events = kube.EventsOf("registry");
         var churnEvent = events.ToList().FindIndex(e => e.Reason == "ChurnDetected");
@@ -207,6 +208,40 @@ public sealed class ControllerTests
 
         await OperatorFixture.WaitUntilAsync(() => (string?)kube.Condition("secured", "Ready")?["reason"] == "SecretUnavailable", what: "SecretUnavailable");
         Assert.Equal("Secret registry/etcd-auth does not exist", (string?)kube.Condition("secured", "Ready")!["message"]);
+    }
+
+    [Fact]
+    public async Task AnAnalysisFailureRetryingCannotCure_IsAConditionAndOneEvent_WhileCyclesGoOn()
+    {
+        const string password = "root-Secret-3c9a";
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await cluster.EnableAuthAsync(password);
+        // The policy's user may read /other/ only: its analysis of /micro/registry/ is refused on every try.
+        await cluster.AddReaderAsync(password, "reader", "reader-pw", "/other/");
+        await using var kube = await OperatorFixture.StartAsync();
+        var logs = new CapturedLogs();
+        kube.StartReplica(logging: logs.Factory());
+        kube.ApplySecret("etcd-auth", ("username", "reader"), ("password", "reader-pw"));
+        var spec = Quiet.DeepClone().AsObject();
+        spec["compaction"] = new JsonObject { ["interval"] = "1s" };
+        spec["analysis"] = new JsonObject { ["prefixes"] = new JsonArray("/micro/registry/") };
+        var policy = kube.ApplyPolicy("registry", cluster.ClientUrls, spec);
+        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
+        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+
+        await OperatorFixture.WaitUntilAsync(() => (string?)kube.Condition("registry", "ChurnDetected")?["reason"] == "AnalysisUnavailable", what: "AnalysisUnavailable",
+            describe: () => kube.Condition("registry", "ChurnDetected")?.ToJsonString() ?? "no condition");
+        Assert.Equal("Unknown", (string?)kube.Condition("registry", "ChurnDetected")!["status"]);
+        Assert.Contains("permission denied", (string?)kube.Condition("registry", "ChurnDetected")!["message"]);
+        // The watch fails again at 1, 2, 4 s…, each time a cycle tells the announcer: let it fail four times.
+        await OperatorFixture.WaitUntilAsync(() => logs.Lines.Count(l => l.Contains("Churn analysis:") && l.Contains("permission denied")) >= 4, what: "four failures");
+        Assert.True(kube.ConditionIs("registry", "Ready", "True"), "hygiene stalled: " + kube.Condition("registry", "Ready")?.ToJsonString());
+
+        var told = kube.EventsOf("registry").Where(e => e.Reason == "AnalysisUnavailable").ToList();
+        var one = Assert.Single(told);
+        Assert.Equal("Warning", one.Type);
+        Assert.Contains("retrying cannot cure it", one.Message);
+        Assert.DoesNotContain("reader-pw", one.Message);
     }
 
     [Fact]

@@ -84,7 +84,12 @@ public sealed class StatusChangesTests
         Assert.Equal((7_200_000L, "2026-11-25T17:00:00Z"), (status.Forecast!.BytesPerHour!.Value, status.Forecast.QuotaReachedAt));
         var churn = Assert.Single(status.Conditions!);
         Assert.Equal(("ChurnDetected", "True", "NoOpRewrites", 3L), (churn.Type, churn.Status, churn.Reason, churn.ObservedGeneration!.Value));
-        Assert.StartsWith("/micro/registry/greeter/* is rewritten 240 times a minute; 99% of the writes only reorder JSON arrays or members", churn.Message);
+        Assert.StartsWith("/micro/registry/greeter/* is rewritten 240 times a minute; 99% of the writes only reorder $.a: " +
+            "the writer serialises an unordered collection (a map or a set) — sort it before registering", churn.Message);
+        Assert.Equal((true, churn.Message, "1.00"), (hot.Churning, hot.Diagnosis, hot.HistoryShare));
+        var flipping = Assert.Single(hot.FlippingPaths!);
+        Assert.Equal(("$.a", "Reordered", 239L, 239L, "[0] 1, [1] 2", "[0] 2, [1] 1"),
+            (flipping.Path, flipping.Kind, flipping.Writes!.Value, flipping.Examined!.Value, flipping.Before, flipping.After));
 
         var disabled = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, report: null, problem: null, forecast: null, t0);
         Assert.Equal(("False", "AnalysisDisabled"), (disabled.Conditions![0].Status, disabled.Conditions[0].Reason));
@@ -92,6 +97,13 @@ public sealed class StatusChangesTests
 
         var blind = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, new Core.Analysis.ChurnAnalyzer(new(), t0).Report(t0), "etcd unreachable", null, t0);
         Assert.Equal(("Unknown", "AnalysisUnavailable"), (blind.Conditions![0].Status, blind.Conditions[0].Reason));
+        // Writes read before a failure retrying cannot cure do not hide it; before a passing one they stand.
+        var quiet = new Core.Analysis.ChurnAnalyzer(new(), t0);
+        quiet.Record("/other/k"u8, "v"u8, 0, 1, 1, false, t0);
+        var stuck = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, quiet.Report(t0), "permission denied", null, t0, stuck: true);
+        Assert.Equal(("Unknown", "AnalysisUnavailable"), (stuck.Conditions![0].Status, stuck.Conditions[0].Reason));
+        var passing = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, quiet.Report(t0), "etcd unreachable", null, t0);
+        Assert.Equal(("False", "NoChurn"), (passing.Conditions![0].Status, passing.Conditions[0].Reason));
     }
 
     [Fact]

@@ -21,9 +21,9 @@ public sealed class SecuredEtcdOperatorTests
         using var logging = logs.Factory();
         var metrics = new Prometheus.CollectorRegistry();
         kube.StartReplica(logging: logging, metrics: metrics);
-        Secret(kube, "etcd-tls", ("ca.crt", File.ReadAllText(tls.CaCertificate)), ("tls.crt", File.ReadAllText(tls.ClientCertificate)), ("tls.key", File.ReadAllText(tls.ClientKey)));
-        Secret(kube, "etcd-auth", ("username", "root"), ("password", Password));
-        Secret(kube, "etcd-auth-wrong", ("username", "root"), ("password", "wrong-" + Password));
+        kube.ApplySecret("etcd-tls", ("ca.crt", File.ReadAllText(tls.CaCertificate)), ("tls.crt", File.ReadAllText(tls.ClientCertificate)), ("tls.key", File.ReadAllText(tls.ClientKey)));
+        kube.ApplySecret("etcd-auth", ("username", "root"), ("password", Password));
+        kube.ApplySecret("etcd-auth-wrong", ("username", "root"), ("password", "wrong-" + Password));
 
         Apply(kube, "secured", cluster, "etcd-auth");
         Apply(kube, "wrong", cluster, "etcd-auth-wrong");
@@ -165,21 +165,5 @@ public sealed class SecuredEtcdOperatorTests
         policy["spec"]!["etcd"]!["tlsSecretRef"] = new JsonObject { ["name"] = "etcd-tls" };
         policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = credentials };
         kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
-    }
-
-    private static void Secret(OperatorFixture kube, string name, params (string Key, string Value)[] data)
-    {
-        var values = new JsonObject();
-        foreach (var (key, value) in data)
-        {
-            values[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(value));
-        }
-        kube.Api.Apply(new("api/v1", "secrets"), OperatorFixture.Ns, new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Secret",
-            ["metadata"] = new JsonObject { ["name"] = name },
-            ["data"] = values,
-        });
     }
 }

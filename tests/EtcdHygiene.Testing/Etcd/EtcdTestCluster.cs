@@ -189,6 +189,21 @@ public sealed class EtcdTestCluster : IAsyncDisposable
         await Etcdctl.RunAsync(ClientUrls, [.. tls, "auth", "enable"]);
     }
 
+    /// <summary>
+    /// Adds, once authentication is on, a user who may read keys under <paramref name="prefix"/>
+    /// only: any other read it makes is refused, however often it retries.
+    /// </summary>
+    public async Task AddReaderAsync(string rootPassword, string user, string password, string prefix)
+    {
+        var tls = Options.Tls is { } t ? new[] { "--cacert", t.CaCertificate, "--cert", t.ClientCertificate, "--key", t.ClientKey } : [];
+        string[] root = [.. tls, "--user", $"root:{rootPassword}"];
+        var role = user + "-role";
+        await Etcdctl.RunAsync(ClientUrls, [.. root, "role", "add", role]);
+        await Etcdctl.RunAsync(ClientUrls, [.. root, "role", "grant-permission", role, "read", prefix, "--prefix=true"]);
+        await Etcdctl.RunAsync(ClientUrls, [.. root, "user", "add", $"{user}:{password}"]);
+        await Etcdctl.RunAsync(ClientUrls, [.. root, "user", "grant-role", user, role]);
+    }
+
     /// <summary>Restarts a stopped or killed member on its data dir and waits for it to be healthy.</summary>
     public async Task RestartAsync(EtcdTestMember member, CancellationToken cancellationToken = default)
     {

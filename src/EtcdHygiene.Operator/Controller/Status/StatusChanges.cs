@@ -53,7 +53,7 @@ public static class StatusChanges
     /// A null report means the policy analyses no prefixes.
     /// </summary>
     public static Func<RegistryPolicyStatus, RegistryPolicyStatus> WithFindings(long generation, ChurnFindings findings, DateTimeOffset now) =>
-        status => WithFindings(status, generation, findings.Report, findings.Problem, findings.Forecast, now);
+        status => WithFindings(status, generation, findings.Report, findings.Problem, findings.Forecast, now, findings.Stuck);
 
     /// <summary>An invalid spec: the problems, and every other field as it was (the kept state above all).</summary>
     public static Func<RegistryPolicyStatus, RegistryPolicyStatus> InvalidSpec(long generation, IReadOnlyList<string> problems, DateTimeOffset now) =>
@@ -184,13 +184,15 @@ public static class StatusChanges
     }
 
     /// <summary>The findings written into <paramref name="status"/>.</summary>
-    public static RegistryPolicyStatus WithFindings(RegistryPolicyStatus status, long generation, ChurnReport? report, string? problem, Forecast? forecast, DateTimeOffset now)
+    /// <param name="stuck">True when <paramref name="problem"/> is one retrying cannot cure: the analysis says Unknown even with writes read before it.</param>
+    public static RegistryPolicyStatus WithFindings(RegistryPolicyStatus status, long generation, ChurnReport? report, string? problem, Forecast? forecast, DateTimeOffset now,
+        bool stuck = false)
     {
         var conditions = status.Conditions ?? [];
         var churning = report?.Churning ?? [];
         var (value, reason, message) = report is null ? (ConditionStatus.False, ConditionReason.AnalysisDisabled, "spec.analysis.prefixes is empty: no churn analysis")
             : churning.Count > 0 ? (ConditionStatus.True, ConditionReason.NoOpRewrites, ChurnRule.Describe(churning[0]) + (churning.Count > 1 ? $" (and {churning.Count - 1} more groups)" : ""))
-            : problem is not null && report.Events == 0 ? (ConditionStatus.Unknown, ConditionReason.AnalysisUnavailable, $"the churn analysis cannot read etcd: {problem}")
+            : problem is not null && (report.Events == 0 || stuck) ? (ConditionStatus.Unknown, ConditionReason.AnalysisUnavailable, $"the churn analysis cannot read etcd: {problem}")
             : (ConditionStatus.False, ConditionReason.NoChurn, "no key group rewrites unchanged content often");
         Conditions.Set(conditions, ConditionType.ChurnDetected, value, reason, message, generation, now);
         status.Conditions = conditions;
