@@ -24,7 +24,7 @@ public static class CanonicalJson
         {
             if (reader.Read())
             {
-                var hash = ReadValue(ref reader);
+                var hash = ReadValue(ref reader, value);
                 if (!reader.Read())
                 {
                     return new Fingerprint(hash, IsJson: true);
@@ -41,18 +41,20 @@ public static class CanonicalJson
     /// <summary>True when both values mean the same JSON, or are the same bytes when not JSON.</summary>
     public static bool SameMeaning(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => Of(a) == Of(b);
 
-    private static ulong ReadValue(ref Utf8JsonReader reader)
+    /// <param name="reader">Positioned on the value's first token.</param>
+    /// <param name="json">The whole document, for an object that must be read again (<see cref="ReadObject"/>).</param>
+    private static ulong ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
-                return ReadObject(ref reader);
+                return ReadObject(ref reader, json);
             case JsonTokenType.StartArray:
                 ulong elements = 0xC2B2AE3D27D4EB4F;
                 ulong count = 0;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    elements += Mix(ReadValue(ref reader));
+                    elements += Mix(ReadValue(ref reader, json));
                     count++;
                 }
                 return Mix(elements ^ (count << 8) ^ 0x0A);
@@ -76,46 +78,50 @@ public static class CanonicalJson
     /// <c>{"a":1,"a":2}</c> means <c>{"a":2}</c> to every parser that keeps the last duplicate
     /// (System.Text.Json, Go's encoding/json, JavaScript), so it must not equal <c>{"a":2,"a":1}</c>.
     /// </summary>
-    private static ulong ReadObject(ref Utf8JsonReader reader)
+    /// <remarks>
+    /// Duplicates are rare, and looking for them on every object would cost the hot path: names go
+    /// into a 64-bit Bloom filter (two bits each), and only an object where a name may repeat is
+    /// read a second time, from where it starts, keeping each name's last member.
+    /// </remarks>
+    private static ulong ReadObject(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
     {
-        ulong members = 0x9E3779B97F4A7C15;
-        // Registry entries' objects have a handful of members: a linear scan of the names seen
-        // finds duplicates without allocating; past the stack's room, a dictionary takes over.
-        Span<ulong> names = stackalloc ulong[MembersOnStack];
-        Span<ulong> contributions = stackalloc ulong[MembersOnStack];
-        Dictionary<ulong, ulong>? many = null;
-        var count = 0;
+        var start = reader.TokenStartIndex;
+        ulong members = ObjectSeed;
+        ulong seen = 0;
+        var mayRepeat = false;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = HashText(ref reader, 0x01);
+            var bits = (1UL << (int)(name & 63)) | (1UL << (int)((name >> 6) & 63));
+            mayRepeat |= (seen & bits) == bits;
+            seen |= bits;
+            reader.Read();
+            members += Mix(name * 31 + ReadValue(ref reader, json));
+        }
+        return mayRepeat ? ReadObjectLastWins(json[(int)start..]) : Mix(members ^ 0x0B);
+    }
+
+    /// <summary>The object that starts <paramref name="json"/>, read again keeping each name's last member.</summary>
+    private static ulong ReadObjectLastWins(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        reader.Read();
+        var last = new Dictionary<ulong, ulong>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             var name = HashText(ref reader, 0x01);
             reader.Read();
-            var contribution = Mix(name * 31 + ReadValue(ref reader));
+            last[name] = Mix(name * 31 + ReadValue(ref reader, json));
+        }
+        var members = ObjectSeed;
+        foreach (var contribution in last.Values)
+        {
             members += contribution;
-            var seen = names[..Math.Min(count, MembersOnStack)].IndexOf(name);
-            if (seen >= 0)
-            {
-                members -= contributions[seen];
-                contributions[seen] = contribution;
-            }
-            else if (many is not null && many.TryGetValue(name, out var earlier))
-            {
-                members -= earlier;
-                many[name] = contribution;
-            }
-            else if (count < MembersOnStack)
-            {
-                names[count] = name;
-                contributions[count++] = contribution;
-            }
-            else
-            {
-                (many ??= [])[name] = contribution;
-            }
         }
         return Mix(members ^ 0x0B);
     }
 
-    private const int MembersOnStack = 16;
+    private const ulong ObjectSeed = 0x9E3779B97F4A7C15;
 
     private static ulong HashText(ref Utf8JsonReader reader, ulong kind)
     {

@@ -23,6 +23,16 @@ public sealed class ChurnAnalyzer
     /// <summary>Flipping paths reported per group.</summary>
     public const int PathsPerGroup = 3;
 
+    /// <summary>Comparisons made before the budget applies: enough for a few groups' paths at once.</summary>
+    public const int FreeComparisons = 256;
+
+    /// <summary>
+    /// Past <see cref="FreeComparisons"/>, at most one comparison per this many writes: a comparison
+    /// parses both values into trees (tens of µs for 1 KiB, where classifying takes about 5), and a
+    /// group's writer flips the same paths every time, so a sample says as much as all of them.
+    /// </summary>
+    public const int WritesPerComparison = 1000;
+
     private readonly ChurnAnalyzerOptions _options;
     private readonly TrackedKeys _keys;
     private readonly ChurnWindow _window;
@@ -37,13 +47,18 @@ public sealed class ChurnAnalyzer
         _options = options;
         _keys = new TrackedKeys(options.MaxTrackedKeys);
         _window = new ChurnWindow(options.Window, options.Slices, options.CountersPerSlice);
-        _flips = new FlipSampler(options.Top);
+        // More groups sampled than reported: groups close in waste trade places in the ranking
+        // between two choices, and each reported group should have its paths.
+        _flips = new FlipSampler(Math.Max(2 * options.Top, 20));
         _startedAt = startedAt;
         _coveredSince = startedAt;
     }
 
     /// <summary>Events recorded so far.</summary>
     public long Events { get; private set; }
+
+    /// <summary>Writes compared path by path so far (a sample of the wasteful groups' writes).</summary>
+    public long ComparedWrites => _flips.Compared;
 
     /// <summary>The last revision recorded, 0 before any.</summary>
     public long LastRevision { get; private set; }
@@ -89,7 +104,8 @@ public sealed class ChurnAnalyzer
         var group = TrackedKeys.IdOf(prefix);
         var history = key.Length + value.Length + HistoryOverheadBytes;
         var tally = _window.Add(group, prefix, id, key, kind, history, at ?? _startedAt, dated: at is not null);
-        if (!deleted && tally is not null && _flips.Samples(group) && _flips.Observe(group, id, value, kind) is { } flips)
+        var mayCompare = _flips.Compared < FreeComparisons || _flips.Compared * WritesPerComparison < Events;
+        if (!deleted && tally is not null && _flips.Samples(group) && _flips.Observe(group, id, value, kind, mayCompare) is { } flips)
         {
             tally.AddFlips(kind, flips);
         }

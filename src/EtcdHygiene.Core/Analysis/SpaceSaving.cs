@@ -6,14 +6,19 @@ namespace EtcdHygiene.Core.Analysis;
 /// count and overestimates it by at most <c>total / capacity</c>; every item more frequent than
 /// that is guaranteed to be held.
 /// </summary>
+/// <remarks>
+/// The paper's Stream-Summary layout: counters hang in buckets of equal count, buckets in a list
+/// by ascending count, so an increment moves a counter to the neighbouring bucket and the smallest
+/// counter is at the head — O(1) for the unit increments a watch stream makes, without allocating
+/// once full (an evicted counter is reused for the newcomer). Among equal counts, the counter that
+/// reached that count first is evicted first.
+/// </remarks>
 public sealed class SpaceSaving<T> where T : notnull
 {
     private readonly int _capacity;
-    private readonly Dictionary<T, (long Count, long Error)> _counters;
-    // Counters ordered by count, so the minimum is found in O(log k) when a new item evicts it.
-    private readonly SortedSet<(long Count, long Sequence, T Item)> _byCount;
-    private readonly Dictionary<T, long> _sequence;
-    private long _nextSequence;
+    private readonly Dictionary<T, Counter> _counters;
+    private readonly Stack<Bucket> _spare = new();
+    private Bucket? _smallest;
 
     /// <summary>Creates a sketch of <paramref name="capacity"/> counters.</summary>
     public SpaceSaving(int capacity)
@@ -23,10 +28,7 @@ public sealed class SpaceSaving<T> where T : notnull
             throw new ArgumentOutOfRangeException(nameof(capacity), "at least one counter");
         }
         _capacity = capacity;
-        _counters = new Dictionary<T, (long, long)>(capacity);
-        _sequence = new Dictionary<T, long>(capacity);
-        _byCount = new SortedSet<(long, long, T)>(Comparer<(long Count, long Sequence, T Item)>.Create((a, b) =>
-            a.Count != b.Count ? a.Count.CompareTo(b.Count) : a.Sequence.CompareTo(b.Sequence)));
+        _counters = new Dictionary<T, Counter>(capacity);
     }
 
     /// <summary>Items seen so far.</summary>
@@ -44,48 +46,159 @@ public sealed class SpaceSaving<T> where T : notnull
     /// </summary>
     public bool Add(T item, long count, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T evicted)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         Total += count;
         evicted = default;
         if (_counters.TryGetValue(item, out var counter))
         {
-            Move(item, counter.Count, counter.Count + count);
-            _counters[item] = (counter.Count + count, counter.Error);
+            Raise(counter, counter.Bucket.Count + count);
             return false;
         }
         if (_counters.Count < _capacity)
         {
-            Insert(item, count, 0);
+            counter = new Counter { Item = item };
+            _counters[item] = counter;
+            Place(counter, count, from: null);
             return false;
         }
-        // Evict the smallest counter; the newcomer inherits its count as possible error.
-        var smallest = _byCount.Min;
-        _byCount.Remove(smallest);
-        _counters.Remove(smallest.Item);
-        _sequence.Remove(smallest.Item);
-        Insert(item, smallest.Count + count, smallest.Count);
-        evicted = smallest.Item;
+        // Evict the smallest counter; the newcomer takes it over, its count as possible error.
+        counter = _smallest!.First!;
+        var smallest = counter.Bucket.Count;
+        _counters.Remove(counter.Item);
+        evicted = counter.Item;
+        counter.Item = item;
+        counter.Error = smallest;
+        _counters[item] = counter;
+        Raise(counter, smallest + count);
         return true;
     }
 
     /// <summary>The estimate of <paramref name="item"/>: 0 when not held.</summary>
-    public long Estimate(T item) => _counters.TryGetValue(item, out var counter) ? counter.Count : 0;
+    public long Estimate(T item) => _counters.TryGetValue(item, out var counter) ? counter.Bucket.Count : 0;
 
     /// <summary>The held items, most frequent first, with estimate and maximum overestimate.</summary>
     public IReadOnlyList<(T Item, long Count, long Error)> Top(int n) =>
-        _counters.OrderByDescending(c => c.Value.Count).Take(n).Select(c => (c.Key, c.Value.Count, c.Value.Error)).ToList();
+        _counters.Values.OrderByDescending(c => c.Bucket.Count).Take(n).Select(c => (c.Item, c.Bucket.Count, c.Error)).ToList();
 
-    private void Insert(T item, long count, long error)
+    /// <summary>Moves <paramref name="counter"/> from its bucket to the one of <paramref name="count"/> (higher).</summary>
+    private void Raise(Counter counter, long count)
     {
-        var sequence = _nextSequence++;
-        _counters[item] = (count, error);
-        _sequence[item] = sequence;
-        _byCount.Add((count, sequence, item));
+        var from = counter.Bucket;
+        from.Remove(counter);
+        Place(counter, count, from);
+        if (from.First is null)
+        {
+            Unlink(from);
+        }
     }
 
-    private void Move(T item, long from, long to)
+    /// <summary>
+    /// Puts <paramref name="counter"/> last into the bucket of <paramref name="count"/>, creating it
+    /// in order; the search starts after <paramref name="from"/> (a bucket of a smaller count), or at the head.
+    /// </summary>
+    private void Place(Counter counter, long count, Bucket? from)
     {
-        var sequence = _sequence[item];
-        _byCount.Remove((from, sequence, item));
-        _byCount.Add((to, sequence, item));
+        var before = from;
+        var next = from is null ? _smallest : from.Next;
+        while (next is not null && next.Count < count)
+        {
+            before = next;
+            next = next.Next;
+        }
+        if (next is null || next.Count != count)
+        {
+            var bucket = _spare.Count > 0 ? _spare.Pop() : new Bucket();
+            bucket.Count = count;
+            bucket.Previous = before;
+            bucket.Next = next;
+            if (before is null)
+            {
+                _smallest = bucket;
+            }
+            else
+            {
+                before.Next = bucket;
+            }
+            if (next is not null)
+            {
+                next.Previous = bucket;
+            }
+            next = bucket;
+        }
+        next.Append(counter);
+    }
+
+    private void Unlink(Bucket bucket)
+    {
+        if (bucket.Previous is null)
+        {
+            _smallest = bucket.Next;
+        }
+        else
+        {
+            bucket.Previous.Next = bucket.Next;
+        }
+        if (bucket.Next is not null)
+        {
+            bucket.Next.Previous = bucket.Previous;
+        }
+        bucket.Previous = bucket.Next = null;
+        _spare.Push(bucket);
+    }
+
+    private sealed class Counter
+    {
+        public T Item = default!;
+        public long Error;
+        public Bucket Bucket = null!;
+        public Counter? Previous;
+        public Counter? Next;
+    }
+
+    /// <summary>The counters of one count, in the order they reached it.</summary>
+    private sealed class Bucket
+    {
+        public long Count;
+        public Counter? First;
+        public Counter? Last;
+        public Bucket? Previous;
+        public Bucket? Next;
+
+        public void Append(Counter counter)
+        {
+            counter.Bucket = this;
+            counter.Previous = Last;
+            counter.Next = null;
+            if (Last is null)
+            {
+                First = counter;
+            }
+            else
+            {
+                Last.Next = counter;
+            }
+            Last = counter;
+        }
+
+        public void Remove(Counter counter)
+        {
+            if (counter.Previous is null)
+            {
+                First = counter.Next;
+            }
+            else
+            {
+                counter.Previous.Next = counter.Next;
+            }
+            if (counter.Next is null)
+            {
+                Last = counter.Previous;
+            }
+            else
+            {
+                counter.Next.Previous = counter.Previous;
+            }
+            counter.Previous = counter.Next = null;
+        }
     }
 }

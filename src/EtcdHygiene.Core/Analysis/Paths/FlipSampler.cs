@@ -21,12 +21,15 @@ public sealed class FlipSampler
 
     private readonly int _groups;
     private readonly HashSet<ulong> _sampled = [];
-    private readonly Dictionary<ulong, (ulong Group, byte[] Value)> _values = [];
+    private readonly Dictionary<ulong, KeptValue> _values = [];
     private readonly Dictionary<ulong, int> _keysOf = [];
     private long _keptBytes;
 
     /// <summary>Creates a sampler of at most <paramref name="groups"/> groups.</summary>
     public FlipSampler(int groups) => _groups = Math.Max(1, groups);
+
+    /// <summary>Writes compared path by path so far.</summary>
+    public long Compared { get; private set; }
 
     /// <summary>Bytes of values kept now.</summary>
     public long KeptBytes => _keptBytes;
@@ -42,53 +45,67 @@ public sealed class FlipSampler
     /// Compares a write of a sampled group with the key's kept value when the write is reorder-only
     /// or changed, and keeps the new value for the next write (room permitting).
     /// </summary>
-    /// <returns>The flips; null when nothing was compared (no kept value, another kind, or not JSON).</returns>
-    public IReadOnlyList<JsonFlip>? Observe(ulong group, ulong key, ReadOnlySpan<byte> value, WriteKind kind)
+    /// <param name="group">The write's group.</param>
+    /// <param name="key">The write's key.</param>
+    /// <param name="value">The value written.</param>
+    /// <param name="kind">What the classifier made of it.</param>
+    /// <param name="mayCompare">False when the comparison budget is spent: the value is still kept, for a later write.</param>
+    /// <returns>The flips; null when nothing was compared (no kept value, another kind, no budget, or not JSON).</returns>
+    public IReadOnlyList<JsonFlip>? Observe(ulong group, ulong key, ReadOnlySpan<byte> value, WriteKind kind, bool mayCompare = true)
     {
-        var kept = _values.TryGetValue(key, out var previous);
-        if (!kept && (value.Length > MaxValueBytes || _keysOf.GetValueOrDefault(group) >= KeysPerGroup || _keptBytes + value.Length > MaxKeptBytes))
+        if (!_values.TryGetValue(key, out var kept))
         {
+            if (value.Length > MaxValueBytes || _keysOf.GetValueOrDefault(group) >= KeysPerGroup || _keptBytes + value.Length > MaxKeptBytes)
+            {
+                return null;
+            }
+            _values[key] = new KeptValue(group, value.ToArray());
+            _keysOf[group] = _keysOf.GetValueOrDefault(group) + 1;
+            _keptBytes += value.Length;
             return null;
         }
-        var current = value.ToArray();
         IReadOnlyList<JsonFlip>? flips = null;
-        if (kept && kind is WriteKind.ReorderOnlyRewrite or WriteKind.Changed)
+        if (mayCompare && kind is WriteKind.ReorderOnlyRewrite or WriteKind.Changed)
         {
-            flips = JsonDiff.Compare(previous.Value, current);
+            flips = JsonDiff.Compare(kept.Value, value.ToArray());
+            Compared++;
         }
-        if (kept)
+        if (value.Length > MaxValueBytes || _keptBytes - kept.Value.Length + value.Length > MaxKeptBytes)
         {
-            _keptBytes -= previous.Value.Length;
-            if (current.Length > MaxValueBytes || _keptBytes + current.Length > MaxKeptBytes)
-            {
-                Forget(key, group);
-                return flips;
-            }
+            _keptBytes -= kept.Value.Length;
+            Forget(key, group);
+            return flips;
         }
-        else
-        {
-            _keysOf[group] = _keysOf.GetValueOrDefault(group) + 1;
-        }
-        _values[key] = (group, current);
-        _keptBytes += current.Length;
+        // Most rewrites keep the length (a reorder does): the kept buffer is reused, no garbage.
+        _keptBytes += value.Length - kept.Value.Length;
+        kept.Value = kept.Value.Length == value.Length ? kept.Value : new byte[value.Length];
+        value.CopyTo(kept.Value);
         return flips;
     }
 
     /// <summary>
-    /// Chooses the groups to sample from now on: the <paramref name="ranked"/> groups that waste
-    /// most, first ones first. Values kept for the groups left out are dropped.
+    /// Chooses the groups to sample from now on from the <paramref name="ranked"/> groups, most
+    /// wasteful first. A group sampled already stays while it ranks within twice the places: groups
+    /// close in waste trade places all the time, and one dropped loses the values it kept, so its
+    /// next writes could not be compared. Values kept for the groups left out are dropped.
     /// </summary>
     public void Choose(IEnumerable<ulong> ranked)
     {
+        var candidates = ranked.Take(2 * _groups).ToList();
+        var staying = candidates.Where(_sampled.Contains).ToList();
         _sampled.Clear();
-        foreach (var group in ranked.Take(_groups))
+        foreach (var group in staying.Concat(candidates).Take(_groups * 2))
         {
+            if (_sampled.Count == _groups)
+            {
+                break;
+            }
             _sampled.Add(group);
         }
-        foreach (var (key, (group, _)) in _values.Where(v => !_sampled.Contains(v.Value.Group)).ToList())
+        foreach (var (key, kept) in _values.Where(v => !_sampled.Contains(v.Value.Group)).ToList())
         {
-            _keptBytes -= _values[key].Value.Length;
-            Forget(key, group);
+            _keptBytes -= kept.Value.Length;
+            Forget(key, kept.Group);
         }
     }
 
@@ -99,5 +116,12 @@ public sealed class FlipSampler
         {
             _keysOf.Remove(group);
         }
+    }
+
+    /// <summary>A key's last value, kept for the next comparison.</summary>
+    private sealed class KeptValue(ulong group, byte[] value)
+    {
+        public ulong Group { get; } = group;
+        public byte[] Value { get; set; } = value;
     }
 }
