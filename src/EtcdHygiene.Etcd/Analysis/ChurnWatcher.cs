@@ -458,12 +458,15 @@ public sealed class ChurnWatcher : IAsyncDisposable
     /// <summary>
     /// Failures that fail again alike however often they are retried, until a person changes
     /// something: a refused permission, login or certificate, or a request etcd (or gRPC) refuses
-    /// as such — too large, invalid, not implemented by this etcd.
+    /// as such — a message too large, an invalid argument, a call this etcd does not implement.
+    /// etcd's own ResourceExhausted ("too many requests", NOSPACE) passes, and so do gRPC's
+    /// Internal errors, which a reset connection also raises.
     /// </summary>
     private static bool CannotHealByRetrying(EtcdOperationException error) =>
         error.Kind is EtcdErrorKind.PermissionDenied or EtcdErrorKind.AuthenticationFailed or EtcdErrorKind.TlsFailed
-        || error.InnerException is RpcException { StatusCode: StatusCode.ResourceExhausted or StatusCode.InvalidArgument or StatusCode.Unimplemented or StatusCode.Internal }
-            && error.Kind != EtcdErrorKind.NoSpace;
+        || error.InnerException is RpcException rpc && (rpc.StatusCode is StatusCode.InvalidArgument or StatusCode.Unimplemented
+            || rpc.StatusCode == StatusCode.ResourceExhausted && rpc.Status.Detail.Contains("message", StringComparison.OrdinalIgnoreCase)
+                && !rpc.Status.Detail.Contains("too many requests", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The end of a prefix's range: the prefix with its last byte incremented ("\0" for all keys).</summary>
     private static ByteString RangeEnd(ByteString prefix)

@@ -3,10 +3,10 @@ namespace EtcdHygiene.Core.Analysis.Paths;
 /// <summary>
 /// Which writes get a path diff, and the previous values those need. The classifier keeps 12
 /// bytes a key; a diff needs the whole previous value. So values are kept only for a few keys
-/// (<see cref="KeysPerGroup"/>) of the groups that waste most — the report's top, refreshed by
-/// the analyzer — within <see cref="MaxKeptBytes"/> in all, and only reorder-only and changed
-/// writes of those keys are compared. A group's writer rewrites all its keys alike, so a few
-/// keys tell what flips.
+/// (<see cref="KeysPerGroup"/>) of the groups that waste most — chosen by the analyzer from its
+/// ranking (<see cref="Choose"/>) — within <see cref="MaxKeptBytes"/> in all, and only reorder-only
+/// and changed writes of those keys are compared, as often as the analyzer's budget allows. A
+/// group's writer rewrites all its keys alike, so a few keys tell what flips.
 /// </summary>
 public sealed class FlipSampler
 {
