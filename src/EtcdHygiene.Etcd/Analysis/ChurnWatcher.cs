@@ -445,6 +445,39 @@ public sealed class ChurnWatcher : IAsyncDisposable
     }
 
     /// <summary>
+    /// The cluster's current revision, from a count of the keys under <paramref name="prefix"/>
+    /// through the first endpoint that answers: whoever may read the prefix may ask, where Status
+    /// needs the root role on etcd 3.5.
+    /// </summary>
+    /// <returns>The revision, or null and why no endpoint gave it; <c>Stuck</c> when retrying cannot cure that.</returns>
+    public static async Task<(long? Revision, string? Problem, bool Stuck)> RevisionAsync(EtcdConnectionOptions options, string prefix, CancellationToken cancellationToken)
+    {
+        var transport = new EtcdTransport(options);
+        var key = ByteString.CopyFromUtf8(prefix);
+        string? problem = null;
+        foreach (var endpoint in options.Endpoints)
+        {
+            try
+            {
+                using var client = transport.CreateClient(endpoint);
+                var response = await client.GetAsync(new RangeRequest { Key = key, RangeEnd = RangeEnd(key), CountOnly = true },
+                    deadline: DateTime.UtcNow.Add(options.RequestTimeout), cancellationToken: cancellationToken);
+                return (response.Header.Revision, null, false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                var error = EtcdErrors.Classify(e, "Range", endpoint);
+                if (CannotHealByRetrying(error))
+                {
+                    return (null, error.Message, true);
+                }
+                problem = error.Message;
+            }
+        }
+        return (null, problem, false);
+    }
+
+    /// <summary>
     /// etcd cancelled a watch for another reason than a compaction; it gives the reason as text only
     /// ("rpc error: code = PermissionDenied desc = etcdserver: permission denied").
     /// </summary>

@@ -117,10 +117,12 @@ internal static class AnalyzeCommand
             return Error;
         }
         var options = new EtcdConnectionOptions { Endpoints = request.Endpoints, Tls = request.Tls, Credentials = request.Credentials };
-        var (clock, unreachable) = await MeasureRateAsync(options, cancellationToken);
+        var (clock, unreachable, stuck) = await MeasureRateAsync(options, request.Prefixes[0], cancellationToken);
         if (clock is null)
         {
-            await errors.WriteLineAsync($"cannot reach etcd at {string.Join(", ", request.Endpoints)}: {unreachable}");
+            await errors.WriteLineAsync(stuck
+                ? $"cannot read the history under {string.Join(", ", request.Prefixes)}, and retrying cannot cure it: {unreachable}"
+                : $"cannot reach etcd at {string.Join(", ", request.Endpoints)}: {unreachable}");
             return Error;
         }
         var analysis = new ChurnAnalyzerOptions
@@ -164,23 +166,26 @@ internal static class AnalyzeCommand
 
     /// <summary>
     /// Two revisions <see cref="RateSample"/> apart date the replayed history by the current write
-    /// rate: rough for old history, and none at all when the cluster is idle (or at NOSPACE).
+    /// rate: rough for old history, and none at all when the cluster is idle (or at NOSPACE). The
+    /// revision comes from a read of the prefix, which a user who may only read it can make.
     /// </summary>
-    /// <returns>The clock, or null and why etcd could not be read.</returns>
-    private static async Task<((RevisionClock Clock, bool Measured)? Clock, string? Unreachable)> MeasureRateAsync(EtcdConnectionOptions options, CancellationToken cancellationToken)
+    /// <returns>The clock, or null, why etcd could not be read, and whether retrying could not cure it.</returns>
+    private static async Task<((RevisionClock Clock, bool Measured)? Clock, string? Unreachable, bool Stuck)> MeasureRateAsync(
+        EtcdConnectionOptions options, string prefix, CancellationToken cancellationToken)
     {
-        await using var etcd = new EtcdClusterConnection(options);
-        var first = await etcd.ObserveAsync(cancellationToken);
-        if (first.Revision is not { } from)
+        var (from, problem, stuck) = await ChurnWatcher.RevisionAsync(options, prefix, cancellationToken);
+        var fromAt = DateTimeOffset.UtcNow;
+        if (from is null)
         {
-            return (null, string.Join("; ", first.Problems.DefaultIfEmpty("no member answered")));
+            return (null, problem ?? "no member answered", stuck);
         }
         await Task.Delay(RateSample, cancellationToken);
-        var second = await etcd.ObserveAsync(cancellationToken);
-        if (second.Revision is not { } to || to <= from)
+        var (to, _, _) = await ChurnWatcher.RevisionAsync(options, prefix, cancellationToken);
+        var toAt = DateTimeOffset.UtcNow;
+        if (to is null || to <= from)
         {
-            return ((new RevisionClock([]), false), null);
+            return ((new RevisionClock([]), false), null, false);
         }
-        return ((new RevisionClock([new RevisionSample(first.ObservedAt, from), new RevisionSample(second.ObservedAt, to)]), true), null);
+        return ((new RevisionClock([new RevisionSample(fromAt, from.Value), new RevisionSample(toAt, to.Value)]), true), null, false);
     }
 }

@@ -235,7 +235,13 @@ public sealed class ControllerTests
         Assert.Contains("permission denied", (string?)kube.Condition("registry", "ChurnDetected")!["message"]);
         // The watch fails again at 1, 2, 4 s…, each time a cycle tells the announcer: let it fail four times.
         await OperatorFixture.WaitUntilAsync(() => logs.Lines.Count(l => l.Contains("Churn analysis:") && l.Contains("permission denied")) >= 4, what: "four failures");
-        Assert.True(kube.ConditionIs("registry", "Ready", "True"), "hygiene stalled: " + kube.Condition("registry", "Ready")?.ToJsonString());
+        // The policy is still reconciled: a spec change is taken up. (Whether its cycles succeed is
+        // etcd's business: 3.5 refuses Status to a user without the root role, 3.4 does not.)
+        var edited = kube.Policy("registry")!;
+        edited["spec"]!["compaction"]!["interval"] = "2s";
+        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, edited);
+        var generation = (long)kube.Policy("registry")!["metadata"]!["generation"]!;
+        await OperatorFixture.WaitUntilAsync(() => (long?)kube.Policy("registry")?["status"]?["observedGeneration"] == generation, what: $"observedGeneration {generation}");
 
         var told = kube.EventsOf("registry").Where(e => e.Reason == "AnalysisUnavailable").ToList();
         var one = Assert.Single(told);

@@ -176,17 +176,29 @@ public sealed class DataSafetySoakTests(ITestOutputHelper output)
         /// on it (a CI run read one more than 50 ms late), while two announcements of one member
         /// are at least a defragmentation and a pause apart unless both are urgent.
         /// </summary>
+        /// <summary>
+        /// True when etcd-hygiene announced the defragmentation as NOSPACE recovery (which waits no
+        /// pause). The announcement is the last one for that member logged at or before the second
+        /// etcd began: the tool's own timestamp, not when the test read the line, which a loaded
+        /// machine delays by more than the time between two defragmentations.
+        /// </summary>
         public bool WasUrgent(EtcdDefragmentation defragmentation)
         {
+            var second = defragmentation.Start.UtcDateTime.TimeOfDay.Ticks / TimeSpan.TicksPerSecond;
             lock (_toolLines)
             {
                 var announced = _toolLines
-                    .Where(l => l.At <= defragmentation.Start + TimeSpan.FromMilliseconds(500)
-                        && l.Line.Contains($": Defragment {defragmentation.Member}: ", StringComparison.Ordinal))
-                    .MinBy(l => (l.At - defragmentation.Start).Duration());
+                    .Where(l => l.Line.Contains($": Defragment {defragmentation.Member}: ", StringComparison.Ordinal)
+                        && LoggedAt(l.Line) is { } logged && logged.Ticks / TimeSpan.TicksPerSecond <= second
+                        && (defragmentation.Start - l.At).Duration() < TimeSpan.FromMinutes(1))
+                    .LastOrDefault();
                 return announced.Line?.Contains("NOSPACE recovery", StringComparison.Ordinal) == true;
             }
         }
+
+        /// <summary>The time of day a tool line begins with ("07:20:38 info …", UTC), null when it has none.</summary>
+        private static TimeSpan? LoggedAt(string line) =>
+            line.Length >= 8 && TimeSpan.TryParseExact(line[..8], @"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : null;
 
         /// <summary>True when etcd-hygiene announced an emergency compaction to <paramref name="revision"/>.</summary>
         public bool WasAnnouncedEmergency(long revision)
