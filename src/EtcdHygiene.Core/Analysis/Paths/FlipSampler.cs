@@ -94,7 +94,8 @@ public sealed class FlipSampler
         var candidates = ranked.Take(2 * _groups).ToList();
         var staying = candidates.Where(_sampled.Contains).ToList();
         _sampled.Clear();
-        foreach (var group in staying.Concat(candidates).Take(_groups * 2))
+        // Those staying first, then the most wasteful newcomers, up to the places there are.
+        foreach (var group in staying.Concat(candidates))
         {
             if (_sampled.Count == _groups)
             {
