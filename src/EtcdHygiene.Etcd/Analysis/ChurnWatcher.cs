@@ -129,7 +129,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
             if (CannotHealByRetrying(error))
             {
                 Problem = error.Message;
-                StuckOn = $"{error.Kind}: {error.Detail}";
+                StuckOn = Failure(error);
             }
             return false;
         }
@@ -188,10 +188,10 @@ public sealed class ChurnWatcher : IAsyncDisposable
             {
                 var error = EtcdErrors.Classify(e, "Watch", endpoint);
                 Problem = error.Message;
-                StuckOn = CannotHealByRetrying(error) ? $"{error.Kind}: {error.Detail}" : null;
+                StuckOn = CannotHealByRetrying(error) ? Failure(error) : null;
                 // Told once (per kind of failure, whichever member): a retry every 30 s that fails
                 // alike would otherwise fill the log while hygiene goes on.
-                var failure = $"{error.Kind}: {error.Detail}";
+                var failure = Failure(error);
                 if (failure != told)
                 {
                     _logger.LogWarning("Churn analysis: {Problem}{Cure}; retrying in {Delay}, and told again only if the failure changes",
@@ -487,6 +487,9 @@ public sealed class ChurnWatcher : IAsyncDisposable
         var kind = reason.Contains("permission denied", StringComparison.OrdinalIgnoreCase) ? EtcdErrorKind.PermissionDenied : EtcdErrorKind.Unknown;
         return new EtcdOperationException(kind, "Watch", null, reason);
     }
+
+    /// <summary>A failure without the member it came from ("PermissionDenied: …"): the same on every member.</summary>
+    private static string Failure(EtcdOperationException error) => $"{error.Kind}: {error.Detail}";
 
     /// <summary>
     /// Failures that fail again alike however often they are retried, until a person changes

@@ -203,7 +203,7 @@ public static partial class JsonDiff
             return $"{tie.DifferOn}={ValueExcerpt.Of(value)}";
         }
         var excerpt = ValueExcerpt.Of(element, secret);
-        return excerpt.Length > 32 ? string.Concat(excerpt.AsSpan(0, 32), "…") : excerpt;
+        return ValueExcerpt.Cut(excerpt, ValueExcerpt.MaxString);
     }
 
     private static JsonElement? Field(JsonElement element, string dotted)
@@ -243,11 +243,7 @@ public static partial class JsonDiff
     private static string Member(string path, string name) =>
         Identifier().IsMatch(name) ? $"{path}.{name}" : $"{path}['{name.Replace("\\", "\\\\").Replace("'", "\\'")}']";
 
-    private static string Names(List<string> names)
-    {
-        var text = "{" + string.Join(",", names) + "}";
-        return text.Length > ValueExcerpt.MaxLength ? string.Concat(text.AsSpan(0, ValueExcerpt.MaxLength), "…") : text;
-    }
+    private static string Names(List<string> names) => ValueExcerpt.Cut("{" + string.Join(",", names) + "}", ValueExcerpt.MaxLength);
 
     private static string Elements(int count) => count == 1 ? "1 element" : $"{count} elements";
 

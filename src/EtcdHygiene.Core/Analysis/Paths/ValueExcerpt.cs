@@ -27,6 +27,9 @@ public static partial class ValueExcerpt
     /// <summary>True when a member of that name likely holds a secret.</summary>
     public static bool IsSecretName(string name) => SecretName().IsMatch(name);
 
+    /// <summary><paramref name="text"/> cut at <paramref name="length"/> characters, an ellipsis marking the cut.</summary>
+    public static string Cut(string text, int length) => text.Length > length ? string.Concat(text.AsSpan(0, length), "…") : text;
+
     /// <summary>The excerpt of <paramref name="value"/>; <paramref name="secret"/> hides it whole.</summary>
     public static string Of(JsonElement value, bool secret = false)
     {
@@ -36,7 +39,7 @@ public static partial class ValueExcerpt
         }
         var text = new StringBuilder();
         Append(text, value);
-        return text.Length > MaxLength ? string.Concat(text.ToString(0, MaxLength), "…") : text.ToString();
+        return Cut(text.ToString(), MaxLength);
     }
 
     private static void Append(StringBuilder text, JsonElement value)
@@ -88,7 +91,7 @@ public static partial class ValueExcerpt
                 break;
             default:
                 var raw = value.GetRawText();
-                text.Append(raw.Length > MaxString ? string.Concat(raw.AsSpan(0, MaxString), "…") : raw);
+                text.Append(Cut(raw, MaxString));
                 break;
         }
     }
@@ -97,7 +100,7 @@ public static partial class ValueExcerpt
     private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static string Quote(string text) =>
-        JsonSerializer.Serialize(text.Length > MaxString ? string.Concat(text.AsSpan(0, MaxString), "…") : text, Readable);
+        JsonSerializer.Serialize(Cut(text, MaxString), Readable);
 
     [GeneratedRegex("pass|secret|token|key|cred|auth|private|cert", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SecretName();
