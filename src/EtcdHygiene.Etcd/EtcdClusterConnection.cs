@@ -20,9 +20,9 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
     private readonly EtcdConnectionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly EtcdTransport _transport;
-    private readonly HttpClient _http;
-    private readonly ConcurrentDictionary<string, Lazy<EtcdClient>> _clients = new(StringComparer.OrdinalIgnoreCase);
+    private readonly EtcdClientPool _pool;
+    private readonly Rented<HttpClient> _http;
+    private readonly ConcurrentDictionary<string, Lazy<Rented<EtcdClient>>> _clients = new(StringComparer.OrdinalIgnoreCase);
     private readonly IReadOnlyList<string> _configuredEndpoints;
 
     // Where each member was last reached; tried first next time so that a member reached through a
@@ -31,8 +31,11 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
     private IReadOnlyList<Member> _lastMembers = [];
     private ClusterSnapshot? _lastSnapshot;
 
-    /// <summary>Creates the adapter; nothing is contacted until the first call.</summary>
-    public EtcdClusterConnection(EtcdConnectionOptions options, TimeProvider? time = null, ILogger? logger = null)
+    /// <summary>
+    /// Creates the adapter; nothing is contacted until the first call. Connections given the same
+    /// <paramref name="pool"/> share their member clients; without one, this connection has its own.
+    /// </summary>
+    public EtcdClusterConnection(EtcdConnectionOptions options, TimeProvider? time = null, ILogger? logger = null, EtcdClientPool? pool = null)
     {
         if (options.Endpoints.Count == 0)
         {
@@ -41,8 +44,8 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
         _options = options;
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
-        _transport = new EtcdTransport(options);
-        _http = new HttpClient(_transport.CreateHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        _pool = pool ?? new EtcdClientPool();
+        _http = _pool.Http(options);
         _configuredEndpoints = options.Endpoints.Select(NormalizeUrl).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
@@ -388,7 +391,7 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
         timeout.CancelAfter(_options.RequestTimeout);
         try
         {
-            await using var stream = await _http.GetStreamAsync($"{endpoint}/metrics", timeout.Token);
+            await using var stream = await _http.Value.GetStreamAsync($"{endpoint}/metrics", timeout.Token);
             using var reader = new StreamReader(stream);
             var wanted = new System.Text.StringBuilder();
             while (await reader.ReadLineAsync(timeout.Token) is { } line)
@@ -461,7 +464,7 @@ public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            var client = _clients.GetOrAdd(endpoint, url => new Lazy<EtcdClient>(() => _transport.CreateClient(url))).Value;
+            var client = _clients.GetOrAdd(endpoint, url => new Lazy<Rented<EtcdClient>>(() => _pool.Client(url, _options))).Value.Value;
             // WaitAsync keeps the timeout honest even if a call ignored its token.
             return await call(client, linked.Token).WaitAsync(linked.Token);
         }

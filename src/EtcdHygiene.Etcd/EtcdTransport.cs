@@ -95,10 +95,22 @@ internal sealed class EtcdTransport
     /// <summary>How long an open call may go without a frame before a ping, and how long that ping may go unanswered.</summary>
     internal static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// At most this many /metrics reads go to one member at a time; more wait their turn. The handler
+    /// is shared by every policy of the process (<see cref="EtcdClientPool"/>), and HTTP/1.1 opens a
+    /// connection per concurrent request: a thousand policies starting together would otherwise open
+    /// hundreds of connections to each member, for a read that takes milliseconds.
+    /// </summary>
+    internal const int MetricsConnectionsPerMember = 4;
+
     /// <summary>A handler for plain HTTP calls to members (e.g. /metrics) with the same TLS.</summary>
     public HttpMessageHandler CreateHttpHandler()
     {
-        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            MaxConnectionsPerServer = MetricsConnectionsPerMember,
+        };
         if (_options.Tls is not null)
         {
             var ssl = new SslClientAuthenticationOptions();

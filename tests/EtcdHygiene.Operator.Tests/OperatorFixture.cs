@@ -32,7 +32,8 @@ internal sealed class OperatorFixture : IAsyncDisposable
     public (OperatorHost Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null,
         Prometheus.CollectorRegistry? metrics = null)
     {
-        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(metrics ?? new Prometheus.CollectorRegistry()));
+        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(metrics ?? new Prometheus.CollectorRegistry()),
+            new EtcdHygiene.Etcd.EtcdClientPool());
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => host.RunAsync(stop.Token));
         _replicas.Add((stop, run));

@@ -1,3 +1,4 @@
+using EtcdHygiene.Etcd;
 using EtcdHygiene.Kubernetes.Crd;
 using EtcdHygiene.Kubernetes.Resources;
 using EtcdHygiene.Kubernetes.Runtime;
@@ -16,7 +17,8 @@ namespace EtcdHygiene.Operator.Controller;
 /// the Lease; losing it ends the run (the process exits so the pod restarts clean), and a replica
 /// that stops or crashes while leading gives the Lease up once its controller has stopped.
 /// </summary>
-public sealed class OperatorHost(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics)
+public sealed class OperatorHost(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics,
+    EtcdClientPool clients)
 {
     private readonly ILogger _logger = logging.CreateLogger(LogCategory.Operator);
     private volatile PolicyController? _controller;
@@ -117,7 +119,7 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
         var source = new CustomResourceSource<RegistryPolicyResource>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, options.Namespace,
             RegistryPolicyResource.FromUnreadable);
         // Per leadership term: a replica that leads again starts from what status holds, not from memory.
-        await using var supervisors = new PolicySupervisors(time, logging, metrics);
+        await using var supervisors = new PolicySupervisors(time, logging, metrics, clients);
         var runtime = logging.CreateLogger(LogCategory.Controller);
         var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, runtime);
         var events = new EventRecorder(client, "etcd-hygiene", time, runtime);

@@ -1,3 +1,4 @@
+using EtcdHygiene.Etcd;
 using EtcdHygiene.Operator.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -33,6 +34,7 @@ public static class HygieneHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ExitCode>();
         builder.Services.AddSingleton<HygieneMetrics>();
+        builder.Services.AddSingleton<EtcdClientPool>();
         builder.Services.AddHostedService<ExitOnSecondSignal>();
         return builder;
     }

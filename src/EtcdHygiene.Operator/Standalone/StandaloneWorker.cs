@@ -14,7 +14,7 @@ namespace EtcdHygiene.Operator.Standalone;
 /// <c>--once</c>, one cycle per policy, then the process stops: exit 0 when every cycle left its
 /// cluster healthy, 3 when an alarm stays active (a person must act), 1 when a cycle failed.
 /// </summary>
-public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, ExitCode exit,
+public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients, ExitCode exit,
     IHostApplicationLifetime lifetime) : StepWorker(exit, logging.CreateLogger(LogCategory.Run), host)
 {
     private readonly StateFiles _files = new(run.StateDirectory);
@@ -60,7 +60,7 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
     private async Task<Outcome> RunPolicyAsync(PolicySource source, CancellationToken stopping)
     {
         var policy = source.Policy;
-        await using var supervisor = new PolicySupervisor(policy.Key, time, logging, metrics);
+        await using var supervisor = new PolicySupervisor(policy.Key, time, logging, metrics, clients);
         var store = new StateFileStore(_files, policy.Key);
         var announcer = new LogAnnouncer(Logger);
         var options = source.Connection;

@@ -29,6 +29,7 @@ public sealed class PolicySupervisor : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _logging;
     private readonly HygieneMetrics _metrics;
+    private readonly EtcdClientPool _clients;
     private readonly ILogger _watchLogger;
     private EtcdClusterConnection? _connection;
     private PolicyAnalysis? _analysis;
@@ -36,13 +37,17 @@ public sealed class PolicySupervisor : IAsyncDisposable
     private CancellationTokenSource? _watch;
     private GrowthOutlook? _outlook;
 
-    /// <summary>Creates the runtime of one policy; nothing connects before the first cycle.</summary>
-    public PolicySupervisor(PolicyKey key, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics)
+    /// <summary>
+    /// Creates the runtime of one policy; nothing connects before the first cycle. Its connection
+    /// rents member clients from <paramref name="clients"/>, which the process's other policies share.
+    /// </summary>
+    public PolicySupervisor(PolicyKey key, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients)
     {
         _key = key;
         _time = time;
         _logging = logging;
         _metrics = metrics;
+        _clients = clients;
         _watchLogger = logging.CreateLogger(LogCategory.Watch);
     }
 
@@ -215,7 +220,7 @@ public sealed class PolicySupervisor : IAsyncDisposable
             await _connection.DisposeAsync();
             _connection = null;
         }
-        return _connection ??= new EtcdClusterConnection(options, _time, _logging.CreateLogger(LogCategory.Etcd));
+        return _connection ??= new EtcdClusterConnection(options, _time, _logging.CreateLogger(LogCategory.Etcd), _clients);
     }
 
     /// <summary>The analysis, kept across cycles (its watch runs between them) and restarted when what it analyses or how it connects changes.</summary>

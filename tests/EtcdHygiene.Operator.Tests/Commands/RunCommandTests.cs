@@ -92,6 +92,28 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task ManyPoliciesOverOneCluster_ShareItsConnections()
+    {
+        const int policies = 12;
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        using var folder = new PolicyFolder();
+        var files = Enumerable.Range(0, policies).Select(i => folder.WriteDefaults($"p{i:00}", cluster.ClientUrls)).ToList();
+        await using var run = CliProcess.Start(["run", "--state-dir", folder.StateDirectory, .. files.SelectMany(f => new[] { "--policy", f })]);
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Regex.Count(run.Errors + run.Output, ": cycle succeeded") < policies)
+        {
+            Assert.True(DateTime.UtcNow < deadline && !run.HasExited, $"not every policy's first cycle succeeded{Environment.NewLine}{run.Errors}");
+            await Task.Delay(200);
+        }
+        var held = OpenConnections.To(run.Id, cluster.ClientUrls[0]);
+
+        // One gRPC connection, and at most 4 for /metrics (EtcdTransport.MetricsConnectionsPerMember),
+        // whatever the number of policies: with clients of their own, two per policy (24).
+        Assert.InRange(held, 1, 1 + 4);
+    }
+
+    [Fact]
     public async Task ATerminatedRun_StopsCleanly_BetweenCycles()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });

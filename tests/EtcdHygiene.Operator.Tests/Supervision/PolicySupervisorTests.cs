@@ -43,7 +43,7 @@ public sealed class PolicySupervisorTests
         var registry = new Prometheus.CollectorRegistry();
         await using var front = await FrontEnd.CreateAsync(frontEnd, policy, folder);
         var recorder = new Recorder(front.Store, front.Announcer);
-        await using var supervisor = new PolicySupervisor(policy.Key, TimeProvider.System, NullLoggerFactory.Instance, new HygieneMetrics(registry));
+        await using var supervisor = new PolicySupervisor(policy.Key, TimeProvider.System, NullLoggerFactory.Instance, new HygieneMetrics(registry), new EtcdClientPool());
 
         var cycle = await supervisor.RunCycleAsync(policy, options, recorder, recorder, CancellationToken.None);
 
