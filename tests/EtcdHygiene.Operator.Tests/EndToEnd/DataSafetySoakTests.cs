@@ -169,14 +169,6 @@ public sealed class DataSafetySoakTests(ITestOutputHelper output)
         }
 
         /// <summary>
-        /// True when etcd-hygiene started <paramref name="defragmentation"/> as a NOSPACE recovery
-        /// (or prevention), where the pause is not waited: its line announcing that member's
-        /// defragmentation nearest to when etcd began it says so. Nearest, not last before: on a
-        /// loaded machine a line reaches this process a few hundred milliseconds after etcd acted
-        /// on it (a CI run read one more than 50 ms late), while two announcements of one member
-        /// are at least a defragmentation and a pause apart unless both are urgent.
-        /// </summary>
-        /// <summary>
         /// True when etcd-hygiene announced the defragmentation as NOSPACE recovery (which waits no
         /// pause). The announcement is the last one for that member logged at or before the second
         /// etcd began: the tool's own timestamp, not when the test read the line, which a loaded
@@ -184,21 +176,34 @@ public sealed class DataSafetySoakTests(ITestOutputHelper output)
         /// </summary>
         public bool WasUrgent(EtcdDefragmentation defragmentation)
         {
-            var second = defragmentation.Start.UtcDateTime.TimeOfDay.Ticks / TimeSpan.TicksPerSecond;
+            var second = WholeSecond(defragmentation.Start);
             lock (_toolLines)
             {
                 var announced = _toolLines
                     .Where(l => l.Line.Contains($": Defragment {defragmentation.Member}: ", StringComparison.Ordinal)
-                        && LoggedAt(l.Line) is { } logged && logged.Ticks / TimeSpan.TicksPerSecond <= second
+                        && LoggedAt(l.Line, l.At) is { } logged && WholeSecond(logged) <= second
                         && (defragmentation.Start - l.At).Duration() < TimeSpan.FromMinutes(1))
                     .LastOrDefault();
                 return announced.Line?.Contains("NOSPACE recovery", StringComparison.Ordinal) == true;
             }
         }
 
-        /// <summary>The time of day a tool line begins with ("07:20:38 info …", UTC), null when it has none.</summary>
-        private static TimeSpan? LoggedAt(string line) =>
-            line.Length >= 8 && TimeSpan.TryParseExact(line[..8], @"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : null;
+        private static long WholeSecond(DateTimeOffset at) => at.UtcTicks / TimeSpan.TicksPerSecond;
+
+        /// <summary>
+        /// When a tool line says it was logged: it begins with the time of day ("07:20:38 info …",
+        /// UTC), on the day it was read, or the day before for a line logged just before midnight
+        /// and read after it. Null when the line has no time.
+        /// </summary>
+        private static DateTimeOffset? LoggedAt(string line, DateTimeOffset read)
+        {
+            if (line.Length < 8 || !TimeSpan.TryParseExact(line[..8], @"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture, out var time))
+            {
+                return null;
+            }
+            var logged = new DateTimeOffset(read.UtcDateTime.Date + time, TimeSpan.Zero);
+            return logged > read.AddSeconds(1) ? logged.AddDays(-1) : logged;
+        }
 
         /// <summary>True when etcd-hygiene announced an emergency compaction to <paramref name="revision"/>.</summary>
         public bool WasAnnouncedEmergency(long revision)
