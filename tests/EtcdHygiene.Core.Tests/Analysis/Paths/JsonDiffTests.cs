@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text;
 using EtcdHygiene.Core.Analysis.Paths;
 using EtcdHygiene.Testing.Workloads;
@@ -84,6 +85,41 @@ public sealed class JsonDiffTests
         Assert.All(flips, f => Assert.True(f.Before.Length <= ValueExcerpt.MaxLength + 1 && f.After.Length <= ValueExcerpt.MaxLength + 1, f.ToString()));
         Assert.DoesNotContain(flips, f => f.Before.Contains("hunter") || f.After.Contains("hunter"));
     }
+
+    [Theory]
+    [InlineData("DB_PASSWORD=hunter2")]
+    [InlineData("--token=s3cr3t-value")]
+    [InlineData("api_key: abc")]
+    [InlineData("Bearer abc.def")]
+    [InlineData("basic dXNlcjpwYXNz")]
+    [InlineData("-----BEGIN PRIVATE KEY-----\nMIIE")]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig")]
+    [InlineData("https://admin:hunter2@db.internal:5432/app")]
+    [InlineData("ghp_16C7e42F292c6912E7710c838347Ae178B4a")]
+    [InlineData("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    public void SecretLookingStrings_AreHidden_InArraysOfBareStrings(string secret)
+    {
+        var before = JsonSerializer.Serialize(new { env = new[] { "LOG=debug", secret } });
+        var after = JsonSerializer.Serialize(new { env = new[] { secret, "LOG=debug" } });
+
+        var flip = Assert.Single(Diff(before, after)!);
+
+        Assert.Contains(ValueExcerpt.Hidden, flip.Before + flip.After);
+        var visible = secret.Length > 6 ? secret[^6..] : secret;
+        Assert.DoesNotContain(visible, flip.Before + flip.After);
+        Assert.True(ValueExcerpt.LooksSecret(secret));
+    }
+
+    [Theory]
+    [InlineData("greeter-0f8fad5b-d9cb-469f-a165-70867728950e")]
+    [InlineData("Greeter-0F8FAD5B-D9CB-469F-A165-70867728950E")]
+    [InlineData("GreeterService-v2-production-eu-west")]
+    [InlineData("Greeter.HandleBillingCharge")]
+    [InlineData("10.0.0.7:41017")]
+    [InlineData("go.micro.srv.greeter")]
+    [InlineData("http://greeter.default.svc:8080/v1")]
+    [InlineData("v1.2.3")]
+    public void IdsNamesAndAddresses_StayVisible(string value) => Assert.False(ValueExcerpt.LooksSecret(value));
 
     [Fact]
     public void TheIncidentsSwap_IsDiagnosedAsAnUnstableSort()
