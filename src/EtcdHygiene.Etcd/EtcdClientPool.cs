@@ -7,9 +7,8 @@ namespace EtcdHygiene.Etcd;
 /// way (same URL, TLS material and credentials). One process may look after a thousand policies
 /// over a handful of clusters; with a client each, 1,000 policies over one member held 2,000 TCP
 /// connections with their buffers, in the process and in etcd (210 MiB RSS over 4 clusters, 107 MiB
-/// shared). A client is made when
-/// first rented and disposed when its last renter lets go, so a rotated password or a changed
-/// endpoint does not keep the old connection open.
+/// shared). A client is made when first rented and disposed when its last renter lets go, so a
+/// rotated password or a changed endpoint does not keep the old connection open.
 /// </summary>
 public sealed class EtcdClientPool
 {
