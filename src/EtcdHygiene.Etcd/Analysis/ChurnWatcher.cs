@@ -40,7 +40,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private long _liveFrom;
-    private long[]? _resumeAt;
+    private WatchResumePoint[]? _resumeAt;
     private RevisionClock _clock = new([]);
     private int _endpoint;
 
@@ -139,7 +139,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
     {
         lock (_lock)
         {
-            return _resumeAt is { } next && StartRevision is not null && newest.Select((n, i) => next[i] > n).All(read => read);
+            return _resumeAt is { } next && StartRevision is not null && newest.Select((n, i) => next[i].Next > n).All(read => read);
         }
     }
 
@@ -229,16 +229,20 @@ public sealed class ChurnWatcher : IAsyncDisposable
         {
             var start = from ?? await FirstRetainedRevisionAsync(client, headers, stopping);
             await SeedAsync(client, _prefixes, start - 1, stopping);
-            _resumeAt = _prefixes.Select(_ => start).ToArray();
+            _resumeAt = _prefixes.Select(_ => new WatchResumePoint(start)).ToArray();
         }
         using var call = client.GetConnection().WatchClient.Watch(headers, cancellationToken: stopping);
         for (var i = 0; i < _prefixes.Count; i++)
         {
+            lock (_lock)
+            {
+                _resumeAt[i].Reopen();
+            }
             await call.RequestStream.WriteAsync(new WatchRequest
             {
                 // Fragment: etcd splits a response larger than its request limit into several
                 // (a replay batches up to a thousand revisions, of values up to that limit each).
-                CreateRequest = new WatchCreateRequest { Key = _prefixes[i], RangeEnd = RangeEnd(_prefixes[i]), StartRevision = _resumeAt[i], Fragment = true },
+                CreateRequest = new WatchCreateRequest { Key = _prefixes[i], RangeEnd = RangeEnd(_prefixes[i]), StartRevision = _resumeAt[i].Next, Fragment = true },
             }, stopping);
         }
         // etcd confirms creations in the order they were asked for.
@@ -277,7 +281,7 @@ public sealed class ChurnWatcher : IAsyncDisposable
         {
             return;
         }
-        var start = _resumeAt![0];
+        var start = _resumeAt![0].Next;
         StartRevision = start;
         _liveFrom = response.Header.Revision + 1;
         if (start < _liveFrom && _clock.TimeOf(start) is { } dated)
@@ -298,13 +302,15 @@ public sealed class ChurnWatcher : IAsyncDisposable
             foreach (var e in response.Events)
             {
                 var kv = e.Kv;
+                // A fragment may end inside a revision (a transaction's writes): the watch resumes
+                // at that revision, and what of it was delivered before a break is passed over.
+                if (!_resumeAt![prefix].Deliver(kv.ModRevision, response.Fragment))
+                {
+                    continue;
+                }
                 var at = kv.ModRevision >= _liveFrom ? now : _clock.TimeOf(kv.ModRevision);
                 _analyzer.Record(kv.Key.Span, kv.Value.Span, kv.Lease, kv.Version, kv.ModRevision,
                     e.Type == Mvccpb.Event.Types.EventType.Delete, at);
-                // A fragment may end inside a revision (a transaction's writes): resume at that
-                // revision, not after it, should the stream break before the next fragment. The
-                // cost is counting a few writes twice then, never missing one.
-                _resumeAt![prefix] = Math.Max(_resumeAt[prefix], kv.ModRevision + (response.Fragment ? 0 : 1));
             }
         }
     }
@@ -317,14 +323,14 @@ public sealed class ChurnWatcher : IAsyncDisposable
         }
         // The prefix's history between where it was and the compaction is gone: learn its keys
         // again there (only its keys: the other prefixes may be ahead of that revision).
-        var resumeAt = _resumeAt![prefix];
+        var resumeAt = _resumeAt![prefix].Next;
         LostRevisions += Math.Max(0, response.CompactRevision + 1 - resumeAt);
         _logger.LogWarning("Churn analysis: revisions {From}..{To} under {Prefix} were compacted before they were read; going on from {Next}",
             resumeAt, response.CompactRevision, _prefixes[prefix].ToStringUtf8(), response.CompactRevision + 1);
         await SeedAsync(client, [_prefixes[prefix]], response.CompactRevision, stopping);
         lock (_lock)
         {
-            _resumeAt[prefix] = response.CompactRevision + 1;
+            _resumeAt[prefix].Restart(response.CompactRevision + 1);
         }
     }
 
