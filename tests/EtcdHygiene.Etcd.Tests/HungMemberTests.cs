@@ -87,6 +87,94 @@ public sealed class HungMemberTests
         await etcd.DefragmentAsync(hung.Id);
     }
 
+    /// <summary>
+    /// The same rule when connections share their member clients (<see cref="EtcdClientPool"/>), as
+    /// the policies of one process do: one gRPC connection per member carries every policy's
+    /// requests, so a hung follower must hold up only the requests addressed to it, not the other
+    /// members of its cluster, and not another cluster.
+    /// </summary>
+    [Fact]
+    public async Task ConnectionsSharingAPool_AHungMemberHoldsUpOnlyTheRequestsAddressedToIt()
+    {
+        const int connectionsPerCluster = 8;
+        await using var hungCluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await using var otherCluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        await EtcdData.FragmentAsync(otherCluster.CreateClient(), keys: 50, rounds: 2);
+        var pool = new EtcdClientPool();
+        var overHung = Connect(hungCluster, pool, connectionsPerCluster);
+        var overOther = Connect(otherCluster, pool, connectionsPerCluster);
+        var timeout = overHung[0].Options.RequestTimeout;
+        try
+        {
+            // Every connection has observed once, so the shared clients exist before the member hangs.
+            foreach (var etcd in overHung.Concat(overOther))
+            {
+                Assert.All((await etcd.ObserveAsync()).Members, m => Assert.True(m.Reachable, $"{m.Name}: {m.EndpointNote}"));
+            }
+            Assert.Equal(2 * 3 + 1, pool.OpenClients);
+            var before = await overHung[0].ObserveAsync();
+            var hung = before.Members.First(m => !m.IsLeader);
+            var otherMember = (await overOther[0].ObserveAsync()).Members.First(m => !m.IsLeader);
+            var member = hungCluster.Members.Single(m => m.Name == hung.Name);
+
+            member.Pause();
+            List<TimedCall> calls;
+            try
+            {
+                var observeHung = overHung.Select((etcd, i) => TimedAsync($"Observe hung cluster #{i}", 3 * timeout, async () =>
+                {
+                    var snapshot = await etcd.ObserveAsync();
+                    Assert.True(snapshot.Member(hung.Id) is null or { Reachable: false }, $"{hung.Name} answered while stopped");
+                    Assert.All(snapshot.Members.Where(m => m.Id != hung.Id), m => Assert.True(m.Reachable, $"{m.Name}: {m.EndpointNote}"));
+                }));
+                var observeOther = overOther.Select((etcd, i) => TimedAsync($"Observe other cluster #{i}", timeout, async () =>
+                    Assert.All((await etcd.ObserveAsync()).Members, m => Assert.True(m.Reachable && m.QuotaBytes is not null, $"{m.Name}: {m.EndpointNote}"))));
+                calls = (await Task.WhenAll(observeHung.Concat(observeOther).Concat(
+                [
+                    TimedAsync("Defragment the hung member", DefragTimeout, () => overHung[0].DefragmentAsync(hung.Id)),
+                    TimedAsync("Defragment a member of the other cluster", timeout, () => overOther[0].DefragmentAsync(otherMember.Id)),
+                ]))).ToList();
+            }
+            finally
+            {
+                member.Resume();
+            }
+
+            var report = string.Join(Environment.NewLine, calls.Select(c => c.ToString()));
+            Assert.All(calls.Where(c => c.Name != "Defragment the hung member"), c => Assert.True(c.Error is null, report));
+            Assert.True(calls.Single(c => c.Name == "Defragment the hung member").Error is EtcdOperationException { Kind: EtcdErrorKind.TimedOut }, report);
+            Assert.All(calls.Where(c => c.Name.StartsWith("Observe hung", StringComparison.Ordinal) || c.Name == "Defragment the hung member"),
+                c => Assert.True(c.Elapsed <= c.Bound + Slack, report));
+            // Had the other cluster's requests waited behind the hung member, they would have waited out a request timeout.
+            Assert.All(calls.Where(c => c.Name.Contains("other cluster", StringComparison.Ordinal)), c => Assert.True(c.Elapsed < c.Bound, report));
+
+            // It answers again, through the same shared clients, for every connection.
+            foreach (var etcd in overHung)
+            {
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+                Core.Observation.ClusterSnapshot after;
+                while (!(after = await etcd.ObserveAsync()).Members.All(m => m.Reachable && m.Health.IsHealthy) && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(200);
+                }
+                Assert.All(after.Members, m => Assert.True(m.Reachable && m.Health.IsHealthy, $"{m.Name}: {m.EndpointNote}"));
+            }
+        }
+        finally
+        {
+            foreach (var etcd in overHung.Concat(overOther))
+            {
+                await etcd.DisposeAsync();
+            }
+        }
+        Assert.Equal(0, pool.OpenClients);
+    }
+
+    private static List<EtcdClusterConnection> Connect(EtcdTestCluster cluster, EtcdClientPool pool, int count) =>
+        Enumerable.Range(0, count)
+            .Select(_ => new EtcdClusterConnection(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls, DefragTimeout = DefragTimeout }, pool: pool))
+            .ToList();
+
     private static async Task<TimedCall> TimedAsync(string name, TimeSpan bound, Func<Task> call)
     {
         var clock = Stopwatch.StartNew();
