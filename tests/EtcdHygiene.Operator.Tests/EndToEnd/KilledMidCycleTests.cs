@@ -54,13 +54,25 @@ public sealed partial class KilledMidCycleTests
             string[] arguments = ["operator", "--kubeconfig", kubeconfig, "--log-format", "json",
                 "--metrics-bind-address", "0", "--health-probe-bind-address", "0"];
 
-            await KillDuringTheFirstDefragmentationAndRestartAsync(cluster, () => CliProcess.Start(arguments));
-
             // Status holds what the restarted operator relied on; the defragmentation it never saw end
-            // (etcd finished it after the kill) is cleared by the next one that succeeded.
-            var status = kube.Policy("killed")!["status"]!;
-            Assert.Null(status["unfinishedDefrag"]);
-            Assert.True(status["members"]!.AsArray().Count(m => m?["lastDefragTime"] is not null) >= 2, status.ToJsonString());
+            // (etcd finished it after the kill) is cleared by the next one that succeeded. The operator
+            // writes status after etcd answers, so the check waits for that write, not for etcd's log.
+            JsonNode? settled = null;
+            bool StatusSettled()
+            {
+                var status = kube.Policy("killed")?["status"];
+                if (status is null || status["unfinishedDefrag"] is not null
+                    || status["members"]?.AsArray().Count(m => m?["lastDefragTime"] is not null) < 2)
+                {
+                    return false;
+                }
+                settled = status;
+                return true;
+            }
+
+            await KillDuringTheFirstDefragmentationAndRestartAsync(cluster, () => CliProcess.Start(arguments), StatusSettled);
+
+            Assert.True(settled is not null, $"status never cleared unfinishedDefrag with two members defragmented: {kube.Policy("killed")?["status"]?.ToJsonString()}");
         }
         finally
         {
@@ -73,11 +85,12 @@ public sealed partial class KilledMidCycleTests
     /// etcd-hygiene under a registry workload, and SIGKILLs it the moment etcd itself logs that a
     /// defragmentation began; that member is stopped (SIGSTOP) at the same moment and let go 2 s
     /// later, so the defragmentation the first life asked for provably outlives it and lasts seconds.
-    /// A second life starts at once and finishes the rollout. Then etcd's own logs are checked:
+    /// A second life starts at once and finishes the rollout (and, when given, until
+    /// <paramref name="settled"/> holds, for what the front end writes after etcd answers). Then etcd's own logs are checked:
     /// the kill landed inside that defragmentation, one member at a time, the whole pause after
     /// each defragmentation really ended, and no compaction inside the retention window.
     /// </summary>
-    private static async Task KillDuringTheFirstDefragmentationAndRestartAsync(EtcdTestCluster cluster, Func<CliProcess> start)
+    private static async Task KillDuringTheFirstDefragmentationAndRestartAsync(EtcdTestCluster cluster, Func<CliProcess> start, Func<bool>? settled = null)
     {
         var client = cluster.CreateClient();
         await EtcdData.AddLiveDataAsync(client, 16);
@@ -125,7 +138,7 @@ public sealed partial class KilledMidCycleTests
             await Task.Delay(TimeSpan.FromSeconds(2));
             held!.Resume();
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!EveryMemberDefragmented(cluster) && DateTime.UtcNow < deadline)
+            while (!(EveryMemberDefragmented(cluster) && (settled?.Invoke() ?? true)) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200);
             }
