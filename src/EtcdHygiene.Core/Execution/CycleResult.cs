@@ -33,9 +33,14 @@ public sealed record CycleResult
     /// <summary>True when the cycle was stopped (shutdown) before it finished its plan.</summary>
     public bool Interrupted { get; init; }
 
+    /// <summary>True when the cluster could be observed: a member answered and the alarm list was read.</summary>
+    public bool Observed => !Notes.Any(n => n.Code is NoteCode.ClusterUnreachable or NoteCode.AlarmsUnknown);
+
+    /// <summary>True when the cluster could be observed and every member of it answered at the end.</summary>
+    public bool ReachedEveryMember => Observed && Final.Members.All(m => m.Reachable);
+
     /// <summary>True when no step failed and the cluster could be observed.</summary>
-    public bool Succeeded => Steps.All(s => s.Result != StepResult.Failed)
-        && !Notes.Any(n => n.Code is NoteCode.ClusterUnreachable or NoteCode.AlarmsUnknown);
+    public bool Succeeded => Steps.All(s => s.Result != StepResult.Failed) && Observed;
 
     /// <summary>Bytes all defragmentations of the cycle gave back.</summary>
     public long ReclaimedBytes => Steps.Sum(s => s.ReclaimedBytes ?? 0);

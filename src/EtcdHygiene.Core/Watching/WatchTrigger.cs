@@ -22,6 +22,10 @@ public static class WatchTrigger
         // Growth counts from the cycle's end at the first look: waiting for a second look would
         // leave a registry that fills the quota within two intervals of a cycle unprevented.
         var outlook = Outlook(policy, previous ?? ClusterProbe.Of(last), probe);
+        if (MembersFallenSilent(last, probe) is { } silent)
+        {
+            return new WatchFinding(silent, outlook);
+        }
         if (probe.HasCorruptAlarm && !last.Alarms.Any(a => a.Alarm == AlarmKind.Corrupt))
         {
             return new WatchFinding("a CORRUPT alarm was raised", outlook);
@@ -57,6 +61,20 @@ public static class WatchTrigger
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// A member that answered the last cycle and is silent now: the cycle tells it (status, events,
+    /// metrics) within seconds, not at the next interval. The watch looks only at members the last
+    /// cycle reached; the cycle's retries see the others come back (<c>PolicySupervisor.NextCycleIn</c>).
+    /// </summary>
+    private static string? MembersFallenSilent(ClusterSnapshot last, ClusterProbe probe)
+    {
+        var answering = probe.Members.Select(m => m.Id).ToHashSet();
+        var silent = last.Members.Where(m => m.Reachable && !answering.Contains(m.Id)).Select(m => m.Name).ToList();
+        return silent.Count == 0 ? null
+            : answering.Count == 0 ? "no member answers"
+            : $"{string.Join(", ", silent)} stopped answering";
     }
 
     /// <summary>How much each member grows until the look after next, at the rate between the two last looks.</summary>

@@ -25,6 +25,12 @@ public sealed class PolicySupervisor : IAsyncDisposable
     /// <summary>Longest wait between cycles while a NOSPACE alarm is active: no instance can register meanwhile.</summary>
     public static readonly TimeSpan NoSpaceRetry = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The wait after a cycle that could not reach every member; it doubles with each such cycle
+    /// in a row, up to <c>spec.compaction.interval</c>, and a cycle that reaches them all resets it.
+    /// </summary>
+    public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
+
     private readonly PolicyKey _key;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _logging;
@@ -36,6 +42,7 @@ public sealed class PolicySupervisor : IAsyncDisposable
     private ClusterSnapshot? _last;
     private CancellationTokenSource? _watch;
     private GrowthOutlook? _outlook;
+    private int _unreachedInARow;
 
     /// <summary>
     /// Creates the runtime of one policy; nothing connects before the first cycle. Its connection
@@ -91,15 +98,26 @@ public sealed class PolicySupervisor : IAsyncDisposable
         await announcer.CycleFinishedAsync(policy, result, analysis.Findings(churn, forecast, now, always: false));
         await store.SaveAsync(result.State);
         _last = result.Final;
-        return new SupervisedCycle(result, NextCycleIn(policy, result, forecast, now));
+        _unreachedInARow = result.ReachedEveryMember ? 0 : _unreachedInARow + 1;
+        return new SupervisedCycle(result, NextCycleIn(policy, result, forecast, now, _unreachedInARow));
     }
 
     /// <summary>
     /// The next cycle comes after <c>spec.compaction.interval</c>; while NOSPACE lasts, at the
     /// watch's pace (every second of it is a second without registrations), unless only a person
-    /// can end it; before the forecast reaches the quota, halfway there.
+    /// can end it; before the forecast reaches the quota, halfway there. After
+    /// <paramref name="unreachedInARow"/> cycles that could not reach every member, after
+    /// <see cref="FirstRetry"/> doubled for each but the first: a member back from a restart must
+    /// not be reported down, nor the policy left unmaintained, for a whole interval, and a wrong
+    /// password must not have etcd check it every few seconds for ever.
     /// </summary>
-    public static TimeSpan NextCycleIn(HygienePolicy policy, CycleResult result, Forecast? forecast, DateTimeOffset now)
+    public static TimeSpan NextCycleIn(HygienePolicy policy, CycleResult result, Forecast? forecast, DateTimeOffset now, int unreachedInARow = 0)
+    {
+        var due = DueIn(policy, result, forecast, now);
+        return unreachedInARow > 0 ? Min(due, FirstRetry * Math.Pow(2, Math.Min(unreachedInARow - 1, 20))) : due;
+    }
+
+    private static TimeSpan DueIn(HygienePolicy policy, CycleResult result, Forecast? forecast, DateTimeOffset now)
     {
         var interval = policy.Compaction.Interval;
         if (policy.DryRun || policy.Suspend)
@@ -117,9 +135,9 @@ public sealed class PolicySupervisor : IAsyncDisposable
             return Min(interval, half > policy.Alarms.CheckInterval ? half : policy.Alarms.CheckInterval);
         }
         return interval;
-
-        static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>
     /// Waits <paramref name="due"/> for the next cycle, watching the cluster meanwhile; returns

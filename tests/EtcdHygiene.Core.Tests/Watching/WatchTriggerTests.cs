@@ -29,6 +29,21 @@ public sealed class WatchTriggerTests
     }
 
     [Fact]
+    public void AMemberFallingSilent_StartsACycle_ButOneTheLastCycleCouldNotReach_DoesNot()
+    {
+        var policy = PolicyWith();
+        var onlyM1 = new ClusterProbe { ObservedAt = T0.AddSeconds(2), Members = [new MemberProbe(1, 10 * MiB, [])] };
+        var silent = onlyM1 with { Members = [] };
+
+        Assert.Equal("m2, m3 stopped answering", WatchTrigger.Check(policy, Last, null, onlyM1)!.Reason);
+        Assert.Equal("no member answers", WatchTrigger.Check(policy, Last, null, silent)!.Reason);
+        // The cycle already told these; its retries look for them coming back, the watch would only repeat it.
+        var m2AndM3Down = Last.Replace(Unreachable(Last.Members[1])).Replace(Unreachable(Last.Members[2]));
+        Assert.Null(WatchTrigger.Check(policy, m2AndM3Down, null, onlyM1));
+        Assert.Null(WatchTrigger.Check(policy, Cluster(Unreachable(Last.Members[0]), Unreachable(Last.Members[1]), Unreachable(Last.Members[2])), null, silent));
+    }
+
+    [Fact]
     public void CrossingAQuotaMark_StartsACycle()
     {
         var policy = PolicyWith();
