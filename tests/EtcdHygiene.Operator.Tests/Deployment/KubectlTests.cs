@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
 using EtcdHygiene.Testing.Kubernetes;
+using EtcdHygiene.Testing.Workloads;
 
 namespace EtcdHygiene.Operator.Tests.Deployment;
 
@@ -55,6 +56,13 @@ public sealed partial class KubectlTests : IAsyncLifetime
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
         await EtcdData.FragmentAsync(cluster.CreateClient());
+        // A registry keeps writing, as real ones do: etcd counts the pages a compaction freed as
+        // free only after later commits, and without them the cycle could find nothing to defragment.
+        using var stop = new CancellationTokenSource();
+        var writing = new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions
+        {
+            Services = 2, NodesPerService = 2, Writers = 1, ReRegisterInterval = TimeSpan.FromMilliseconds(50),
+        }).RunAsync(stop.Token);
         _kube.StartReplica();
         var manifest = Path.Combine(_scratch, "policy.yaml");
         File.WriteAllText(manifest, $$"""
@@ -69,8 +77,17 @@ public sealed partial class KubectlTests : IAsyncLifetime
 
         var applied = await Kubectl("apply", "-f", manifest);
         Assert.True(applied.ExitCode == 0, applied.Errors);
-        await OperatorFixture.WaitUntilAsync(() => _kube.ConditionIs("registry-etcd", "Ready", "True")
-            && _kube.Policy("registry-etcd")!["status"]?["lastDefrag"] is not null, what: "reconciled, defragmented");
+        try
+        {
+            await OperatorFixture.WaitUntilAsync(() => _kube.ConditionIs("registry-etcd", "Ready", "True")
+                && _kube.Policy("registry-etcd")!["status"]?["lastDefrag"] is not null, what: "reconciled, defragmented",
+                describe: () => _kube.Policy("registry-etcd")?["status"]?.ToJsonString() ?? "no status");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writing;
+        }
 
         var (exit, table, errors) = await Kubectl("get", "rp", "-A");
         Assert.True(exit == 0, errors);
