@@ -18,7 +18,8 @@ namespace EtcdHygiene.Operator.Supervision;
 /// give it only where state lives (<see cref="IPolicyStateStore"/>) and how findings are told
 /// (<see cref="IFindingsAnnouncer"/>), and wait as it says. Between cycles it watches: every
 /// <c>spec.alarms.checkInterval</c> it reads each member's Status, and a new NOSPACE or CORRUPT
-/// alarm, or a member crossing a quota mark, ends the wait at once.
+/// alarm, a member crossing a quota mark, or a member falling silent ends the wait at once. After
+/// a cycle that could not reach every member, the wait is short and grows (<see cref="NextCycleIn"/>).
 /// </summary>
 public sealed class PolicySupervisor : IAsyncDisposable
 {
@@ -99,7 +100,13 @@ public sealed class PolicySupervisor : IAsyncDisposable
         await store.SaveAsync(result.State);
         _last = result.Final;
         _unreachedInARow = result.ReachedEveryMember ? 0 : _unreachedInARow + 1;
-        return new SupervisedCycle(result, NextCycleIn(policy, result, forecast, now, _unreachedInARow));
+        var next = NextCycleIn(policy, result, forecast, now, _unreachedInARow);
+        if (_unreachedInARow > 0)
+        {
+            _watchLogger.LogInformation("Policy {Policy}: not every member answered ({Times} cycle(s) in a row); the next cycle comes in {Wait}",
+                _key, _unreachedInARow, GoDuration.Format(next));
+        }
+        return new SupervisedCycle(result, next);
     }
 
     /// <summary>
