@@ -232,22 +232,9 @@ public sealed partial class KilledMidCycleTests
             .Select(json => (DateTimeOffset.Parse((string)json["Timestamp"]!, CultureInfo.InvariantCulture), (string?)json["Message"] ?? ""))
             .ToList();
 
-    private static string? Message(string line)
-    {
-        try
-        {
-            return line.TrimStart().StartsWith('{') ? (string?)JsonNode.Parse(line)?["Message"] : null;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
-
     [GeneratedRegex(@": Defragment (?<member>\S+): ")]
     private static partial Regex DefragStarted();
 
     [GeneratedRegex(@": Defragment (?<member>\S+) done in ")]
     private static partial Regex DefragDone();
-
 }
