@@ -81,8 +81,26 @@ internal sealed class OperatorFixture : IAsyncDisposable
     }
 
     /// <summary>Creates or replaces a policy through the API server's admission (schema, defaults, CEL), as kubectl apply would.</summary>
-    public JsonObject ApplyPolicy(string name, IEnumerable<string> endpoints, JsonObject? specExtra = null) =>
-        Api.Apply(Policies, Ns, PolicyObject(name, endpoints, specExtra));
+    /// <param name="credentialsSecret">The Secret spec.etcd.credentialsSecretRef names, if any.</param>
+    /// <param name="tlsSecret">The Secret spec.etcd.tlsSecretRef names, if any.</param>
+    /// <remarks>
+    /// The Secrets are named in the same write: a policy applied without them and edited after would
+    /// be reconciled in between, and a test could read what that first version reported.
+    /// </remarks>
+    public JsonObject ApplyPolicy(string name, IEnumerable<string> endpoints, JsonObject? specExtra = null, string? credentialsSecret = null, string? tlsSecret = null)
+    {
+        var policy = PolicyObject(name, endpoints, specExtra);
+        var etcd = policy["spec"]!["etcd"]!;
+        if (credentialsSecret is not null)
+        {
+            etcd["credentialsSecretRef"] = new JsonObject { ["name"] = credentialsSecret };
+        }
+        if (tlsSecret is not null)
+        {
+            etcd["tlsSecretRef"] = new JsonObject { ["name"] = tlsSecret };
+        }
+        return Api.Apply(Policies, Ns, policy);
+    }
 
     /// <summary>
     /// Stores a policy the CRD's schema refuses today, the one way a real cluster comes to hold

@@ -202,9 +202,7 @@ public sealed class ControllerTests
         await using var kube = await OperatorFixture.StartAsync();
         kube.StartReplica();
 
-        var policy = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
-        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
-        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+        kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet, credentialsSecret: "etcd-auth");
 
         await OperatorFixture.WaitUntilAsync(() => (string?)kube.Condition("secured", "Ready")?["reason"] == "SecretUnavailable", what: "SecretUnavailable");
         Assert.Equal("Secret registry/etcd-auth does not exist", (string?)kube.Condition("secured", "Ready")!["message"]);
@@ -225,9 +223,7 @@ public sealed class ControllerTests
         var spec = Quiet.DeepClone().AsObject();
         spec["compaction"] = new JsonObject { ["interval"] = "1s" };
         spec["analysis"] = new JsonObject { ["prefixes"] = new JsonArray("/micro/registry/") };
-        var policy = kube.ApplyPolicy("registry", cluster.ClientUrls, spec);
-        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
-        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+        kube.ApplyPolicy("registry", cluster.ClientUrls, spec, credentialsSecret: "etcd-auth");
 
         await OperatorFixture.WaitUntilAsync(() => (string?)kube.Condition("registry", "ChurnDetected")?["reason"] == "AnalysisUnavailable", what: "AnalysisUnavailable",
             describe: () => kube.Condition("registry", "ChurnDetected")?.ToJsonString() ?? "no condition");
@@ -304,9 +300,7 @@ public sealed class ControllerTests
         await using var kube = await OperatorFixture.StartAsync();
         var (host, _, _) = kube.StartReplica(new OperatorOptions { LeaderElect = true, LeaseNamespace = OperatorFixture.Ns, RetryPeriod = TimeSpan.FromMilliseconds(200) });
         kube.ApplyPolicy("registry", cluster.ClientUrls, Quiet);
-        var secured = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
-        secured["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
-        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, secured);
+        kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet, credentialsSecret: "etcd-auth");
         kube.StorePolicyFromAnEarlierSchema("bad", cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["mode"] = "Sometimes" } });
 
         await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True")
@@ -369,9 +363,7 @@ public sealed class ControllerTests
                 ["password"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(password)),
             },
         });
-        var policy = kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet);
-        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = "etcd-auth" };
-        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+        kube.ApplyPolicy("secured", cluster.ClientUrls, Quiet, credentialsSecret: "etcd-auth");
 
         // This etcd has no auth enabled, so the credentials are refused: the error flows to status,
         // events, logs and metrics, which is where a leak would show. It must have happened.

@@ -31,7 +31,7 @@ public sealed class SecuredEtcdOperatorTests
         await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("secured", "Ready", "True"), what: "Ready over TLS and auth",
             describe: () => (string?)kube.Condition("secured", "Ready")?["message"] ?? "no condition");
         Assert.Equal(cluster.Members[0].ClientUrl, (string?)kube.Policy("secured")!["status"]!["members"]![0]!["endpoint"]);
-        // Named by the first cycle, or (when a loaded machine fails that one otherwise) by a retry seconds later.
+        // Waiting for the words, not only for False, prints the whole condition when they never come.
         await OperatorFixture.WaitUntilAsync(
             () => kube.ConditionIs("wrong", "Ready", "False") && ((string?)kube.Condition("wrong", "Ready")!["message"])?.Contains("authentication failed") == true,
             what: "Ready False, naming the failed authentication", describe: () => kube.Condition("wrong", "Ready")?.ToJsonString() ?? "no condition");
@@ -159,13 +159,10 @@ public sealed class SecuredEtcdOperatorTests
     private static void Apply(OperatorFixture kube, string name, EtcdTestCluster cluster, string credentials)
     {
         // With analysis on, the churn watch authenticates too: its errors must not leak either.
-        var policy = kube.ApplyPolicy(name, cluster.ClientUrls, new JsonObject
+        kube.ApplyPolicy(name, cluster.ClientUrls, new JsonObject
         {
             ["compaction"] = new JsonObject { ["interval"] = "1h" },
             ["analysis"] = new JsonObject { ["prefixes"] = new JsonArray("/micro/registry/") },
-        });
-        policy["spec"]!["etcd"]!["tlsSecretRef"] = new JsonObject { ["name"] = "etcd-tls" };
-        policy["spec"]!["etcd"]!["credentialsSecretRef"] = new JsonObject { ["name"] = credentials };
-        kube.Api.Apply(OperatorFixture.Policies, OperatorFixture.Ns, policy);
+        }, credentialsSecret: credentials, tlsSecret: "etcd-tls");
     }
 }
