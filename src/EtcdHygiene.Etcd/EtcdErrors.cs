@@ -54,13 +54,22 @@ public static class EtcdErrors
             StatusCode.PermissionDenied => EtcdErrorKind.PermissionDenied,
             StatusCode.Unauthenticated => EtcdErrorKind.AuthenticationFailed,
             StatusCode.InvalidArgument when Contains(detail, "authentication failed") => EtcdErrorKind.AuthenticationFailed,
+            StatusCode.InvalidArgument when Contains(detail, UserNameIsEmpty) => EtcdErrorKind.AuthenticationFailed,
             StatusCode.FailedPrecondition when Contains(detail, "not leader") => EtcdErrorKind.NotLeader,
             StatusCode.FailedPrecondition when Contains(detail, "learner") => EtcdErrorKind.InvalidTarget,
             StatusCode.NotFound when Contains(detail, "member not found") => EtcdErrorKind.InvalidTarget,
             _ => EtcdErrorKind.Unknown,
         };
+        if (Contains(detail, UserNameIsEmpty))
+        {
+            // etcd's words for a request that carries no user where authentication is on: the fix
+            // is in the policy, so name it.
+            detail += " (etcd has authentication enabled: name a Secret with username and password in spec.etcd.credentialsSecretRef)";
+        }
         return new(kind, operation, endpoint, detail, rpc);
     }
+
+    private const string UserNameIsEmpty = "user name is empty";
 
     private static IEnumerable<Exception> Chain(Exception error)
     {

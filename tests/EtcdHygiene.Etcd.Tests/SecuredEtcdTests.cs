@@ -91,6 +91,22 @@ public sealed class SecuredEtcdTests
         Assert.DoesNotContain(Password, problems);
     }
 
+    [Fact]
+    public async Task NoCredentials_WhereEtcdRequiresThem_IsAnAuthenticationFailure_NamingTheFieldToSet()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await cluster.EnableAuthAsync(Password);
+
+        await using var etcd = new EtcdClusterConnection(new EtcdConnectionOptions { Endpoints = cluster.ClientUrls, RequestTimeout = TimeSpan.FromSeconds(5) });
+        var snapshot = await etcd.ObserveAsync();
+        var problems = Problems(snapshot);
+
+        // etcd 3.5 refuses Status, so the member is unreachable; 3.4 answers it and refuses the health read.
+        Assert.True(problems.Contains("AuthenticationFailed", StringComparison.Ordinal), problems);
+        Assert.True(problems.Contains("etcdserver: user name is empty (etcd has authentication enabled: name a Secret with username and password in spec.etcd.credentialsSecretRef)",
+            StringComparison.Ordinal), problems);
+    }
+
     private static string Problems(ClusterSnapshot snapshot) =>
         string.Join("; ", snapshot.Problems.Concat(snapshot.Members.Select(m => $"{m.EndpointNote} {m.Health.Reason}")));
 

@@ -139,6 +139,22 @@ public sealed class CheckCommandTests
         Assert.DoesNotContain("   at ", errors + output);
     }
 
+    [Fact]
+    public async Task WithoutCredentials_WhereEtcdRequiresThem_SaysWhichFieldToSet()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        await cluster.EnableAuthAsync("root-Secret-5d1e");
+        using var folder = new PolicyFolder();
+        var policy = folder.Write("secured", cluster.ClientUrls);
+
+        var (_, output, errors) = await CliProcess.RunAsync("check", "--policy", policy);
+
+        // etcd 3.5 refuses Status, so the member is unreachable; 3.4 answers it and refuses the health read.
+        Assert.True(output.Contains("etcdserver: user name is empty (etcd has authentication enabled: name a Secret with username and password in spec.etcd.credentialsSecretRef)",
+            StringComparison.Ordinal), output + errors);
+        Assert.DoesNotContain("   at ", errors + output);
+    }
+
     [Theory]
     [InlineData("check")]
     [InlineData("check", "--policy", "/nonexistent.yaml")]
