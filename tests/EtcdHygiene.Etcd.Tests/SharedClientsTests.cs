@@ -111,9 +111,10 @@ public sealed class SharedClientsTests
 
     private static async Task WaitUntilHeldAsync(EtcdTestCluster cluster, List<int> expected)
     {
-        // Opening and closing are asynchronous, and a loaded run once counted one connection more than expected
-        // right after the observations (the cause unseen): the count must settle on the expected one
-        // within 30 s. A loaded machine may take a while; a leak or an extra client never settles.
+        // Opening and closing are asynchronous, and a loaded run once counted one connection more
+        // than expected right after the observations (the cause unseen): the count must settle on
+        // the expected one within 30 s. A loaded machine may take a while; a leak or an extra
+        // client never settles.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!Held(cluster).SequenceEqual(expected) && DateTime.UtcNow < deadline)
         {
