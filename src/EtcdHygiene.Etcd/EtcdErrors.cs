@@ -43,6 +43,8 @@ public static class EtcdErrors
     private static EtcdOperationException FromRpc(RpcException rpc, string operation, string? endpoint)
     {
         var detail = string.IsNullOrEmpty(rpc.Status.Detail) ? rpc.StatusCode.ToString() : rpc.Status.Detail;
+        // etcd's words for a request that carries no user where authentication is on.
+        var noUser = Contains(detail, "user name is empty");
         var kind = rpc.StatusCode switch
         {
             StatusCode.DeadlineExceeded => EtcdErrorKind.TimedOut,
@@ -54,22 +56,19 @@ public static class EtcdErrors
             StatusCode.PermissionDenied => EtcdErrorKind.PermissionDenied,
             StatusCode.Unauthenticated => EtcdErrorKind.AuthenticationFailed,
             StatusCode.InvalidArgument when Contains(detail, "authentication failed") => EtcdErrorKind.AuthenticationFailed,
-            StatusCode.InvalidArgument when Contains(detail, UserNameIsEmpty) => EtcdErrorKind.AuthenticationFailed,
+            StatusCode.InvalidArgument when noUser => EtcdErrorKind.AuthenticationFailed,
             StatusCode.FailedPrecondition when Contains(detail, "not leader") => EtcdErrorKind.NotLeader,
             StatusCode.FailedPrecondition when Contains(detail, "learner") => EtcdErrorKind.InvalidTarget,
             StatusCode.NotFound when Contains(detail, "member not found") => EtcdErrorKind.InvalidTarget,
             _ => EtcdErrorKind.Unknown,
         };
-        if (Contains(detail, UserNameIsEmpty))
+        if (noUser)
         {
-            // etcd's words for a request that carries no user where authentication is on: the fix
-            // is in the policy, so name it.
+            // The fix is in the policy: name it.
             detail += " (etcd has authentication enabled: name a Secret with username and password in spec.etcd.credentialsSecretRef)";
         }
         return new(kind, operation, endpoint, detail, rpc);
     }
-
-    private const string UserNameIsEmpty = "user name is empty";
 
     private static IEnumerable<Exception> Chain(Exception error)
     {

@@ -67,4 +67,7 @@ public sealed record MemberSnapshot
 
     /// <summary>The id as etcdctl prints it (hex), for logs and tables.</summary>
     public string HexId => Id.ToString("x");
+
+    /// <summary>How messages and tables name the member: its name, or its hex id while it has none (added, not started).</summary>
+    public string DisplayName => string.IsNullOrEmpty(Name) ? HexId : Name;
 }

@@ -132,7 +132,7 @@ internal static class DefragmentationPlanner
         {
             return string.Join("; ", unwell.Select(m => m.Reachable
                 ? $"voting member {m.Name} is unhealthy ({m.Health.Reason})"
-                : $"voting member {Display(m)} is unreachable ({m.EndpointNote ?? "no answer"})"));
+                : $"voting member {m.DisplayName} is unreachable ({m.EndpointNote ?? "no answer"})"));
         }
         if (snapshot.Leader is null)
         {
@@ -177,8 +177,6 @@ internal static class DefragmentationPlanner
         var usage = policy.QuotaUsageOf(member) is { } ratio ? $", {HygienePlanner.Percent(ratio)} of quota" : "";
         return $"{member.Name} {Quantity.FormatBytes(member.Status!.DbSizeBytes)}, {HygienePlanner.Percent(member.FragmentationRatio ?? 0)} fragmented{usage}";
     }
-
-    private static string Display(MemberSnapshot member) => string.IsNullOrEmpty(member.Name) ? member.HexId : member.Name;
 
     private static bool InWindow(DefragmentationSettings settings, DateTimeOffset now, out string note)
     {

@@ -20,7 +20,7 @@ public static class CheckReport
             var alarms = string.Join(",", snapshot.Alarms.Where(a => a.MemberId == member.Id).Select(a => a.Alarm.ToString().ToUpperInvariant()));
             var role = member.IsLeader ? "leader" : member.IsLearner ? "learner" : "";
             table.Add(
-                Display(member),
+                member.DisplayName,
                 (member.Endpoint ?? "-") + (member.EndpointSource == EndpointSource.ConfiguredFallback ? " (fallback)" : ""),
                 role,
                 member.Status?.Version ?? "-",
@@ -40,7 +40,7 @@ public static class CheckReport
         // "unhealthy" alone leaves a person guessing: say what the health read met.
         foreach (var member in snapshot.Members.Where(m => m.Reachable && !m.Health.IsHealthy && m.Health.Reason is not null))
         {
-            text.AppendLine($"  {Display(member)}: {member.Health.State.ToString().ToLowerInvariant()}: {member.Health.Reason}");
+            text.AppendLine($"  {member.DisplayName}: {member.Health.State.ToString().ToLowerInvariant()}: {member.Health.Reason}");
         }
         foreach (var problem in snapshot.Problems)
         {
@@ -72,8 +72,6 @@ public static class CheckReport
         }
         return text.ToString();
     }
-
-    private static string Display(MemberSnapshot member) => string.IsNullOrEmpty(member.Name) ? member.HexId : member.Name;
 
     private static string Bytes(long? bytes) => bytes is { } b ? Quantity.FormatBytes(b) : "-";
 

@@ -140,12 +140,12 @@ public static class StatusChanges
             : (true, ConditionReason.CycleSucceeded, $"{snapshot.Members.Count} members observed; {result.Steps.Count} steps in the last cycle");
         Conditions.Set(conditions, ConditionType.Ready, ready, readyReason, readyMessage, generation, now);
         Conditions.Set(conditions, ConditionType.Degraded, unwell.Count > 0, unwell.Count > 0 ? ConditionReason.MemberUnavailable : ConditionReason.AllMembersHealthy,
-            unwell.Count > 0 ? string.Join("; ", unwell.Select(m => $"{Display(m)}: {(m.Reachable ? m.Health.Reason : m.EndpointNote)}")) : "every member answers and serves linearizable reads",
+            unwell.Count > 0 ? string.Join("; ", unwell.Select(m => $"{m.DisplayName}: {(m.Reachable ? m.Health.Reason : m.EndpointNote)}")) : "every member answers and serves linearizable reads",
             generation, now);
         Conditions.Set(conditions, ConditionType.Progressing, result.Steps.Count > 0, result.Steps.Count > 0 ? ConditionReason.StepsExecuted : ConditionReason.Idle,
             result.Steps.Count > 0 ? string.Join("; ", result.Steps.Select(s => $"{s.Step.Title}: {s.Result}")) : "nothing to do in the last cycle", generation, now);
         Conditions.Set(conditions, ConditionType.QuotaPressure, pressured.Count > 0, pressured.Count > 0 ? ConditionReason.AboveQuotaUsageThreshold : ConditionReason.BelowQuotaUsageThreshold,
-            pressured.Count > 0 ? string.Join(", ", pressured.Select(m => $"{Display(m)} at {policy.QuotaUsageOf(m):P0} of quota")) : "every member below the quota usage threshold", generation, now);
+            pressured.Count > 0 ? string.Join(", ", pressured.Select(m => $"{m.DisplayName} at {policy.QuotaUsageOf(m):P0} of quota")) : "every member below the quota usage threshold", generation, now);
         Conditions.Set(conditions, ConditionType.NoSpaceAlarm, noSpace, noSpace ? ConditionReason.NoSpaceActive : ConditionReason.NoAlarm,
             noSpace ? "etcd refuses writes until NOSPACE is disarmed" : "no NOSPACE alarm", generation, now);
         Conditions.Set(conditions, ConditionType.DefragBlocked, blocked is not null, blocked is not null ? ConditionReason.DefragBlocked : ConditionReason.NotBlocked,
@@ -205,5 +205,4 @@ public static class StatusChanges
         return status;
     }
 
-    private static string Display(MemberSnapshot member) => string.IsNullOrEmpty(member.Name) ? member.HexId : member.Name;
 }
