@@ -28,11 +28,12 @@ public sealed class CheckCommandTests
         {
             Assert.True(output.Contains(member.ClientUrl, StringComparison.Ordinal), $"{member.ClientUrl} missing:{Environment.NewLine}{shown}");
         }
-        var leaderRow = output.Split('\n').SingleOrDefault(l => l.StartsWith(leader + " ", StringComparison.Ordinal));
+        var lines = output.Split('\n');
+        var leaderRow = lines.SingleOrDefault(l => l.StartsWith(leader + " ", StringComparison.Ordinal));
         Assert.True(leaderRow?.Contains(" leader ", StringComparison.Ordinal) == true, $"{leader}, etcd's leader, is not marked leader:{Environment.NewLine}{shown}");
-        Assert.Equal(1, output.Split('\n').Count(l => l.Contains(" leader ", StringComparison.Ordinal)));
+        Assert.Equal(1, lines.Count(l => l.Contains(" leader ", StringComparison.Ordinal)));
         Assert.True(output.Contains("VERSION", StringComparison.Ordinal), shown);
-        Assert.Equal(3, output.Split('\n').Count(l => l.Contains($" {EtcdBinary.Version()} ")));
+        Assert.Equal(3, lines.Count(l => l.Contains($" {EtcdBinary.Version()} ")));
         Assert.True(output.Contains("64.0 MiB", StringComparison.Ordinal), shown); // the quota, discovered
         Assert.True(output.Contains("Plan: nothing to do.", StringComparison.Ordinal), shown);
         Assert.False(Directory.Exists(folder.StateDirectory), "check must not write state");

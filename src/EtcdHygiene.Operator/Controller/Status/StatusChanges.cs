@@ -204,5 +204,4 @@ public static class StatusChanges
         };
         return status;
     }
-
 }
