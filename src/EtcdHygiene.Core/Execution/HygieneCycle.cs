@@ -18,13 +18,18 @@ public sealed class HygieneCycle
     private readonly IEtcdMaintenance _etcd;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IMaintenanceLanes? _lanes;
 
-    /// <summary>Creates a cycle runner over one cluster.</summary>
-    public HygieneCycle(IEtcdMaintenance etcd, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Creates a cycle runner over one cluster. With <paramref name="lanes"/>, each step waits for
+    /// its turn on the cluster's lane, and the right to act is checked right before each request.
+    /// </summary>
+    public HygieneCycle(IEtcdMaintenance etcd, TimeProvider time, ILogger logger, IMaintenanceLanes? lanes = null)
     {
         _etcd = etcd;
         _time = time;
         _logger = logger;
+        _lanes = lanes;
     }
 
     /// <summary>
@@ -55,6 +60,8 @@ public sealed class HygieneCycle
         var interrupted = false;
         var paused = false;
         var urgent = false;
+        // The lane's count at this cycle's last look; unknown at first, so the first turn looks again inside it.
+        long? seenChanges = null;
         DateTimeOffset? blockedSince = null;
 
         if (policy.DryRun)
@@ -97,11 +104,14 @@ public sealed class HygieneCycle
             var step = plan.Steps[0];
             // While writes are refused the pause is not waited: before the next member the plan
             // already requires the one just defragmented to answer a health read and the quorum to hold.
-            if (step.Kind == StepKind.Defragment && !plan.Urgent && !paused && DefragPause.Left(policy.Defragmentation.PauseBetweenMembers, state, _time.GetUtcNow()) is { } left)
+            var clusterId = snapshot.ClusterId;
+            var clusterLast = clusterId is { } lastOf ? _lanes?.LastDefragmentation(lastOf) : null;
+            if (step.Kind == StepKind.Defragment && !plan.Urgent && !paused
+                && DefragPause.Left(policy.Defragmentation.PauseBetweenMembers, state, _time.GetUtcNow(), clusterLast) is { } left)
             {
-                // The pause counts from the last defragmentation in this cycle, an earlier one or an
+                // The pause counts from the last defragmentation in this cycle, an earlier one, an
                 // earlier process (the state is saved before every defragmentation), so a restart
-                // never shortens it.
+                // never shortens it, or another policy of the same cluster.
                 _logger.LogInformation("Policy {Policy}: {Step} in {Seconds:0.0}s: spec.defragmentation.pauseBetweenMembers has not passed since the last defragmentation",
                     policy.Key, step.Title, left.TotalSeconds);
                 try
@@ -119,6 +129,39 @@ public sealed class HygieneCycle
                 plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
                 continue;
             }
+            IMaintenanceTurn? turn = null;
+            if (_lanes is not null && clusterId is { } cluster)
+            {
+                try
+                {
+                    turn = await _lanes.EnterAsync(cluster, policy, plan.Urgent, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    interrupted = true;
+                    break;
+                }
+            }
+            await using var held = turn;
+            if (turn?.Refused is { } refused)
+            {
+                AddNew(notes, [new PlanNote(NoteCode.MaintainedElsewhere, refused)], policy);
+                _logger.LogInformation("Policy {Policy}: {Step} not done: {Reason}", policy.Key, step.Title, refused);
+                break;
+            }
+            if (turn?.Warning is { } warning)
+            {
+                AddNew(notes, [PlanNote.Warning(NoteCode.ActingWithoutClusterLock, warning)], policy);
+            }
+            if (turn is not null && turn.Changes != seenChanges)
+            {
+                // Another policy or process may have acted since this cycle last looked: look again,
+                // inside the turn, so that nothing acts between this look and the step.
+                seenChanges = turn.Changes;
+                (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
+                plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
+                continue;
+            }
             paused = false;
             if (plan.Preempting)
             {
@@ -129,9 +172,27 @@ public sealed class HygieneCycle
             if (step.Kind == StepKind.Defragment)
             {
                 state = state with { UnfinishedDefrag = new DefragStart(step.MemberId!.Value.ToString("x"), step.MemberName ?? "", _time.GetUtcNow()) };
-                await RunHookAsync(policy, "saving progress", () => hooks.SaveProgress?.Invoke(state));
+                if (await SaveBeforeDefragmentationAsync(policy, hooks, state) is { } unsaved)
+                {
+                    // A defragmentation nobody recorded could be repeated at once by a restarted
+                    // process, without the pause: better not to start it.
+                    AddNew(notes, [PlanNote.Warning(NoteCode.ProgressNotSaved, $"{step.Title} not started: the kept state could not be saved first ({unsaved})")], policy);
+                    interrupted = true;
+                    break;
+                }
+            }
+            // The fence, after every hook and save, immediately before the request.
+            if (turn?.WhyNotEntitled() is { } lost)
+            {
+                AddNew(notes, [PlanNote.Warning(NoteCode.ActingRightLost, $"{step.Title} not started: {lost}")], policy);
+                interrupted = true;
+                break;
             }
             var outcome = await ExecuteAsync(policy, step);
+            if (turn is not null)
+            {
+                seenChanges = turn.Acted(step, _time.GetUtcNow());
+            }
             if (outcome.Result == StepResult.Succeeded)
             {
                 (state, var reclaim) = Record(state, step, progress, snapshot);
@@ -332,6 +393,27 @@ public sealed class HygieneCycle
                 return (state with { LastDefragTimes = times, LastDefragTime = now, UnfinishedDefrag = null }, before.Member(step.MemberId.Value)?.Status?.DbSizeBytes);
             default:
                 return (state, null);
+        }
+    }
+
+    /// <summary>
+    /// Saves the state that says a defragmentation is starting; null when saved (or nobody keeps
+    /// state), else why not. Unlike other saves, a failure here stops the cycle: nothing runs unrecorded.
+    /// </summary>
+    private async Task<string?> SaveBeforeDefragmentationAsync(HygienePolicy policy, CycleHooks hooks, HygieneState state)
+    {
+        try
+        {
+            if (hooks.SaveProgress?.Invoke(state) is { } saving)
+            {
+                await saving;
+            }
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not StateTakenOverException)
+        {
+            _logger.LogWarning("Policy {Policy}: saving progress failed: {Error}", policy.Key, e.Message);
+            return e.Message;
         }
     }
 

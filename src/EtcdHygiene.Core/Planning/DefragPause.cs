@@ -9,18 +9,22 @@ public static class DefragPause
     /// <summary>
     /// How long the pause still lasts at <paramref name="now"/>, or null when it is over (or none is
     /// configured). It counts from <see cref="HygieneState.PauseBegan"/>, which the state keeps
-    /// across restarts.
+    /// across restarts, or from <paramref name="clusterLast"/>, the cluster's last defragmentation
+    /// whichever policy ran it, when that is later.
     /// </summary>
-    public static TimeSpan? Left(TimeSpan pause, HygieneState state, DateTimeOffset now)
+    public static TimeSpan? Left(TimeSpan pause, HygieneState state, DateTimeOffset now, DateTimeOffset? clusterLast = null)
     {
-        if (pause <= TimeSpan.Zero || state.PauseBegan() is not { } began)
+        var began = Latest(state.PauseBegan(), clusterLast);
+        if (pause <= TimeSpan.Zero || began is null)
         {
             return null;
         }
         // Capped at one pause: a clock that went backwards must not stall defragmentation for long.
-        var left = began + pause - now;
+        var left = began.Value + pause - now;
         return left <= TimeSpan.Zero ? null : left > pause ? pause : left;
     }
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     /// <summary>
     /// The state once <paramref name="snapshot"/> sees the member of an unfinished defragmentation

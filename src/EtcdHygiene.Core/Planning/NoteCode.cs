@@ -50,4 +50,12 @@ public enum NoteCode
     KeptStateDropped,
     /// <summary>A member's defragmentation outlasted etcd's request timeout: writes through that member timed out meanwhile.</summary>
     SlowDefragmentation,
+    /// <summary>Another process holds the etcd cluster's maintenance lock: this policy waits, and says for whom.</summary>
+    MaintainedElsewhere,
+    /// <summary>Nobody holds the cluster's lock and etcd refuses the writes that take it (NOSPACE): the recovery goes ahead without it.</summary>
+    ActingWithoutClusterLock,
+    /// <summary>The right to act (the cluster lock, the operator's Lease) was not known held right before a request: the cycle stopped.</summary>
+    ActingRightLost,
+    /// <summary>The kept state could not be saved before a defragmentation: the cycle stopped rather than act unrecorded.</summary>
+    ProgressNotSaved,
 }

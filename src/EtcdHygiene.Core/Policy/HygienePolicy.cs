@@ -69,6 +69,9 @@ public sealed record EtcdSettings
 
     /// <summary>Defragment / physical compaction timeout.</summary>
     public TimeSpan DefragTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Key prefix of the lock in etcd through which one process at a time maintains the cluster.</summary>
+    public string LockPrefix { get; init; } = PolicyDefaults.LockPrefix;
 }
 
 /// <summary>How history is compacted.</summary>

@@ -10,6 +10,8 @@ public static class PolicyDefaults
     public const string RequestTimeout = "10s";
     /// <summary>spec.etcd.defragTimeout.</summary>
     public const string DefragTimeout = "5m";
+    /// <summary>spec.etcd.lockPrefix.</summary>
+    public const string LockPrefix = "/etcd-hygiene/maintainer/";
     /// <summary>spec.compaction.mode.</summary>
     public const string CompactionMode = "Periodic";
     /// <summary>spec.compaction.retention.</summary>

@@ -91,9 +91,15 @@ public static partial class PolicyValidator
         {
             problems.Add($"{path}.defragTimeout must not be shorter than requestTimeout (got {GoDuration.Format(defragTimeout)} < {GoDuration.Format(requestTimeout)})");
         }
+        var lockPrefix = spec?.LockPrefix ?? defaults.LockPrefix;
+        if (!lockPrefix.StartsWith('/') || !lockPrefix.EndsWith('/') || lockPrefix.Length < 2)
+        {
+            problems.Add($"{path}.lockPrefix must start and end with '/', e.g. {PolicyDefaults.LockPrefix} (got {Show(lockPrefix)})");
+        }
         return new EtcdSettings
         {
             Endpoints = endpoints,
+            LockPrefix = lockPrefix,
             TlsSecretName = spec?.TlsSecretRef?.Name,
             CredentialsSecretName = spec?.CredentialsSecretRef?.Name,
             QuotaBackendBytes = quota,

@@ -109,6 +109,14 @@ public sealed class EtcdSpec
     [TextFormat(TextFormat.Duration)]
     [DefaultValue(PolicyDefaults.DefragTimeout)]
     public string? DefragTimeout { get; set; }
+
+    /// <summary>
+    /// Key prefix of the lock, held in this etcd cluster, that lets one process at a time maintain
+    /// it (any process, replica or install). Every tool that maintains the cluster must name the same prefix.
+    /// </summary>
+    [MinLength(2)]
+    [DefaultValue(PolicyDefaults.LockPrefix)]
+    public string? LockPrefix { get; set; }
 }
 
 /// <summary>A reference to a Secret in the policy's namespace.</summary>

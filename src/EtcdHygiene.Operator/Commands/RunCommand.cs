@@ -1,8 +1,11 @@
 using System.CommandLine;
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Etcd;
 using EtcdHygiene.Operator.Hosting;
 using EtcdHygiene.Operator.Standalone;
+using EtcdHygiene.Operator.Supervision.Lanes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Operator.Commands;
 
@@ -41,6 +44,8 @@ internal static class RunCommand
             }
             var builder = HygieneHost.CreateBuilder(settings);
             builder.Services.AddSingleton(new RunSettings(sources, parse.GetValue(stateDir)!, parse.GetValue(once)));
+            builder.Services.AddSingleton(s => new ClusterLanes(s.GetRequiredService<EtcdClientPool>(), s.GetRequiredService<TimeProvider>(),
+                s.GetRequiredService<ILoggerFactory>(), ClusterLanes.IdentityOf("run")));
             builder.Services.AddSingleton<StandaloneWorker>();
             builder.Services.AddHostedService(s => s.GetRequiredService<StandaloneWorker>());
             HygieneHost.AddReadinessCheck<FirstCycleCheck>(builder, settings, "first-cycle");

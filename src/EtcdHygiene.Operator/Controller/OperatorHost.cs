@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 
 using EtcdHygiene.Operator.Controller.Leadership;
 using EtcdHygiene.Operator.Supervision;
+using EtcdHygiene.Operator.Supervision.Lanes;
 
 namespace EtcdHygiene.Operator.Controller;
 
@@ -48,7 +49,7 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
             return await RunControllerSafelyAsync(stopping);
         }
         var leaseLock = new LeaseLock(client, options.LeaseNamespace, options.LeaseName, options.Identity);
-        _lease = new TolerantLeaseLock(leaseLock, _logger, report => leaseLock.OnHttpError += report);
+        _lease = new TolerantLeaseLock(leaseLock, _logger, report => leaseLock.OnHttpError += report, time);
         var config = new LeaderElectionConfig(_lease)
         {
             LeaseDuration = options.LeaseDuration,
@@ -119,7 +120,9 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
         var source = new CustomResourceSource<RegistryPolicyResource>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, options.Namespace,
             RegistryPolicyResource.FromUnreadable);
         // Per leadership term: a replica that leads again starts from what status holds, not from memory.
-        await using var supervisors = new PolicySupervisors(time, logging, metrics, clients);
+        // The clusters' locks are held for this term only, and every request is fenced by the Lease.
+        await using var lanes = new ClusterLanes(clients, time, logging, ClusterLanes.IdentityOf($"operator {options.Identity}"), _lease);
+        await using var supervisors = new PolicySupervisors(time, logging, metrics, clients, lanes);
         var runtime = logging.CreateLogger(LogCategory.Controller);
         var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, runtime);
         var events = new EventRecorder(client, "etcd-hygiene", time, runtime);

@@ -3,6 +3,7 @@ using EtcdHygiene.Etcd;
 using EtcdHygiene.Operator.Hosting;
 using EtcdHygiene.Operator.Metrics;
 using EtcdHygiene.Operator.Supervision;
+using EtcdHygiene.Operator.Supervision.Lanes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,8 +15,8 @@ namespace EtcdHygiene.Operator.Standalone;
 /// <c>--once</c>, one cycle per policy, then the process stops: exit 0 when every cycle left its
 /// cluster healthy, 3 when an alarm stays active (a person must act), 1 when a cycle failed.
 /// </summary>
-public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients, ExitCode exit,
-    IHostApplicationLifetime lifetime) : StepWorker(exit, logging.CreateLogger(LogCategory.Run), host)
+public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients, ClusterLanes lanes,
+    ExitCode exit, IHostApplicationLifetime lifetime) : StepWorker(exit, logging.CreateLogger(LogCategory.Run), host)
 {
     private readonly StateFiles _files = new(run.StateDirectory);
     private int _pending = run.Policies.Count;
@@ -60,7 +61,7 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
     private async Task<Outcome> RunPolicyAsync(PolicySource source, CancellationToken stopping)
     {
         var policy = source.Policy;
-        await using var supervisor = new PolicySupervisor(policy.Key, time, logging, metrics, clients);
+        await using var supervisor = new PolicySupervisor(policy.Key, time, logging, metrics, clients, lanes);
         var store = new StateFileStore(_files, policy.Key);
         var announcer = new LogAnnouncer(Logger);
         var options = source.Connection;

@@ -20,4 +20,7 @@ public static class LogCategory
     public const string Operator = "etcd-hygiene.operator";
     /// <summary>The controller runtime underneath: informer, work queue, status and events.</summary>
     public const string Controller = "etcd-hygiene.controller";
+
+    /// <summary>The clusters' lanes and locks: who maintains which etcd cluster.</summary>
+    public const string Lanes = "etcd-hygiene.lanes";
 }

@@ -6,6 +6,7 @@ using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Core.Watching;
 using EtcdHygiene.Etcd;
 using EtcdHygiene.Operator.Metrics;
+using EtcdHygiene.Operator.Supervision.Lanes;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Operator.Supervision;
@@ -38,6 +39,7 @@ public sealed class PolicySupervisor : IAsyncDisposable
     private readonly HygieneMetrics _metrics;
     private readonly EtcdClientPool _clients;
     private readonly ILogger _watchLogger;
+    private readonly ClusterLanes _lanes;
     private EtcdClusterConnection? _connection;
     private PolicyAnalysis? _analysis;
     private ClusterSnapshot? _last;
@@ -47,10 +49,14 @@ public sealed class PolicySupervisor : IAsyncDisposable
 
     /// <summary>
     /// Creates the runtime of one policy; nothing connects before the first cycle. Its connection
-    /// rents member clients from <paramref name="clients"/>, which the process's other policies share.
+    /// rents member clients from <paramref name="clients"/>, which the process's other policies share;
+    /// its steps take turns on <paramref name="lanes"/> with those of every policy of the process
+    /// that reaches the same etcd cluster (without them, the supervisor has lanes of its own and
+    /// still takes each cluster's lock).
     /// </summary>
-    public PolicySupervisor(PolicyKey key, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients)
+    public PolicySupervisor(PolicyKey key, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients, ClusterLanes? lanes = null)
     {
+        _lanes = lanes ?? new ClusterLanes(clients, time, logging, ClusterLanes.IdentityOf("process"));
         _key = key;
         _time = time;
         _logging = logging;
@@ -71,7 +77,12 @@ public sealed class PolicySupervisor : IAsyncDisposable
         var state = await store.LoadAsync(stopping);
         var etcd = await ConnectionAsync(options);
         var analysis = await AnalysisAsync(policy, options, state.Samples);
-        var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger(LogCategory.Cycle));
+        if (policy.Suspend || policy.DryRun)
+        {
+            // It will not act: the cluster's lock is not kept for it.
+            await _lanes.LeaveAsync(_key);
+        }
+        var cycle = new HygieneCycle(etcd, _time, _logging.CreateLogger(LogCategory.Cycle), new PolicyLanes(_lanes, _key, options));
         var evidenceTold = false;
         var outlook = Interlocked.Exchange(ref _outlook, null);
         var result = await cycle.RunAsync(policy, state, stopping, outlook: outlook, hooks: new CycleHooks
@@ -229,6 +240,7 @@ public sealed class PolicySupervisor : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         StopWatch();
+        await _lanes.LeaveAsync(_key);
         await StopAnalysisAsync();
         if (_connection is not null)
         {

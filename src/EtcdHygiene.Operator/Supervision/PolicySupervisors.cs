@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
 using EtcdHygiene.Operator.Metrics;
+using EtcdHygiene.Operator.Supervision.Lanes;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Operator.Supervision;
@@ -10,12 +11,12 @@ namespace EtcdHygiene.Operator.Supervision;
 /// The supervisors of many policies that come and go (the operator's): one per policy, made on
 /// first use, closed with every metric series of its policy when the policy is gone.
 /// </summary>
-public sealed class PolicySupervisors(TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients) : IAsyncDisposable
+public sealed class PolicySupervisors(TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients, ClusterLanes lanes) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<PolicyKey, PolicySupervisor> _supervisors = new();
 
     /// <summary>The supervisor of <paramref name="key"/>.</summary>
-    public PolicySupervisor For(PolicyKey key) => _supervisors.GetOrAdd(key, k => new PolicySupervisor(k, time, logging, metrics, clients));
+    public PolicySupervisor For(PolicyKey key) => _supervisors.GetOrAdd(key, k => new PolicySupervisor(k, time, logging, metrics, clients, lanes));
 
     /// <summary>Stops the analysis of a policy that cannot be acted on for now (an invalid spec); its connection stays.</summary>
     public async Task StopAnalysisAsync(PolicyKey key)

@@ -1,6 +1,7 @@
 using System.Net;
 using k8s.Autorest;
 using k8s.LeaderElection;
+using EtcdHygiene.Operator.Supervision.Lanes;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Operator.Controller.Leadership;
@@ -12,18 +13,26 @@ namespace EtcdHygiene.Operator.Controller.Leadership;
 /// the process, while renewing it gives leadership up at once. This lock turns those errors into
 /// the "not this time" the elector already handles, logs every failure, and remembers whether the
 /// last attempt to reach the Lease worked, for /readyz.
+///
+/// It is also the replica's fence (<see cref="IActingRight"/>): the elector judges the Lease on the
+/// wall clock, so this lock times its own successful writes on the monotonic clock, from when each
+/// was sent, and the right to act ends when the Lease's duration since the last one has passed
+/// (less a margin), whatever the wall clock did and however long the process was stopped.
 /// </summary>
-public sealed class TolerantLeaseLock : ILock
+public sealed class TolerantLeaseLock : ILock, IActingRight
 {
     private readonly ILock _inner;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private volatile string? _failure;
+    private long _heldUntil;
 
     /// <summary>Wraps <paramref name="inner"/>; <paramref name="httpErrors"/> is the inner lock's error event, when it has one.</summary>
-    public TolerantLeaseLock(ILock inner, ILogger logger, Action<Action<HttpOperationException>>? httpErrors = null)
+    public TolerantLeaseLock(ILock inner, ILogger logger, Action<Action<HttpOperationException>>? httpErrors = null, TimeProvider? time = null)
     {
         _inner = inner;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
         httpErrors?.Invoke(e =>
         {
             // A conflict is another replica writing first: the election working, not a failure.
@@ -72,20 +81,35 @@ public sealed class TolerantLeaseLock : ILock
 
     /// <inheritdoc />
     public Task<bool> CreateAsync(LeaderElectionRecord record, CancellationToken cancellationToken = default) =>
-        WriteAsync(() => _inner.CreateAsync(record, cancellationToken), cancellationToken);
+        WriteAsync(record, () => _inner.CreateAsync(record, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
     public Task<bool> UpdateAsync(LeaderElectionRecord record, CancellationToken cancellationToken = default) =>
-        WriteAsync(() => _inner.UpdateAsync(record, cancellationToken), cancellationToken);
+        WriteAsync(record, () => _inner.UpdateAsync(record, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public string? WhyNotHeld() =>
+        _time.GetTimestamp() < Volatile.Read(ref _heldUntil)
+            ? null
+            : $"this replica has not renewed the Lease {_inner.Describe()} within its duration: another replica may lead by now";
 
     /// <inheritdoc />
     public string Describe() => _inner.Describe();
 
-    private async Task<bool> WriteAsync(Func<Task<bool>> write, CancellationToken cancellationToken)
+    private async Task<bool> WriteAsync(LeaderElectionRecord record, Func<Task<bool>> write, CancellationToken cancellationToken)
     {
+        var sent = _time.GetTimestamp();
         try
         {
-            return await write();
+            var written = await write();
+            var mine = record.HolderIdentity == _inner.Identity && record.LeaseDurationSeconds > 0;
+            if (written)
+            {
+                // A margin of a fifth: the check is made a moment before the request reaches etcd.
+                var held = TimeSpan.FromSeconds(record.LeaseDurationSeconds * 0.8);
+                Volatile.Write(ref _heldUntil, mine ? sent + (long)(held.TotalSeconds * _time.TimestampFrequency) : 0);
+            }
+            return written;
         }
         catch (Exception e) when (IsTransient(e, cancellationToken))
         {
