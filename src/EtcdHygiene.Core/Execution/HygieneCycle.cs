@@ -54,6 +54,10 @@ public sealed class HygieneCycle
             _logger.LogWarning("Policy {Policy}: {Code}: {Message}", policy.Key, NoteCode.KeptStateDropped, dropped);
         }
         state = Observed(policy, state, snapshot);
+        if (_lanes is not null && !policy.DryRun && !policy.Suspend && snapshot.ClusterId is { } observed)
+        {
+            await _lanes.QueueAsync(observed, policy, stopping);
+        }
         var firstPlan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
         var plan = firstPlan;
         var maxSteps = 4 * Math.Max(1, snapshot.Members.Count) + 8;
@@ -158,6 +162,8 @@ public sealed class HygieneCycle
                 // Another policy or process may have acted since this cycle last looked: look again,
                 // inside the turn, so that nothing acts between this look and the step.
                 seenChanges = turn.Changes;
+                // A pause already waited may have been cut short by another policy's defragmentation since.
+                paused = false;
                 (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
                 plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
                 continue;

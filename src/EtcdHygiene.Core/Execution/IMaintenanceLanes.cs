@@ -20,6 +20,13 @@ public interface IMaintenanceLanes
     DateTimeOffset? LastDefragmentation(ulong clusterId);
 
     /// <summary>
+    /// Makes <paramref name="policy"/> one of the lane's users and queues this process for the
+    /// cluster's lock, at a cycle's first look: while etcd still accepts writes, so that the right
+    /// to act can pass to this process at NOSPACE, when no lock can be taken any more.
+    /// </summary>
+    Task QueueAsync(ulong clusterId, HygienePolicy policy, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Waits for <paramref name="policy"/>'s turn on the cluster; <paramref name="urgent"/> when
     /// writes are refused or about to be. The turn is held until disposed.
     /// </summary>

@@ -91,6 +91,19 @@ public sealed class ClusterLane : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Queues for the lock <paramref name="policy"/> names, without waiting for a turn (a
+    /// defragmentation may hold it for minutes); see <see cref="IMaintenanceLanes.QueueAsync"/>.
+    /// </summary>
+    public async Task QueueAsync(HygienePolicy policy, EtcdConnectionOptions options, CancellationToken cancellationToken)
+    {
+        var view = await LockFor(policy, options).AcquireAsync(cancellationToken);
+        if (view.Standing == LockStanding.HeldElsewhere)
+        {
+            Waiting(policy.Etcd.LockPrefix, view.Holder!);
+        }
+    }
+
     /// <summary>Waits for the turn of <paramref name="policy"/>; see <see cref="IMaintenanceLanes.EnterAsync"/>.</summary>
     public async Task<IMaintenanceTurn> EnterAsync(HygienePolicy policy, EtcdConnectionOptions options, bool urgent, CancellationToken cancellationToken)
     {
@@ -98,15 +111,12 @@ public sealed class ClusterLane : IAsyncDisposable
         try
         {
             var prefix = policy.Etcd.LockPrefix;
-            if (!_locks.TryGetValue(prefix, out var clusterLock))
-            {
-                _locks[prefix] = clusterLock = new ClusterLock(options, prefix, _identity, _clients, _time, _logger);
-            }
+            var clusterLock = LockFor(policy, options);
             var view = await clusterLock.AcquireAsync(cancellationToken);
             switch (view.Standing)
             {
                 case LockStanding.Held:
-                    if (_waitedFor.Remove(prefix, out var before))
+                    if (TookOver(prefix) is { } before)
                     {
                         // What the other process did last is not known here: the pause starts now.
                         Interlocked.Increment(ref _changes);
@@ -118,11 +128,7 @@ public sealed class ClusterLane : IAsyncDisposable
                     }
                     return new LaneTurn(this, clusterLock, null, null);
                 case LockStanding.HeldElsewhere:
-                    if (!_waitedFor.TryGetValue(prefix, out var known) || known != view.Holder)
-                    {
-                        _logger.LogInformation("Etcd cluster {Cluster} is maintained by {Holder} (lock under {Prefix}): this process waits until it lets go", Hex, view.Holder, prefix);
-                    }
-                    _waitedFor[prefix] = view.Holder!;
+                    Waiting(prefix, view.Holder!);
                     _turns.Release();
                     return LaneTurn.Refusal(Changes, $"{view.Holder} maintains etcd cluster {Hex} (it holds the lock under {prefix}); this policy acts only once it lets go");
                 case LockStanding.Unavailable when urgent:
@@ -136,6 +142,42 @@ public sealed class ClusterLane : IAsyncDisposable
         {
             _turns.Release();
             throw;
+        }
+    }
+
+    private ClusterLock LockFor(HygienePolicy policy, EtcdConnectionOptions options)
+    {
+        lock (_locks)
+        {
+            var prefix = policy.Etcd.LockPrefix;
+            if (!_locks.TryGetValue(prefix, out var clusterLock))
+            {
+                _locks[prefix] = clusterLock = new ClusterLock(options, prefix, _identity, _clients, _time, _logger);
+            }
+            return clusterLock;
+        }
+    }
+
+    /// <summary>Remembers (and says, once per holder) that another process holds the lock.</summary>
+    private void Waiting(string prefix, string holder)
+    {
+        lock (_waitedFor)
+        {
+            if (_waitedFor.TryGetValue(prefix, out var known) && known == holder)
+            {
+                return;
+            }
+            _waitedFor[prefix] = holder;
+        }
+        _logger.LogInformation("Etcd cluster {Cluster} is maintained by {Holder} (lock under {Prefix}): this process waits until it lets go", Hex, holder, prefix);
+    }
+
+    /// <summary>The holder this process waited for before it held the lock itself, once; null when it waited for nobody.</summary>
+    private string? TookOver(string prefix)
+    {
+        lock (_waitedFor)
+        {
+            return _waitedFor.Remove(prefix, out var before) ? before : null;
         }
     }
 
@@ -164,10 +206,15 @@ public sealed class ClusterLane : IAsyncDisposable
     /// <summary>Lets every lock of the lane go (the next process in line holds it at once).</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var clusterLock in _locks.Values)
+        List<ClusterLock> locks;
+        lock (_locks)
+        {
+            locks = _locks.Values.ToList();
+            _locks.Clear();
+        }
+        foreach (var clusterLock in locks)
         {
             await clusterLock.DisposeAsync();
         }
-        _locks.Clear();
     }
 }

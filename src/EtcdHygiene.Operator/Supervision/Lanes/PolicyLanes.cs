@@ -14,6 +14,9 @@ internal sealed class PolicyLanes(ClusterLanes lanes, PolicyKey policy, EtcdConn
 
     public DateTimeOffset? LastDefragmentation(ulong clusterId) => lanes.Find(clusterId)?.LastDefragmentation;
 
+    public Task QueueAsync(ulong clusterId, HygienePolicy hygienePolicy, CancellationToken cancellationToken) =>
+        lanes.Join(clusterId, policy).QueueAsync(hygienePolicy, options, cancellationToken);
+
     public Task<IMaintenanceTurn> EnterAsync(ulong clusterId, HygienePolicy hygienePolicy, bool urgent, CancellationToken cancellationToken) =>
         lanes.Join(clusterId, policy).EnterAsync(hygienePolicy, options, urgent, cancellationToken);
 }

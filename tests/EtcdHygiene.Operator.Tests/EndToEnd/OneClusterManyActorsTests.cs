@@ -1,0 +1,134 @@
+using dotnet_etcd;
+using Etcdserverpb;
+using EtcdHygiene.Testing.Cli;
+using EtcdHygiene.Testing.Etcd;
+using EtcdHygiene.Testing.Workloads;
+
+namespace EtcdHygiene.Operator.Tests.EndToEnd;
+
+/// <summary>
+/// Safety rules 2 and 9 per etcd cluster, not per policy: two policies naming one cluster (spelled
+/// differently), in one <c>run</c> or in two processes, at the default pause between members. etcd's
+/// own logs must show each member defragmented once, never two at a time, and the whole pause
+/// between any two; at NOSPACE, two processes that were running before it never both act.
+/// Before the cluster lanes and lock, each of these showed every member defragmented twice, the
+/// second request arriving while the first ran.
+/// </summary>
+public sealed class OneClusterManyActorsTests
+{
+    private static readonly TimeSpan DefaultPause = TimeSpan.FromSeconds(10);
+
+    // Only the rule is tuned (the test's database is megabytes, not the rule's 100 MiB); the pause is the default.
+    private const string SmallRule = "  defragmentation: { rule: { minFragmentationRatio: 0.1, minDbSizeBytes: 1Mi, minReclaimableBytes: 512Ki } }";
+
+    [Fact]
+    public async Task TwoPoliciesInOneRun_TakeTurns_EachMemberOnce_WithTheWholePause()
+    {
+        await using var cluster = await FragmentedClusterAsync();
+        using var folder = new PolicyFolder();
+        var platform = folder.WriteDefaults("platform", cluster.ClientUrls, SmallRule);
+        var application = folder.WriteDefaults("application", [cluster.ClientUrls[1]], SmallRule);
+
+        var (exit, _, errors) = await CliProcess.RunAsync("run", "--once", "--policy", platform, "--policy", application, "--state-dir", folder.StateDirectory);
+
+        Assert.True(exit == 0, $"run --once exited {exit}: {errors}");
+        Assert.Contains("their steps take turns", errors);
+        AssertEachMemberOnceWithThePause(cluster, errors);
+    }
+
+    [Fact]
+    public async Task TwoRunProcesses_OneMaintains_TheOtherWaitsNamingIt()
+    {
+        await using var cluster = await FragmentedClusterAsync();
+        using var first = new PolicyFolder();
+        using var second = new PolicyFolder();
+        var platform = first.WriteDefaults("platform", cluster.ClientUrls, SmallRule);
+        var application = second.WriteDefaults("application", [cluster.ClientUrls[2]], SmallRule);
+
+        var runs = await Task.WhenAll(
+            CliProcess.RunAsync("run", "--once", "--policy", platform, "--state-dir", first.StateDirectory),
+            CliProcess.RunAsync("run", "--once", "--policy", application, "--state-dir", second.StateDirectory));
+
+        var logs = string.Join(Environment.NewLine, runs.Select(r => r.Errors));
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, $"run --once exited {r.ExitCode}: {r.Errors}"));
+        Assert.Single(runs, r => r.Errors.Contains("is maintained by etcd-hygiene run on"));
+        AssertEachMemberOnceWithThePause(cluster, logs);
+    }
+
+    [Fact]
+    public async Task TwoRunProcessesAtTheDefaults_WhileARegistryFillsTheCluster_OnlyOneActs()
+    {
+        const long MiB = 1024 * 1024;
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 24 * MiB });
+        using var first = new PolicyFolder();
+        using var second = new PolicyFolder();
+        await using var one = CliProcess.Start("run", "--policy", first.WriteDefaults("one", cluster.ClientUrls), "--state-dir", first.StateDirectory);
+        await using var two = CliProcess.Start("run", "--policy", second.WriteDefaults("two", [cluster.ClientUrls[0]]), "--state-dir", second.StateDirectory);
+        await one.WaitForTextAsync("cycle succeeded", TimeSpan.FromSeconds(60));
+        await two.WaitForTextAsync("cycle succeeded", TimeSpan.FromSeconds(60));
+
+        // The incident: reordered re-registrations, enough to fill the quota three times over; the
+        // tool prevents NOSPACE or recovers from it, by compactions and defragmentations.
+        var registry = new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions { Services = 4, NodesPerService = 2, Writers = 2 });
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (registry.Stats.Written < 3 * 24 * MiB / 1500 && DateTime.UtcNow < until)
+        {
+            await registry.RunRoundsAsync(10);
+        }
+        var client = cluster.CreateClient();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!await WritableAsync(client))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"etcd did not accept writes again within 90 s:{Environment.NewLine}{one.Errors}{Environment.NewLine}{two.Errors}");
+            await Task.Delay(500);
+        }
+
+        var logs = one.Errors + Environment.NewLine + two.Errors;
+        var audit = new MaintenanceAudit(cluster);
+        Assert.True(audit.Defragmentations.Count >= 3, $"the recovery should have defragmented every member; etcd logged {audit.Defragmentations.Count}:{Environment.NewLine}{logs}");
+        Assert.Empty(audit.Overlaps());
+        // Only one of the two processes ever acted on the cluster.
+        Assert.Single(new[] { one.Errors, two.Errors }, e => e.Contains("Defragment", StringComparison.Ordinal) && e.Contains("done in", StringComparison.Ordinal));
+        Assert.DoesNotContain("without it", logs);
+    }
+
+    /// <summary>
+    /// A 3-member cluster with 9 MiB of live data and about as much history, compacted already, so
+    /// that a policy's first cycle goes straight to defragmentation (its retention keeps an hour).
+    /// </summary>
+    private static async Task<EtcdTestCluster> FragmentedClusterAsync()
+    {
+        var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
+        var client = cluster.CreateClient();
+        await EtcdData.AddLiveDataAsync(client, 8);
+        await EtcdData.FragmentAsync(client);
+        var revision = (await client.StatusAsync(new StatusRequest())).Header.Revision;
+        await client.CompactAsync(new CompactionRequest { Revision = revision, Physical = true });
+        // etcd counts the pages a compaction freed only after later commits.
+        await EtcdData.AddLiveDataAsync(client, 1, "/after-compaction/");
+        return cluster;
+    }
+
+    private static void AssertEachMemberOnceWithThePause(EtcdTestCluster cluster, string logs)
+    {
+        var audit = new MaintenanceAudit(cluster);
+        var seen = string.Join(Environment.NewLine, audit.Defragmentations);
+        Assert.True(audit.Defragmentations.Count == 3, $"each member should be defragmented once, etcd logged:{Environment.NewLine}{seen}{Environment.NewLine}{logs}");
+        Assert.Equal(3, audit.Defragmentations.Select(d => d.Member).Distinct().Count());
+        Assert.Empty(audit.Overlaps());
+        Assert.Empty(audit.ShortPauses(DefaultPause, _ => false));
+    }
+
+    private static async Task<bool> WritableAsync(EtcdClient client)
+    {
+        try
+        {
+            await client.PutAsync(new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("/probe"), Value = Google.Protobuf.ByteString.CopyFromUtf8("x") });
+            return true;
+        }
+        catch (Grpc.Core.RpcException)
+        {
+            return false;
+        }
+    }
+}
