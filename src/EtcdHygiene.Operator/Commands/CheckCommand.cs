@@ -2,6 +2,7 @@ using System.CommandLine;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
+using EtcdHygiene.Etcd.Locking;
 using EtcdHygiene.Operator.Reporting;
 using EtcdHygiene.Operator.Standalone;
 
@@ -49,6 +50,8 @@ internal static class CheckCommand
 
         var store = new StateFiles(stateDirectory);
         var exit = NothingToDo;
+        var clients = new EtcdClientPool();
+        var clusters = new Dictionary<ulong, List<PolicyKey>>();
         foreach (var source in sources)
         {
             var policy = source.Policy;
@@ -76,9 +79,47 @@ internal static class CheckCommand
                 plan = plan with { Notes = [PlanNote.Warning(NoteCode.KeptStateDropped, dropped), .. plan.Notes] };
             }
             await output.WriteLineAsync(CheckReport.Render(policy, snapshot, plan));
+            await output.WriteLineAsync(await MaintainerAsync(policy, source, snapshot, clients, clusters, cancellationToken));
             exit = Worst(exit, ExitFor(snapshot, plan));
         }
         return exit;
+    }
+
+    /// <summary>
+    /// Who maintains the cluster, as its lock says (read only), and which other policies of this
+    /// check reach the same cluster: what a second policy or process for a cluster means.
+    /// </summary>
+    private static async Task<string> MaintainerAsync(HygienePolicy policy, PolicySource source, Core.Observation.ClusterSnapshot snapshot, EtcdClientPool clients,
+        Dictionary<ulong, List<PolicyKey>> clusters, CancellationToken cancellationToken)
+    {
+        if (snapshot.ClusterId is not { } cluster || snapshot.Members.FirstOrDefault(m => m.Reachable)?.Endpoint is not { } endpoint)
+        {
+            return "Maintainer: unknown (no member answered)";
+        }
+        var prefix = policy.Etcd.LockPrefix;
+        string holder;
+        try
+        {
+            using var client = clients.Client(endpoint, source.Connection);
+            holder = await ClusterLock.HolderAsync(client.Value, prefix, policy.Etcd.RequestTimeout, cancellationToken) is { } name
+                ? $"{name} holds the lock under {prefix}: other processes wait for it"
+                : $"nobody holds the lock under {prefix}";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            holder = $"unknown (the lock under {prefix} cannot be read: {EtcdErrors.Classify(e, "Range", endpoint).Detail})";
+        }
+        var line = $"Cluster {cluster:x}: {holder}";
+        if (!clusters.TryGetValue(cluster, out var others))
+        {
+            clusters[cluster] = others = [];
+        }
+        if (others.Count > 0)
+        {
+            line += $"; {string.Join(", ", others)} reach the same cluster: in one run, their steps take turns";
+        }
+        others.Add(policy.Key);
+        return line;
     }
 
     /// <summary>Of two policies' codes, the one a caller must hear: an error, then a person must act, then pending.</summary>

@@ -29,6 +29,7 @@ public sealed class StandaloneWorker(RunSettings run, HostSettings host, TimePro
     {
         try
         {
+            using var directory = StateDirectoryLock.Take(run.StateDirectory);
             var outcomes = await Task.WhenAll(run.Policies.Select(p => RunPolicyAsync(p, stopping)));
             if (run.Once && outcomes.Any(o => o == Outcome.AlarmStays))
             {
