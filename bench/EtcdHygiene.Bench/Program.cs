@@ -30,8 +30,13 @@ switch (scenario)
     case "churn-day":
         await ChurnDayBenchmark.RunAsync();
         return 0;
+    case "emergency":
+        var (emergencyReport, emergencyKeys) = await EmergencyBenchmark.RunAsync();
+        await File.WriteAllTextAsync(Path.Combine("bench", "results", "emergency.md"), $"# etcd-hygiene: emergency under load{Environment.NewLine}{Environment.NewLine}{emergencyReport}");
+        await ResultKeys.WriteAsync(emergencyKeys);
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance [MiB,MiB,…], footprint, transfers [N], churn-day)");
+        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance [MiB,MiB,…], footprint, transfers [N], churn-day, emergency)");
         return 2;
 }
 
@@ -45,7 +50,8 @@ static async Task AllAsync(string output)
     var (footprint, rows) = await FootprintBenchmark.RunAsync();
     var transfers = await LeaderTransferBenchmark.RunAsync(LeaderTransferBenchmark.DefaultTransfers);
     var (churnDay, _) = await ChurnDayBenchmark.RunAsync();
-    var sections = new List<Report> { nospace, maintenance, footprint, transfers, churnDay, AnalyzerBenchmark.Run() };
+    var (emergency, keys) = await EmergencyBenchmark.RunAsync();
+    var sections = new List<Report> { nospace, maintenance, footprint, transfers, churnDay, AnalyzerBenchmark.Run(), emergency };
     var folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
     var prefix = Path.GetFileNameWithoutExtension(output);
     Directory.CreateDirectory(folder);
@@ -66,4 +72,5 @@ static async Task AllAsync(string output)
 
         """ + string.Join(Environment.NewLine, sections));
     Console.WriteLine($"wrote {output}");
+    await ResultKeys.WriteAsync(keys, Path.Combine(folder, prefix + ".json"));
 }

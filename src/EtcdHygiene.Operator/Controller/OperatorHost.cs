@@ -25,6 +25,7 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
     private volatile PolicyController? _controller;
     private TolerantLeaseLock? _lease;
     private int _reconciles;
+    private int _cycles;
 
     /// <summary>True while this replica runs the controller.</summary>
     public bool IsLeading => _controller is not null;
@@ -34,6 +35,9 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
 
     /// <summary>Reconciles this replica ran, for tests and logs.</summary>
     public int Reconciles => Volatile.Read(ref _reconciles);
+
+    /// <summary>Hygiene cycles this replica's policies finished, for tests and logs.</summary>
+    public int Cycles => Volatile.Read(ref _cycles);
 
     /// <summary>Why this replica cannot do its job right now (the Lease cannot be reached), or null.</summary>
     public string? Trouble => _lease?.Failure;
@@ -122,12 +126,12 @@ public sealed class OperatorHost(IKubernetes client, OperatorOptions options, Ti
         // Per leadership term: a replica that leads again starts from what status holds, not from memory.
         // The clusters' locks are held for this term only, and every request is fenced by the Lease.
         await using var lanes = new ClusterLanes(clients, time, logging, ClusterLanes.IdentityOf($"operator {options.Identity}"), _lease);
-        await using var supervisors = new PolicySupervisors(time, logging, metrics, clients, lanes);
+        await using var runners = new PolicyRunners(time, logging, metrics, clients, lanes, _ => Interlocked.Increment(ref _cycles));
         var runtime = logging.CreateLogger(LogCategory.Controller);
         var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, runtime);
         var events = new EventRecorder(client, "etcd-hygiene", time, runtime);
         var controller = new PolicyController(source,
-            (cache, reconcileNow) => new RegistryPolicyReconciler(cache, reconcileNow, new SecretReader(client), supervisors, status, events, time, _logger),
+            cache => new RegistryPolicyReconciler(cache, new SecretReader(client), runners, status, events, time, _logger),
             options.Workers, time, logging, onReconcile: () => Interlocked.Increment(ref _reconciles));
         _controller = controller;
         _logger.LogInformation("Controller started, watching {Scope}", options.Namespace is null ? "all namespaces" : $"namespace {options.Namespace}");

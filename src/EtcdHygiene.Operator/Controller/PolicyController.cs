@@ -18,14 +18,14 @@ public sealed class PolicyController
     private readonly KeyedWorkers<string> _workers;
     private readonly ConcurrentDictionary<string, (long Generation, bool Deleting, bool Unreadable)> _seen = new();
 
-    /// <summary>Creates the controller; <paramref name="reconcilerFactory"/> gets the informer's cache lookup and a way to reconcile a key now.</summary>
+    /// <summary>Creates the controller; <paramref name="reconcilerFactory"/> gets the informer's cache lookup.</summary>
     public PolicyController(IResourceSource<RegistryPolicyResource> source,
-        Func<Func<string, RegistryPolicyResource?>, Action<string>, RegistryPolicyReconciler> reconcilerFactory,
+        Func<Func<string, RegistryPolicyResource?>, RegistryPolicyReconciler> reconcilerFactory,
         int workers, TimeProvider time, ILoggerFactory logging, Action? onReconcile = null)
     {
         _queue = new WorkQueue<string>(time, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
         _informer = new Informer<RegistryPolicyResource>(source, OnChange, time, logging.CreateLogger(LogCategory.Controller));
-        var reconciler = reconcilerFactory(key => _informer.Get(key), key => _queue.Add(key));
+        var reconciler = reconcilerFactory(key => _informer.Get(key));
         _workers = new KeyedWorkers<string>(_queue, (key, stopping) =>
         {
             onReconcile?.Invoke();

@@ -1,5 +1,4 @@
 using EtcdHygiene.Core.Policy;
-using EtcdHygiene.Etcd;
 using EtcdHygiene.Kubernetes.Resources;
 using EtcdHygiene.Kubernetes.Runtime;
 using EtcdHygiene.Operator.Controller.Status;
@@ -10,19 +9,18 @@ using Microsoft.Extensions.Logging;
 namespace EtcdHygiene.Operator.Controller;
 
 /// <summary>
-/// RegistryPolicy → one cycle of its <see cref="PolicySupervisor"/>, in phases: a deleted policy
-/// closes what ran for it; an unreadable or invalid spec is reported and nothing reaches etcd; a
-/// missing Secret is reported and retried; otherwise the cycle runs with status as its state store
-/// and conditions and events as its announcer, and the policy is looked at again when the
-/// supervisor says the next cycle is due, or sooner when its watch sees a reason.
+/// RegistryPolicy → what its <see cref="PolicyRunner"/> should do, in phases: a deleted policy
+/// stops and closes what ran for it; an unreadable or invalid spec is reported, its runner stopped,
+/// and nothing reaches etcd; otherwise its runner runs this generation of the spec, on a task of
+/// its own, with status as its state store and conditions and events as its announcer (a missing
+/// Secret is reported there and retried). The reconcile decides and returns: it never waits
+/// through a maintenance, so one cluster's work never holds up another's emergency. A new spec
+/// (suspend, say) and a deletion take effect before the runner's next step.
 /// </summary>
 public sealed class RegistryPolicyReconciler(
-    Func<string, RegistryPolicyResource?> cache, Action<string> reconcileNow, SecretReader secrets, PolicySupervisors supervisors, StatusPatcher patcher,
+    Func<string, RegistryPolicyResource?> cache, SecretReader secrets, PolicyRunners runners, StatusPatcher patcher,
     EventRecorder events, TimeProvider time, ILogger logger)
 {
-    /// <summary>How soon to retry when a Secret is missing.</summary>
-    public static readonly TimeSpan SecretRequeue = TimeSpan.FromSeconds(30);
-
     /// <summary>Reconciles the policy "namespace/name".</summary>
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken stopping)
     {
@@ -31,8 +29,8 @@ public sealed class RegistryPolicyReconciler(
         var policyKey = new PolicyKey(parts[0], parts[1]);
         if (resource is null || resource.Metadata.DeletionTimestamp is not null)
         {
-            await supervisors.RemoveAsync(policyKey);
-            logger.LogInformation("Policy {Policy} is gone; its etcd connection and analysis are closed", key);
+            await runners.RemoveAsync(policyKey);
+            logger.LogInformation("Policy {Policy} is gone; its cycles are stopped, its etcd connection and analysis closed", key);
             return ReconcileResult.Done;
         }
         var subject = Reference(resource);
@@ -47,24 +45,9 @@ public sealed class RegistryPolicyReconciler(
             return await RefuseAsync(policyKey, subject, status, generation, problems, stopping);
         }
 
-        EtcdConnectionOptions options;
-        try
-        {
-            options = await secrets.OptionsForAsync(policy, stopping);
-        }
-        catch (SecretUnavailableException e)
-        {
-            await events.RecordAsync(subject, PolicyEvent.Warning, CycleEvents.SecretUnavailable, e.Message, stopping);
-            await status.ApplyAsync(StatusChanges.SecretUnavailable(generation, e.Message, time.GetUtcNow()));
-            return ReconcileResult.After(SecretRequeue);
-        }
-
-        var supervisor = supervisors.For(policyKey);
-        var cycle = await supervisor.RunCycleAsync(policy, options,
-            new StatusStateStore(status), new ConditionsAndEventsAnnouncer(status, events, subject, time, logger), stopping);
-        // Until the requeue comes, the watch may call the next cycle sooner (a NOSPACE, a quota mark crossed).
-        supervisor.StartWatch(policy, cycle.NextCycleIn, _ => reconcileNow(key));
-        return ReconcileResult.After(cycle.NextCycleIn);
+        await runners.For(policyKey).EnsureAsync(generation, policy,
+            new StatusFrontEnd(policyKey, generation, policy, subject, secrets, patcher, events, time, logger));
+        return ReconcileResult.Done;
     }
 
     /// <summary>The validated policy, or why there is none.</summary>
@@ -84,13 +67,13 @@ public sealed class RegistryPolicyReconciler(
         return validation.IsValid ? (validation.Policy, []) : (null, validation.Problems);
     }
 
-    /// <summary>An invalid or unreadable spec: say why, touch nothing, stop the analysis that ran for the policy before.</summary>
+    /// <summary>An invalid or unreadable spec: say why, touch nothing, stop the cycles and the analysis that ran for the policy before.</summary>
     private async Task<ReconcileResult> RefuseAsync(PolicyKey policyKey, V1ObjectReference subject, PolicyStatusWriter status, long generation,
         IReadOnlyList<string> problems, CancellationToken stopping)
     {
         var text = string.Join("; ", problems);
         logger.LogWarning("Policy {Policy}: invalid spec: {Problems}", policyKey, text);
-        await supervisors.StopAnalysisAsync(policyKey);
+        await runners.StopAsync(policyKey);
         await events.RecordAsync(subject, PolicyEvent.Warning, CycleEvents.InvalidSpec, text, stopping);
         await status.ApplyAsync(StatusChanges.InvalidSpec(generation, problems, time.GetUtcNow()));
         return ReconcileResult.Done;

@@ -17,7 +17,7 @@ namespace EtcdHygiene.Operator.Supervision;
 /// everything around it — the evidence saved before a NOSPACE compaction, progress saved before
 /// each defragmentation, metrics, findings told, and when the next cycle is due. The front ends
 /// give it only where state lives (<see cref="IPolicyStateStore"/>) and how findings are told
-/// (<see cref="IFindingsAnnouncer"/>), and wait as it says. Between cycles it watches: every
+/// (<see cref="IFindingsAnnouncer"/>); <see cref="PolicyRunner"/> runs its cycles and waits as it says. Between cycles it watches: every
 /// <c>spec.alarms.checkInterval</c> it reads each member's Status, and a new NOSPACE or CORRUPT
 /// alarm, a member crossing a quota mark, or a member falling silent ends the wait at once. After
 /// a cycle that could not reach every member, the wait is short and grows (<see cref="NextCycleIn"/>).
@@ -43,7 +43,6 @@ public sealed class PolicySupervisor : IAsyncDisposable
     private EtcdClusterConnection? _connection;
     private PolicyAnalysis? _analysis;
     private ClusterSnapshot? _last;
-    private CancellationTokenSource? _watch;
     private GrowthOutlook? _outlook;
     private int _unreachedInARow;
 
@@ -73,7 +72,6 @@ public sealed class PolicySupervisor : IAsyncDisposable
     public async Task<SupervisedCycle> RunCycleAsync(HygienePolicy policy, EtcdConnectionOptions options, IPolicyStateStore store, IFindingsAnnouncer announcer,
         CancellationToken stopping)
     {
-        StopWatch();
         var state = await store.LoadAsync(stopping);
         var etcd = await ConnectionAsync(options);
         var analysis = await AnalysisAsync(policy, options, state.Samples);
@@ -201,31 +199,6 @@ public sealed class PolicySupervisor : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The operator's way to wait: the watch runs in the background until the next cycle is due
-    /// and calls <paramref name="wake"/> when it sees a reason to start it now. The next cycle stops it.
-    /// </summary>
-    public void StartWatch(HygienePolicy policy, TimeSpan due, Action<string> wake)
-    {
-        var watch = new CancellationTokenSource();
-        Interlocked.Exchange(ref _watch, watch)?.Cancel();
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                if (await WatchUntilDueAsync(policy, due, watch.Token) is { } reason)
-                {
-                    wake(reason);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        });
-    }
-
-    private void StopWatch() => Interlocked.Exchange(ref _watch, null)?.Cancel();
-
     /// <summary>Stops the analysis (the policy can no longer be acted on); the next cycle starts it again.</summary>
     public async Task StopAnalysisAsync()
     {
@@ -239,7 +212,6 @@ public sealed class PolicySupervisor : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        StopWatch();
         await _lanes.LeaveAsync(_key);
         await StopAnalysisAsync();
         if (_connection is not null)

@@ -118,12 +118,13 @@ public sealed class ControllerTests
         await OperatorFixture.WaitUntilAsync(() => (long?)kube.Policy("registry")?["status"]?["observedGeneration"] == 2, what: "observedGeneration 2");
 
         await Task.Delay(500);
-        var reconciles = host.Reconciles;
+        var (reconciles, cycles) = (host.Reconciles, host.Cycles);
         await kube.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
             new global::k8s.Models.V1Patch("""{"status":{"alarm":"touched by a person"}}""", global::k8s.Models.V1Patch.PatchType.MergePatch),
             "etcdhygiene.io", "v1alpha1", OperatorFixture.Ns, "registrypolicies", "registry");
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(reconciles, host.Reconciles);
+        Assert.Equal(cycles, host.Cycles);
     }
 
     [Fact]
@@ -266,13 +267,14 @@ public sealed class ControllerTests
         var interval = new JsonObject { ["compaction"] = new JsonObject { ["interval"] = "1s" } };
 
         kube.ApplyPolicy("registry", cluster.ClientUrls, interval);
-        await OperatorFixture.WaitUntilAsync(() => first.Host.Reconciles >= 2, what: "replica-a reconciles");
+        await OperatorFixture.WaitUntilAsync(() => first.Host.Cycles >= 2, what: "replica-a runs cycles");
         Assert.False(second.Host.IsLeading);
         Assert.Equal(0, second.Host.Reconciles);
+        Assert.Equal(0, second.Host.Cycles);
 
         first.Stop.Cancel();
         Assert.Equal(0, await first.Run);
-        await OperatorFixture.WaitUntilAsync(() => second.Host.Reconciles >= 1, TimeSpan.FromSeconds(30), "replica-b takes over");
+        await OperatorFixture.WaitUntilAsync(() => second.Host.Cycles >= 1, TimeSpan.FromSeconds(30), "replica-b takes over");
         Assert.Equal("replica-b", (string?)kube.Api.Get(new("apis/coordination.k8s.io/v1", "leases"), OperatorFixture.Ns, "etcd-hygiene-leader")!["spec"]!["holderIdentity"]);
     }
 
@@ -283,15 +285,15 @@ public sealed class ControllerTests
         await using var kube = await OperatorFixture.StartAsync();
         var (host, _, _) = kube.StartReplica();
         kube.ApplyPolicy("registry", cluster.ClientUrls, new JsonObject { ["compaction"] = new JsonObject { ["interval"] = "1s" } });
-        await OperatorFixture.WaitUntilAsync(() => host.Reconciles >= 2, what: "periodic reconciles");
+        await OperatorFixture.WaitUntilAsync(() => host.Cycles >= 2, what: "periodic cycles");
 
         kube.Api.Delete(OperatorFixture.Policies, OperatorFixture.Ns, "registry");
-        // A reconcile in flight at the deletion may requeue once more; that one finds the policy gone.
+        // A cycle in flight at the deletion finishes; none starts after it.
         await Task.Delay(TimeSpan.FromSeconds(3));
-        var afterDelete = host.Reconciles;
+        var afterDelete = host.Cycles;
         await Task.Delay(TimeSpan.FromSeconds(3));
 
-        Assert.Equal(afterDelete, host.Reconciles);
+        Assert.Equal(afterDelete, host.Cycles);
     }
 
     [Fact]
