@@ -29,10 +29,10 @@ internal sealed class OperatorFixture : IAsyncDisposable
     public static async Task<OperatorFixture> StartAsync() => new(await FakeKubernetesApi.StartAsync());
 
     /// <summary>Starts a replica; stop it with the returned source. Its metrics go to <paramref name="metrics"/> when given.</summary>
-    public (OperatorHost Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null,
+    public (ElectedController Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null,
         Prometheus.CollectorRegistry? metrics = null)
     {
-        var host = new OperatorHost(Client, options ?? new OperatorOptions(), TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(metrics ?? new Prometheus.CollectorRegistry()),
+        var host = new ElectedController(Client, options ?? new OperatorOptions(), TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(metrics ?? new Prometheus.CollectorRegistry()),
             new EtcdHygiene.Etcd.EtcdClientPool());
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => host.RunAsync(stop.Token));

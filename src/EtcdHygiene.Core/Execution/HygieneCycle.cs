@@ -44,6 +44,10 @@ public sealed class HygieneCycle
         var progress = new CycleProgress { Outlook = outlook ?? GrowthOutlook.None };
         var outcomes = new List<StepOutcome>();
         var notes = new List<PlanNote>();
+        // The lane's count, read before the first look for the cluster the kept state names: a step
+        // that ends after this read changes it, so the first turn looks again only when needed.
+        var known = KnownCluster(state);
+        long? countBefore = known is { } cluster && _lanes is not null ? _lanes.Changes(cluster) : null;
         var snapshot = await _etcd.ObserveAsync(stopping);
         var initial = snapshot;
         state = state.BoundTo(snapshot, out var dropped);
@@ -64,8 +68,9 @@ public sealed class HygieneCycle
         var interrupted = false;
         var paused = false;
         var urgent = false;
-        // The lane's count at this cycle's last look; unknown at first, so the first turn looks again inside it.
-        long? seenChanges = null;
+        // The lane's count at this cycle's last look; unknown for a cluster the state did not name,
+        // so that the first turn looks again inside it.
+        long? seenChanges = snapshot.ClusterId == known ? countBefore : null;
         DateTimeOffset? blockedSince = null;
 
         if (policy.DryRun)
@@ -134,11 +139,11 @@ public sealed class HygieneCycle
                 continue;
             }
             IMaintenanceTurn? turn = null;
-            if (_lanes is not null && clusterId is { } cluster)
+            if (_lanes is not null && clusterId is { } laneOf)
             {
                 try
                 {
-                    turn = await _lanes.EnterAsync(cluster, policy, plan.Urgent, stopping);
+                    turn = await _lanes.EnterAsync(laneOf, policy, plan.Urgent, stopping);
                 }
                 catch (OperationCanceledException)
                 {
@@ -254,6 +259,9 @@ public sealed class HygieneCycle
             Interrupted = interrupted,
         };
     }
+
+    private static ulong? KnownCluster(HygieneState state) =>
+        ulong.TryParse(state.ClusterId, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
 
     private async Task<(ClusterSnapshot Snapshot, HygieneState State)> ObserveAsync(HygienePolicy policy, HygieneState state, CancellationToken cancellationToken)
     {

@@ -66,7 +66,7 @@ public static class WatchTrigger
     /// <summary>
     /// A member that answered the last cycle and is silent now: the cycle tells it (status, events,
     /// metrics) within seconds, not at the next interval. The watch looks only at members the last
-    /// cycle reached; the cycle's retries see the others come back (<c>PolicySupervisor.NextCycleIn</c>).
+    /// cycle reached; the cycle's retries see the others come back (<c>CycleSchedule.NextCycleIn</c>).
     /// </summary>
     private static string? MembersFallenSilent(ClusterSnapshot last, ClusterProbe probe)
     {

@@ -53,7 +53,7 @@ internal static class OperatorCommand
                 Identity = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : $"{Environment.MachineName}-{Environment.ProcessId}",
                 Workers = parse.GetValue(workers),
             });
-            builder.Services.AddSingleton<OperatorHost>();
+            builder.Services.AddSingleton<ElectedController>();
             builder.Services.AddHostedService<OperatorWorker>();
             HygieneHost.AddReadinessCheck<ControllerReadinessCheck>(builder, settings, "controller");
             return await HygieneHost.RunAsync(builder, settings);

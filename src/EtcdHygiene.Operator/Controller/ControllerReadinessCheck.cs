@@ -7,7 +7,7 @@ namespace EtcdHygiene.Operator.Controller;
 /// take over if the leader went away), nor while the leading controller has not yet listed every
 /// policy. A standby replica that reaches the Lease is ready.
 /// </summary>
-public sealed class ControllerReadinessCheck(OperatorHost controller) : IHealthCheck
+public sealed class ControllerReadinessCheck(ElectedController controller) : IHealthCheck
 {
     /// <inheritdoc />
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)

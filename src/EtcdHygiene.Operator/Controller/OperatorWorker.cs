@@ -6,11 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace EtcdHygiene.Operator.Controller;
 
 /// <summary>
-/// The operator's front end in the host: runs the <see cref="OperatorHost"/> (leader election and
+/// The operator's front end in the host: runs the <see cref="ElectedController"/> (leader election and
 /// the controller) until the host stops, or stops the host when it ends on its own (leadership
 /// lost, the controller crashed) so that the pod restarts clean.
 /// </summary>
-public sealed class OperatorWorker(OperatorHost controller, HostSettings host, ExitCode exit, ILoggerFactory logging, IHostApplicationLifetime lifetime)
+public sealed class OperatorWorker(ElectedController controller, HostSettings host, ExitCode exit, ILoggerFactory logging, IHostApplicationLifetime lifetime)
     : StepWorker(exit, logging.CreateLogger(LogCategory.Operator), host)
 {
     /// <inheritdoc />

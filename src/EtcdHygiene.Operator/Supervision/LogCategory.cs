@@ -8,8 +8,8 @@ public static class LogCategory
 {
     /// <summary>The hygiene cycle: each step, its reason and its outcome.</summary>
     public const string Cycle = "etcd-hygiene.cycle";
-    /// <summary>The watch between cycles: what made it start a cycle early.</summary>
-    public const string Watch = "etcd-hygiene.watch";
+    /// <summary>The status poll between cycles: what made it start a cycle early.</summary>
+    public const string Poll = "etcd-hygiene.poll";
     /// <summary>The etcd adapter: each RPC that changes something.</summary>
     public const string Etcd = "etcd-hygiene.etcd";
     /// <summary>The churn analysis and its watch.</summary>

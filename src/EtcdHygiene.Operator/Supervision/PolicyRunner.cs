@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace EtcdHygiene.Operator.Supervision;
 
 /// <summary>
-/// Runs one policy's cycles on a task of its own: a cycle, then the watch until the next is due or
-/// hurried, then the next. <c>run</c> runs it in the foreground; the operator's reconcile starts it
+/// Runs one policy's cycles on a task of its own: a cycle, then the status poll until the next is
+/// due or hurried, then the next. <c>run</c> runs it in the foreground; the operator's reconcile starts it
 /// (<see cref="EnsureAsync"/>), replaces it when the spec changes, and stops it when the policy is
 /// deleted or becomes invalid, and returns at once: a work-queue worker never waits through a
 /// maintenance, so an emergency on one cluster never waits for another's. Stopping takes effect
@@ -58,7 +58,7 @@ public sealed class PolicyRunner(PolicySupervisor supervisor, TimeProvider time,
                     {
                         break;
                     }
-                    await supervisor.WatchUntilDueAsync(policy, last.NextCycleIn, stopping);
+                    await supervisor.PollUntilDueAsync(policy, last.NextCycleIn, stopping);
                     continue;
                 }
             }

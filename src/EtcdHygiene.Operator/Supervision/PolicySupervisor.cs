@@ -17,28 +17,19 @@ namespace EtcdHygiene.Operator.Supervision;
 /// everything around it — the evidence saved before a NOSPACE compaction, progress saved before
 /// each defragmentation, metrics, findings told, and when the next cycle is due. The front ends
 /// give it only where state lives (<see cref="IPolicyStateStore"/>) and how findings are told
-/// (<see cref="IFindingsAnnouncer"/>); <see cref="PolicyRunner"/> runs its cycles and waits as it says. Between cycles it watches: every
-/// <c>spec.alarms.checkInterval</c> it reads each member's Status, and a new NOSPACE or CORRUPT
-/// alarm, a member crossing a quota mark, or a member falling silent ends the wait at once. After
-/// a cycle that could not reach every member, the wait is short and grows (<see cref="NextCycleIn"/>).
+/// (<see cref="IFindingsAnnouncer"/>); <see cref="PolicyRunner"/> runs its cycles and waits as it
+/// says: until the next is due (<see cref="CycleSchedule"/>), polling the cluster's status
+/// meanwhile (<see cref="StatusPoll"/>), which ends the wait at once on a reason to act.
 /// </summary>
 public sealed class PolicySupervisor : IAsyncDisposable
 {
-    /// <summary>Longest wait between cycles while a NOSPACE alarm is active: no instance can register meanwhile.</summary>
-    public static readonly TimeSpan NoSpaceRetry = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// The wait after a cycle that could not reach every member; it doubles with each such cycle
-    /// in a row, up to <c>spec.compaction.interval</c>, and a cycle that reaches them all resets it.
-    /// </summary>
-    public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
-
     private readonly PolicyKey _key;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _logging;
     private readonly HygieneMetrics _metrics;
     private readonly EtcdClientPool _clients;
-    private readonly ILogger _watchLogger;
+    private readonly ILogger _pollLogger;
+    private readonly StatusPoll _poll;
     private readonly ClusterLanes _lanes;
     private EtcdClusterConnection? _connection;
     private PolicyAnalysis? _analysis;
@@ -61,7 +52,8 @@ public sealed class PolicySupervisor : IAsyncDisposable
         _logging = logging;
         _metrics = metrics;
         _clients = clients;
-        _watchLogger = logging.CreateLogger(LogCategory.Watch);
+        _pollLogger = logging.CreateLogger(LogCategory.Poll);
+        _poll = new StatusPoll(key, time, _pollLogger);
     }
 
     /// <summary>
@@ -109,94 +101,25 @@ public sealed class PolicySupervisor : IAsyncDisposable
         await store.SaveAsync(result.State);
         _last = result.Final;
         _unreachedInARow = result.ReachedEveryMember ? 0 : _unreachedInARow + 1;
-        var next = NextCycleIn(policy, result, forecast, now, _unreachedInARow);
+        var next = CycleSchedule.NextCycleIn(policy, result, forecast, now, _unreachedInARow);
         if (_unreachedInARow > 0)
         {
-            _watchLogger.LogInformation("Policy {Policy}: not every member answered ({Times} cycle(s) in a row); the next cycle comes in {Wait}",
+            _pollLogger.LogInformation("Policy {Policy}: not every member answered ({Times} cycle(s) in a row); the next cycle comes in {Wait}",
                 _key, _unreachedInARow, GoDuration.Format(next));
         }
         return new SupervisedCycle(result, next);
     }
 
     /// <summary>
-    /// The next cycle comes after <c>spec.compaction.interval</c>; while NOSPACE lasts, at the
-    /// watch's pace (every second of it is a second without registrations), unless only a person
-    /// can end it; before the forecast reaches the quota, halfway there. After
-    /// <paramref name="unreachedInARow"/> cycles that could not reach every member, after
-    /// <see cref="FirstRetry"/> doubled for each but the first: a member back from a restart must
-    /// not be reported down, nor the policy left unmaintained, for a whole interval, and a wrong
-    /// password must not have etcd check it every few seconds for ever.
+    /// Waits <paramref name="due"/> for the next cycle, polling the cluster's status meanwhile
+    /// (<see cref="StatusPoll"/>); returns early, with the reason, when the poll sees one to start
+    /// the cycle now. Null when simply due.
     /// </summary>
-    public static TimeSpan NextCycleIn(HygienePolicy policy, CycleResult result, Forecast? forecast, DateTimeOffset now, int unreachedInARow = 0)
+    public async Task<string?> PollUntilDueAsync(HygienePolicy policy, TimeSpan due, CancellationToken stopping)
     {
-        var due = DueIn(policy, result, forecast, now);
-        return unreachedInARow > 0 ? Min(due, FirstRetry * Math.Pow(2, Math.Min(unreachedInARow - 1, 20))) : due;
-    }
-
-    private static TimeSpan DueIn(HygienePolicy policy, CycleResult result, Forecast? forecast, DateTimeOffset now)
-    {
-        var interval = policy.Compaction.Interval;
-        if (policy.DryRun || policy.Suspend)
-        {
-            return interval;
-        }
-        if (result.Final.HasNoSpaceAlarm)
-        {
-            var personMustAct = result.Notes.Any(n => n.Code is NoteCode.NoSpacePersists or NoteCode.DisarmDisabled or NoteCode.CorruptAlarm);
-            return Min(interval, personMustAct ? NoSpaceRetry : policy.Alarms.CheckInterval);
-        }
-        if (forecast?.QuotaReachedAt is { } full && full - now < interval)
-        {
-            var half = (full - now) / 2;
-            return Min(interval, half > policy.Alarms.CheckInterval ? half : policy.Alarms.CheckInterval);
-        }
-        return interval;
-    }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    /// <summary>
-    /// Waits <paramref name="due"/> for the next cycle, watching the cluster meanwhile; returns
-    /// early, with the reason, when the watch sees one to start the cycle now. Null when simply due.
-    /// </summary>
-    public async Task<string?> WatchUntilDueAsync(HygienePolicy policy, TimeSpan due, CancellationToken stopping)
-    {
-        var deadline = _time.GetUtcNow() + due;
-        ClusterProbe? previous = null;
-        while (true)
-        {
-            var left = deadline - _time.GetUtcNow();
-            if (left <= TimeSpan.Zero)
-            {
-                return null;
-            }
-            await Task.Delay(left < policy.Alarms.CheckInterval ? left : policy.Alarms.CheckInterval, _time, stopping);
-            if (_connection is not { } etcd || _last is not { } last || _time.GetUtcNow() >= deadline)
-            {
-                continue;
-            }
-            ClusterProbe probe;
-            try
-            {
-                probe = await etcd.ProbeAsync(stopping);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The cycle, when due, observes and tells; the watch only hurries it.
-                _watchLogger.LogDebug("Policy {Policy}: the watch could not read the cluster: {Error}", _key, e.Message);
-                continue;
-            }
-            var finding = WatchTrigger.Check(policy, last, previous, probe);
-            // The next cycle plans for the growth last measured, whether the watch hurries it or it
-            // is simply due: a cycle due while the registry fills fast must prevent as well.
-            _outlook = finding?.Outlook ?? WatchTrigger.Outlook(policy, previous ?? ClusterProbe.Of(last), probe);
-            if (finding is not null)
-            {
-                _watchLogger.LogWarning("Policy {Policy}: {Reason}: starting a cycle now", _key, finding.Reason);
-                return finding.Reason;
-            }
-            previous = probe;
-        }
+        var (reason, outlook) = await _poll.UntilDueAsync(policy, due, _connection, _last, stopping);
+        _outlook = outlook;
+        return reason;
     }
 
     /// <summary>Stops the analysis (the policy can no longer be acted on); the next cycle starts it again.</summary>

@@ -26,10 +26,10 @@ public sealed class NextCycleInTests
     {
         var unreachable = Cycle([Member(1, reachable: false)], PlanNote.Warning(NoteCode.ClusterUnreachable, "no etcd member could be reached: no member answered"));
 
-        var waits = Enumerable.Range(1, 8).Select(n => PolicySupervisor.NextCycleIn(Policy, unreachable, null, Now, n).TotalSeconds).ToList();
+        var waits = Enumerable.Range(1, 8).Select(n => CycleSchedule.NextCycleIn(Policy, unreachable, null, Now, n).TotalSeconds).ToList();
 
         Assert.Equal([5, 10, 20, 40, 80, 160, 300, 300], waits); // the default interval is 5m
-        Assert.Equal(300, PolicySupervisor.NextCycleIn(Policy, Cycle([Member(1), Member(2)]), null, Now, 0).TotalSeconds);
+        Assert.Equal(300, CycleSchedule.NextCycleIn(Policy, Cycle([Member(1), Member(2)]), null, Now, 0).TotalSeconds);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class NextCycleInTests
         // While NOSPACE lasts the watch's pace (2s) wins over a retry that has grown longer.
         var degraded = Cycle([Member(1), Member(2, reachable: false)]);
         var noSpace = degraded with { Final = degraded.Final with { Alarms = [new ActiveAlarm(1, AlarmKind.NoSpace)] } };
-        Assert.Equal(2, PolicySupervisor.NextCycleIn(Policy, noSpace, null, Now, 6).TotalSeconds);
+        Assert.Equal(2, CycleSchedule.NextCycleIn(Policy, noSpace, null, Now, 6).TotalSeconds);
     }
 
     private static MemberSnapshot Member(ulong id, bool reachable = true) => new()

@@ -14,11 +14,11 @@ using EtcdHygiene.Operator.Supervision.Lanes;
 namespace EtcdHygiene.Operator.Controller;
 
 /// <summary>
-/// The operator process: with leader election, the controller runs only while this replica holds
+/// The controller under leader election: the controller runs only while this replica holds
 /// the Lease; losing it ends the run (the process exits so the pod restarts clean), and a replica
 /// that stops or crashes while leading gives the Lease up once its controller has stopped.
 /// </summary>
-public sealed class OperatorHost(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics,
+public sealed class ElectedController(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics,
     EtcdClientPool clients)
 {
     private readonly ILogger _logger = logging.CreateLogger(LogCategory.Operator);
