@@ -32,7 +32,8 @@ internal static partial class EmergencyBenchmark
         var run = await MeasureAsync(operatorMode: false);
         var op = await MeasureAsync(operatorMode: true);
         report.Line($"{Policies} policies at the defaults over {IdleClusters + BusyClusters} clusters: {IdleClusters} idle single-member clusters and {BusyClusters} " +
-            $"3-member clusters whose files (about {FragmentMebibytes * 3 / 2 * 2} MiB, half of it free pages) the default rule defragments, one member at a time with the default 10 s pause; " +
+            $"3-member clusters whose files ({FragmentMebibytes} MiB of values written twice and compacted: at least {Report.Mib(Math.Min(run.SmallestBusyFile, op.SmallestBusyFile))} each, " +
+            "about half of it free pages) the default rule defragments, one member at a time with the default 10 s pause; " +
             $"one more policy names an eleventh, 3-member cluster on which etcd's Alarm RPC raises NOSPACE {Alarms} times once the maintenance has begun. " +
             "Measured: from the alarm to the front end's log line of its first recovery step on that cluster.");
         report.Line("");
@@ -54,7 +55,10 @@ internal static partial class EmergencyBenchmark
         return [name, string.Join(", ", outcome.Reactions.Select(Report.Seconds)), string.Join(", ", outcome.Detections.Select(d => d is { } seen ? Report.Seconds(seen) : "—")), $"{median:0.00} s", $"≤ 2 s ({(median <= 2 ? "met" : "MISSED")})", $"{outcome.BusyDefragmentations}, {outcome.Overlaps}"];
     }
 
-    private sealed record Outcome(IReadOnlyList<TimeSpan> Reactions, IReadOnlyList<TimeSpan?> Detections, int BusyDefragmentations, int Overlaps);
+    private sealed record Outcome(IReadOnlyList<TimeSpan> Reactions, IReadOnlyList<TimeSpan?> Detections, int BusyDefragmentations, int Overlaps)
+    {
+        public long SmallestBusyFile { get; init; }
+    }
 
     private static async Task<Outcome> MeasureAsync(bool operatorMode)
     {
@@ -66,19 +70,24 @@ internal static partial class EmergencyBenchmark
                 clusters.Add(await EtcdTestCluster.StartAsync(new() { Members = 1 }));
             }
             var busy = new List<EtcdTestCluster>();
+            var smallestFile = long.MaxValue;
             for (var i = 0; i < BusyClusters; i++)
             {
                 var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
                 clusters.Add(cluster);
                 busy.Add(cluster);
                 await EtcdData.FillAndCompactAsync(cluster.CreateClient(), FragmentMebibytes, writes: 2);
+                var status = await cluster.CreateClient().StatusAsync(new StatusRequest());
+                smallestFile = Math.Min(smallestFile, status.DbSize);
+                Console.WriteLine($"  busy cluster {i + 1}: {Report.Mib(status.DbSize)} file, {Report.Mib(status.DbSizeInUse)} in use");
             }
             var alarmed = await EtcdTestCluster.StartAsync(new() { Members = 3 });
             clusters.Add(alarmed);
             var ordinary = clusters.Take(IdleClusters + BusyClusters).ToList();
             var names = Enumerable.Range(0, Policies - 1).Select(i => ($"p{i:0000}", ordinary[i % ordinary.Count])).Append(("alarmed", alarmed)).ToList();
             Console.WriteLine($"  {(operatorMode ? "operator" : "run")}: {names.Count} policies, clusters ready");
-            return operatorMode ? await OperatorAsync(names, busy, alarmed) : await RunFrontEndAsync(names, busy, alarmed);
+            var outcome = operatorMode ? await OperatorAsync(names, busy, alarmed) : await RunFrontEndAsync(names, busy, alarmed);
+            return outcome with { SmallestBusyFile = smallestFile };
         }
         finally
         {

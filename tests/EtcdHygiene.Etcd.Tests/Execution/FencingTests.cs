@@ -57,12 +57,7 @@ public sealed class FencingTests
     private static async Task<(EtcdTestCluster, CycleResult)> RunOnAFragmentedClusterAsync(IMaintenanceLanes lanes, CycleHooks hooks)
     {
         var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
-        var client = cluster.CreateClient();
-        await EtcdData.AddLiveDataAsync(client, 4);
-        await EtcdData.FragmentAsync(client);
-        var revision = (await client.StatusAsync(new Etcdserverpb.StatusRequest())).Header.Revision;
-        await client.CompactAsync(new Etcdserverpb.CompactionRequest { Revision = revision, Physical = true });
-        await EtcdData.AddLiveDataAsync(client, 1, "/after-compaction/");
+        await EtcdData.FragmentAndCompactAsync(cluster.CreateClient(), 4);
         var policy = new HygienePolicy
         {
             Key = new PolicyKey("test", "fenced"),

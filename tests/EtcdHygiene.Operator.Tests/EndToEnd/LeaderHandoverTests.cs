@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
-using EtcdHygiene.Testing.Workloads;
 
 namespace EtcdHygiene.Operator.Tests.EndToEnd;
 
@@ -19,29 +16,9 @@ public sealed partial class LeaderHandoverTests
     [Fact]
     public async Task ALeaderStoppedMidDefragmentation_HandsOverOnlyOnceItsStepIsDone_AndTheNextKeepsThePauseAndTheState()
     {
-        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
-        await using var kube = await OperatorFixture.StartAsync();
-        var kubeconfig = kube.WriteKubeconfig();
-        await EtcdData.FragmentAsync(cluster.CreateClient());
-        // Registries keep writing; etcd shows the pages a compaction freed only after later writes.
-        using var stopWriting = new CancellationTokenSource();
-        var writing = new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions
-        {
-            Services = 2, NodesPerService = 2, Writers = 1, ReRegisterInterval = TimeSpan.FromMilliseconds(50), Prefix = "/live/",
-        }).RunAsync(stopWriting.Token);
-        kube.ApplyPolicy("handover", cluster.ClientUrls, JsonNode.Parse("""
-            { "compaction": { "mode": "Revision", "retainRevisions": 10 },
-              "defragmentation": { "rule": { "minFragmentationRatio": 0.2, "minDbSizeBytes": "1Mi", "minReclaimableBytes": "512Ki" } } }
-            """)!.AsObject());
-        string[] operatorArguments = ["operator", "--kubeconfig", kubeconfig, "--leader-elect", "--leader-election-namespace", OperatorFixture.Ns,
-            "--metrics-bind-address", "0", "--health-probe-bind-address", "0"];
-        var seen = new ConcurrentQueue<(DateTime At, string Who, string Line)>();
-        CliProcess Start(string who)
-        {
-            var process = CliProcess.Start(operatorArguments);
-            process.LineWritten += line => seen.Enqueue((DateTime.UtcNow, who, line));
-            return process;
-        }
+        await using var replicas = await ElectedReplicas.StartAsync("handover");
+        var (cluster, kube, seen) = (replicas.Cluster, replicas.Kube, replicas.Seen);
+        CliProcess Start(string who) => replicas.Start(who);
         DateTime When(string who, string text) => seen.First(s => s.Who == who && s.Line.Contains(text)).At;
         List<(DateTime At, string Member)> Defragmentations(string who, string verb) =>
             seen.Where(s => s.Who == who).Select(s => (s.At, Match: DefragLine().Match(s.Line)))
@@ -88,9 +65,6 @@ public sealed partial class LeaderHandoverTests
             {
                 paused.Resume();
             }
-            await stopWriting.CancelAsync();
-            await writing;
-            File.Delete(kubeconfig);
         }
     }
 

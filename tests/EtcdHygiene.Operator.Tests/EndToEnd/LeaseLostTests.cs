@@ -1,8 +1,5 @@
-using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
-using EtcdHygiene.Testing.Workloads;
 
 namespace EtcdHygiene.Operator.Tests.EndToEnd;
 
@@ -18,28 +15,9 @@ public sealed class LeaseLostTests
     [Fact]
     public async Task ALeaderStoppedPastItsLease_SendsNothingWhenItResumes_TheNewLeaderMaintains()
     {
-        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
-        await using var kube = await OperatorFixture.StartAsync();
-        var kubeconfig = kube.WriteKubeconfig();
-        await EtcdData.FragmentAsync(cluster.CreateClient());
-        using var stopWriting = new CancellationTokenSource();
-        var writing = new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions
-        {
-            Services = 2, NodesPerService = 2, Writers = 1, ReRegisterInterval = TimeSpan.FromMilliseconds(50), Prefix = "/live/",
-        }).RunAsync(stopWriting.Token);
-        kube.ApplyPolicy("fenced", cluster.ClientUrls, JsonNode.Parse("""
-            { "compaction": { "mode": "Revision", "retainRevisions": 10 },
-              "defragmentation": { "rule": { "minFragmentationRatio": 0.2, "minDbSizeBytes": "1Mi", "minReclaimableBytes": "512Ki" } } }
-            """)!.AsObject());
-        string[] arguments = ["operator", "--kubeconfig", kubeconfig, "--leader-elect", "--leader-election-namespace", OperatorFixture.Ns,
-            "--metrics-bind-address", "0", "--health-probe-bind-address", "0"];
-        var seen = new ConcurrentQueue<(DateTime At, string Who, string Line)>();
-        CliProcess Start(string who)
-        {
-            var process = CliProcess.Start(arguments);
-            process.LineWritten += line => seen.Enqueue((DateTime.UtcNow, who, line));
-            return process;
-        }
+        await using var replicas = await ElectedReplicas.StartAsync("fenced");
+        var (cluster, seen) = (replicas.Cluster, replicas.Seen);
+        CliProcess Start(string who) => replicas.Start(who);
 
         await using var first = Start("a");
         var resumedAt = DateTime.MaxValue;
@@ -82,9 +60,6 @@ public sealed class LeaseLostTests
             {
                 Signals.Send(first.Id, Signals.SigCont);
             }
-            await stopWriting.CancelAsync();
-            await writing;
-            File.Delete(kubeconfig);
         }
     }
 }

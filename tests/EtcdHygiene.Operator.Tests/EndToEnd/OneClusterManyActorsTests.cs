@@ -162,13 +162,7 @@ public sealed class OneClusterManyActorsTests
     private static async Task<EtcdTestCluster> FragmentedClusterAsync()
     {
         var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
-        var client = cluster.CreateClient();
-        await EtcdData.AddLiveDataAsync(client, 8);
-        await EtcdData.FragmentAsync(client);
-        var revision = (await client.StatusAsync(new StatusRequest())).Header.Revision;
-        await client.CompactAsync(new CompactionRequest { Revision = revision, Physical = true });
-        // etcd counts the pages a compaction freed only after later commits.
-        await EtcdData.AddLiveDataAsync(client, 1, "/after-compaction/");
+        await EtcdData.FragmentAndCompactAsync(cluster.CreateClient(), 8);
         return cluster;
     }
 

@@ -54,12 +54,7 @@ public sealed class SuspendAndDeleteTests
     private static async Task RunAsync(Action<OperatorFixture, IReadOnlyList<string>> change, Func<OperatorFixture, EtcdTestMember, bool> recorded)
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3 });
-        var client = cluster.CreateClient();
-        await EtcdData.AddLiveDataAsync(client, 8);
-        await EtcdData.FragmentAsync(client);
-        var revision = (await client.StatusAsync(new Etcdserverpb.StatusRequest())).Header.Revision;
-        await client.CompactAsync(new Etcdserverpb.CompactionRequest { Revision = revision, Physical = true });
-        await EtcdData.AddLiveDataAsync(client, 1, "/after-compaction/");
+        await EtcdData.FragmentAndCompactAsync(cluster.CreateClient(), 8);
 
         await using var kube = await OperatorFixture.StartAsync();
         var kubeconfig = kube.WriteKubeconfig();

@@ -27,6 +27,21 @@ public static class EtcdData
     }
 
     /// <summary>
+    /// <paramref name="liveMebibytes"/> MiB of live data and about 8 MiB of history, compacted
+    /// already (and a MiB written after it: etcd counts the pages a compaction freed only after later
+    /// commits), so that a policy's first cycle goes straight to defragmentation, its retention
+    /// keeping the last hour.
+    /// </summary>
+    public static async Task FragmentAndCompactAsync(EtcdClient client, int liveMebibytes)
+    {
+        await AddLiveDataAsync(client, liveMebibytes);
+        await FragmentAsync(client);
+        var revision = (await client.StatusAsync(new StatusRequest())).Header.Revision;
+        await client.CompactAsync(new CompactionRequest { Revision = revision, Physical = true });
+        await AddLiveDataAsync(client, 1, "/after-compaction/");
+    }
+
+    /// <summary>
     /// Writes <paramref name="mebibytes"/> MiB of live data in 4 KB keys with 8 writers: what a
     /// defragmentation must copy, so that it takes a while.
     /// </summary>
