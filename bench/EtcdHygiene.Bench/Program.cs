@@ -30,13 +30,17 @@ switch (scenario)
     case "churn-day":
         await ChurnDayBenchmark.RunAsync();
         return 0;
+    case "two-actors":
+        var twoActors = await TwoActorsBenchmark.RunAsync();
+        await File.WriteAllTextAsync(Path.Combine("bench", "results", "two-actors.md"), $"# etcd-hygiene: two policies for one cluster{Environment.NewLine}{Environment.NewLine}{twoActors}");
+        return 0;
     case "emergency":
         var (emergencyReport, emergencyKeys) = await EmergencyBenchmark.RunAsync();
         await File.WriteAllTextAsync(Path.Combine("bench", "results", "emergency.md"), $"# etcd-hygiene: emergency under load{Environment.NewLine}{Environment.NewLine}{emergencyReport}");
         await ResultKeys.WriteAsync(emergencyKeys);
         return 0;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance [MiB,MiB,…], footprint, transfers [N], churn-day, emergency)");
+        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance [MiB,MiB,…], footprint, transfers [N], churn-day, emergency, two-actors)");
         return 2;
 }
 
@@ -51,7 +55,8 @@ static async Task AllAsync(string output)
     var transfers = await LeaderTransferBenchmark.RunAsync(LeaderTransferBenchmark.DefaultTransfers);
     var (churnDay, _) = await ChurnDayBenchmark.RunAsync();
     var (emergency, keys) = await EmergencyBenchmark.RunAsync();
-    var sections = new List<Report> { nospace, maintenance, footprint, transfers, churnDay, AnalyzerBenchmark.Run(), emergency };
+    var twoActors = await TwoActorsBenchmark.RunAsync();
+    var sections = new List<Report> { nospace, maintenance, footprint, transfers, churnDay, AnalyzerBenchmark.Run(), emergency, twoActors };
     var folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
     var prefix = Path.GetFileNameWithoutExtension(output);
     Directory.CreateDirectory(folder);

@@ -28,6 +28,8 @@ public static class ConditionReason
     public const string StepsExecuted = nameof(StepsExecuted);
     /// <summary>Progressing (False): nothing to do.</summary>
     public const string Idle = nameof(Idle);
+    /// <summary>Progressing (False): another process holds the etcd cluster's lock; this policy waits for it.</summary>
+    public const string MaintainedElsewhere = nameof(MaintainedElsewhere);
 
     // QuotaPressure
     /// <summary>QuotaPressure: a member is above the quota usage threshold.</summary>

@@ -118,4 +118,33 @@ public sealed class StatusChangesTests
         var written = StatusChanges.WithState(new HygieneState { ClusterId = "def" })(status);
         Assert.Equal(("def", (long?)null, (string?)null), (written.ClusterId, written.CompactedRevision, written.PreventionGaveUpAt));
     }
+
+    [Fact]
+    public void APolicyWaitingForAnotherProcess_SaysWhomInProgressing()
+    {
+        var now = new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+        var policy = new HygienePolicy
+        {
+            Key = new PolicyKey("default", "registry"),
+            Etcd = new EtcdSettings { Endpoints = ["http://127.0.0.1:2379"] },
+            Compaction = new CompactionSettings(),
+            Defragmentation = new DefragmentationSettings(),
+            Alarms = new AlarmSettings(),
+            Analysis = new AnalysisSettings(),
+        };
+        var snapshot = new Core.Observation.ClusterSnapshot { ObservedAt = now, Members = [], Alarms = [] };
+        Core.Execution.CycleResult Cycle(params PlanNote[] notes) => new()
+        {
+            Initial = snapshot, Final = snapshot, InitialPlan = new HygienePlan([], notes), Steps = [], Notes = notes,
+            State = new HygieneState(), StartedAt = now, FinishedAt = now,
+        };
+        var waiting = new PlanNote(NoteCode.MaintainedElsewhere, "etcd-hygiene run on vm-3 (pid 812) maintains etcd cluster 5e3c (it holds the lock under /etcd-hygiene/maintainer/)");
+
+        var status = StatusChanges.AfterCycle(policy, Cycle(waiting), now)(new Core.Policy.RegistryPolicyStatus());
+        var idle = StatusChanges.AfterCycle(policy, Cycle(), now)(new Core.Policy.RegistryPolicyStatus());
+
+        var progressing = status.Conditions!.Single(c => c.Type == ConditionType.Progressing);
+        Assert.Equal((ConditionStatus.False, ConditionReason.MaintainedElsewhere, waiting.Message), (progressing.Status, progressing.Reason, progressing.Message));
+        Assert.Equal(ConditionReason.Idle, idle.Conditions!.Single(c => c.Type == ConditionType.Progressing).Reason);
+    }
 }

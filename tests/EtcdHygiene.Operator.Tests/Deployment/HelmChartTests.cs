@@ -87,6 +87,20 @@ public sealed class HelmChartTests
         Assert.DoesNotContain(objects, o => (string)o["kind"]! == "PodDisruptionBudget"); // it would block every drain
     }
 
+    [Fact]
+    public async Task WorkersAndExtraArgs_ReachTheOperatorsCommandLine()
+    {
+        var defaults = await RenderAsync([]);
+        var objects = await RenderAsync(["--set", "workers=4", "--set", "extraArgs={--leader-election-id=team-a}"]);
+
+        List<string> Args(List<JsonObject> rendered) => rendered.Single(o => (string)o["kind"]! == "Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!
+            .AsArray().Select(a => (string)a!).ToList();
+        Assert.Contains("--workers=2", Args(defaults));
+        Assert.Contains("--workers=4", Args(objects));
+        Assert.Contains("--leader-election-id=team-a", Args(objects));
+        Assert.DoesNotContain(Args(defaults), a => a.StartsWith("--leader-election-id", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("replicaCount=two", true)]
     [InlineData("logFormat=xml", false)]

@@ -40,10 +40,13 @@ public sealed class CliProcess : IAsyncDisposable
     /// <summary>Starts <c>etcd-hygiene</c> with <paramref name="arguments"/>.</summary>
     public static CliProcess Start(params string[] arguments) => Start(arguments, environment: null);
 
-    /// <summary>Starts <c>etcd-hygiene</c> with <paramref name="arguments"/> and extra <paramref name="environment"/> variables.</summary>
-    public static CliProcess Start(string[] arguments, IReadOnlyDictionary<string, string>? environment)
+    /// <summary>
+    /// Starts <c>etcd-hygiene</c> with <paramref name="arguments"/> and extra <paramref name="environment"/>
+    /// variables; <paramref name="dll"/> runs another build (a benchmark's baseline) instead of this one.
+    /// </summary>
+    public static CliProcess Start(string[] arguments, IReadOnlyDictionary<string, string>? environment, string? dll = null)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "etcd-hygiene.dll");
+        dll ??= Path.Combine(AppContext.BaseDirectory, "etcd-hygiene.dll");
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is missing: the test project must reference EtcdHygiene.Operator");

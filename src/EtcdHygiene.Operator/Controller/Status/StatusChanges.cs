@@ -142,8 +142,12 @@ public static class StatusChanges
         Conditions.Set(conditions, ConditionType.Degraded, unwell.Count > 0, unwell.Count > 0 ? ConditionReason.MemberUnavailable : ConditionReason.AllMembersHealthy,
             unwell.Count > 0 ? string.Join("; ", unwell.Select(m => $"{m.DisplayName}: {(m.Reachable ? m.Health.Reason : m.EndpointNote)}")) : "every member answers and serves linearizable reads",
             generation, now);
-        Conditions.Set(conditions, ConditionType.Progressing, result.Steps.Count > 0, result.Steps.Count > 0 ? ConditionReason.StepsExecuted : ConditionReason.Idle,
-            result.Steps.Count > 0 ? string.Join("; ", result.Steps.Select(s => $"{s.Step.Title}: {s.Result}")) : "nothing to do in the last cycle", generation, now);
+        var elsewhere = result.Notes.FirstOrDefault(n => n.Code == NoteCode.MaintainedElsewhere);
+        var (progressReason, progressMessage) =
+            result.Steps.Count > 0 ? (ConditionReason.StepsExecuted, string.Join("; ", result.Steps.Select(s => $"{s.Step.Title}: {s.Result}")))
+            : elsewhere is not null ? (ConditionReason.MaintainedElsewhere, elsewhere.Message)
+            : (ConditionReason.Idle, "nothing to do in the last cycle");
+        Conditions.Set(conditions, ConditionType.Progressing, result.Steps.Count > 0, progressReason, progressMessage, generation, now);
         Conditions.Set(conditions, ConditionType.QuotaPressure, pressured.Count > 0, pressured.Count > 0 ? ConditionReason.AboveQuotaUsageThreshold : ConditionReason.BelowQuotaUsageThreshold,
             pressured.Count > 0 ? string.Join(", ", pressured.Select(m => $"{m.DisplayName} at {policy.QuotaUsageOf(m):P0} of quota")) : "every member below the quota usage threshold", generation, now);
         Conditions.Set(conditions, ConditionType.NoSpaceAlarm, noSpace, noSpace ? ConditionReason.NoSpaceActive : ConditionReason.NoAlarm,
