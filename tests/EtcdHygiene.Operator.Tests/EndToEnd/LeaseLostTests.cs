@@ -4,13 +4,13 @@ using EtcdHygiene.Testing.Etcd;
 namespace EtcdHygiene.Operator.Tests.EndToEnd;
 
 /// <summary>
-/// Safety rule 9 through a replica that loses its right to act while it maintains a cluster: the
-/// leader is stopped (SIGSTOP) in the pause between two members for longer than the Lease (and the
-/// cluster lock's lease) lasts, a standby takes over, and the old leader is resumed. When it
-/// resumes, its pause is over and its cycle would go on with the next member; the fence must stop
-/// it before any request reaches etcd. Default lease timings and the default pause.
+/// Safety rule 9 through a replica that loses its right to act while it maintains a cluster, at the
+/// default lease timings and the default pause: stopped (SIGSTOP) in the pause between two members
+/// past the Lease, or cut off from the API server past the renew deadline. Either way its cycle
+/// would go on with the next member once the pause is over; nothing may reach etcd from it after
+/// the loss.
 /// </summary>
-public sealed class LeaseLostTests
+public sealed partial class LeaseLostTests
 {
     [Fact]
     public async Task ALeaderStoppedPastItsLease_SendsNothingWhenItResumes_TheNewLeaderMaintains()
@@ -49,7 +49,8 @@ public sealed class LeaseLostTests
 
             var afterResume = seen.Where(s => s.Who == "a" && s.At >= resumedAt).Select(s => s.Line).ToList();
             var transcript = string.Join(Environment.NewLine, afterResume);
-            Assert.DoesNotContain(afterResume, l => l.Contains(": Defragment ") || l.Contains(": Compact to revision") || l.Contains(": Move leader") || l.Contains(": Disarm NOSPACE"));
+            Assert.DoesNotContain(afterResume, l => StepStarts().IsMatch(l));
+            Assert.Contains(seen.Where(s => s.Who == "a" && s.At < resumedAt), s => StepStarts().IsMatch(s.Line));
             Assert.True(afterResume.Count > 0, "the resumed leader logged nothing: the test could not see what it did");
             Assert.Empty(new MaintenanceAudit(cluster).Overlaps());
             Assert.False(string.IsNullOrEmpty(transcript));
@@ -62,4 +63,37 @@ public sealed class LeaseLostTests
             }
         }
     }
+
+    [Fact]
+    public async Task ALeaderCutOffFromTheApiServerPastTheRenewDeadline_SendsNothingMore()
+    {
+        await using var replicas = await ElectedReplicas.StartAsync("cut-off");
+        var seen = replicas.Seen;
+        await using var leader = replicas.Start("a");
+        // In the pause after its first defragmentation (10 s, longer than what is left of it below).
+        await OperatorFixture.WaitUntilAsync(() => seen.Any(s => s.Line.Contains(": Defragment ") && s.Line.Contains(" done in ")),
+            TimeSpan.FromSeconds(90), "the leader's first defragmentation", () => leader.Errors);
+        var defragmentedBefore = new MaintenanceAudit(replicas.Cluster).Defragmentations.Count;
+
+        var cutAt = DateTime.UtcNow;
+        replicas.Kube.Api.BeUnreachableFor(TimeSpan.FromSeconds(30));
+        // The renew deadline (10 s) passes: leadership is given up and the process exits.
+        Assert.Equal(1, await leader.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+
+        var afterCut = seen.Where(s => s.At >= cutAt).Select(s => s.Line).ToList();
+        var transcript = string.Join(Environment.NewLine, afterCut);
+        Assert.True(afterCut.Any(l => l.Contains("Lost the lease")), $"the leader should say it lost the Lease:{Environment.NewLine}{transcript}");
+        Assert.DoesNotContain(afterCut, l => StepStarts().IsMatch(l));
+        // The control: the same pattern finds the step lines from before the cut.
+        Assert.Contains(seen.Where(s => s.At < cutAt), s => StepStarts().IsMatch(s.Line));
+        // From etcd's side: no defragmentation began after the cut.
+        var audit = new MaintenanceAudit(replicas.Cluster);
+        Assert.True(audit.Defragmentations.Count == defragmentedBefore,
+            $"etcd logged {audit.Defragmentations.Count - defragmentedBefore} defragmentation(s) after the API server went away:{Environment.NewLine}{transcript}");
+    }
+
+    // A step's line as the cycle logs it right before the request ("Policy ns/name: Defragment m2: <reason>"),
+    // not the pause's ("Defragment m2 in 9.5s: …") nor a refusal's ("Defragment m2 not started: …").
+    [System.Text.RegularExpressions.GeneratedRegex(@": (Defragment \S+|Compact to revision \d+ \(\w+\)|Move leader \S+ -> \S+|Disarm NOSPACE of \S+): ")]
+    private static partial System.Text.RegularExpressions.Regex StepStarts();
 }
