@@ -58,7 +58,9 @@ public sealed class HygieneCycle
             _logger.LogWarning("Policy {Policy}: {Code}: {Message}", policy.Key, NoteCode.KeptStateDropped, dropped);
         }
         state = Observed(policy, state, snapshot);
-        if (_lanes is not null && !policy.DryRun && !policy.Suspend && snapshot.ClusterId is { } observed)
+        // Queued only while etcd accepts writes: under an alarm the lease grant is refused anyway
+        // (a raft proposal all the same), and a CORRUPT cluster must see nothing from us at all.
+        if (_lanes is not null && !policy.DryRun && !policy.Suspend && snapshot is { AlarmsKnown: true, Alarms.Count: 0, ClusterId: { } observed })
         {
             await _lanes.QueueAsync(observed, policy, stopping);
         }

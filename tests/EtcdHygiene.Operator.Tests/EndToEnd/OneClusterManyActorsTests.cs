@@ -132,6 +132,37 @@ public sealed class OneClusterManyActorsTests
         Assert.DoesNotContain("without it", logs);
     }
 
+    [Fact]
+    public async Task TheOperatorBesideARunAtTheDefaults_WhileARegistryFillsTheCluster_OnlyOneActs()
+    {
+        const long MiB = 1024 * 1024;
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 24 * MiB });
+        await using var kube = await OperatorFixture.StartAsync();
+        var kubeconfig = kube.WriteKubeconfig();
+        try
+        {
+            kube.ApplyPolicy("platform", cluster.ClientUrls);
+            using var folder = new PolicyFolder();
+            await using var operatorProcess = CliProcess.Start("operator", "--kubeconfig", kubeconfig, "--metrics-bind-address", "0", "--health-probe-bind-address", "0");
+            await using var run = CliProcess.Start("run", "--policy", folder.WriteDefaults("application", [cluster.ClientUrls[1]]), "--state-dir", folder.StateDirectory);
+            await run.WaitForTextAsync("cycle succeeded", TimeSpan.FromSeconds(60));
+            await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("platform", "Ready", "True"), what: "the operator's first cycle", describe: () => operatorProcess.Errors);
+
+            await FillThreeTimesAndRecoverAsync(cluster, () => operatorProcess.Errors + Environment.NewLine + run.Errors);
+
+            var logs = operatorProcess.Errors + Environment.NewLine + run.Errors;
+            var audit = new MaintenanceAudit(cluster);
+            Assert.True(audit.Defragmentations.Count >= 3, $"every member should have been defragmented; etcd logged {audit.Defragmentations.Count}:{Environment.NewLine}{logs}");
+            Assert.Empty(audit.Overlaps());
+            Assert.Single(new[] { operatorProcess.Errors, run.Errors }, e => e.Contains("Defragment", StringComparison.Ordinal) && e.Contains("done in", StringComparison.Ordinal));
+            Assert.DoesNotContain("without it", logs);
+        }
+        finally
+        {
+            File.Delete(kubeconfig);
+        }
+    }
+
     /// <summary>
     /// The incident: reordered re-registrations, enough to fill the quota three times over, while
     /// the tool prevents NOSPACE or recovers from it; then until etcd accepts writes again.
