@@ -61,18 +61,6 @@ public sealed class ClusterLane : IAsyncDisposable
         }
     }
 
-    /// <summary>The policies that use the lane now.</summary>
-    public IReadOnlyList<PolicyKey> Policies
-    {
-        get
-        {
-            lock (_policies)
-            {
-                return _policies.ToList();
-            }
-        }
-    }
-
     internal IReadOnlyList<PolicyKey> Join(PolicyKey policy)
     {
         lock (_policies)

@@ -18,9 +18,6 @@ public sealed class ClusterLanes(EtcdClientPool clients, TimeProvider time, ILog
     private readonly Dictionary<PolicyKey, ClusterLane> _members = [];
     private readonly ILogger _logger = logging.CreateLogger(LogCategory.Lanes);
 
-    /// <summary>The name this process gives itself in the clusters' locks, e.g. "etcd-hygiene run on vm-3 (pid 812)".</summary>
-    public string Identity => identity;
-
     /// <summary>A process's default identity: what it is, where, and its pid.</summary>
     public static string IdentityOf(string what) => $"etcd-hygiene {what} on {Environment.MachineName} (pid {Environment.ProcessId})";
 
