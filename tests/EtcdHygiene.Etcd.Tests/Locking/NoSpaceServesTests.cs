@@ -21,9 +21,12 @@ public sealed class NoSpaceServesTests
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1, QuotaBackendBytes = 16L * 1024 * 1024 });
         var client = cluster.CreateClient();
-        // Taken while writes are accepted: a lease with a key on it, and a key to delete later.
-        var lease = await client.LeaseGrantAsync(new LeaseGrantRequest { TTL = 30 });
-        var revoked = await client.LeaseGrantAsync(new LeaseGrantRequest { TTL = 30 });
+        // Taken while writes are accepted: a lease with a key on it, and a key to delete later. The
+        // leases outlive the fill by far: on two loaded cores filling 16 MiB took 65 s in CI, and a
+        // lease that expired during it would take its key with it (expiry is a revocation, which
+        // etcd serves at NOSPACE too).
+        var lease = await client.LeaseGrantAsync(new LeaseGrantRequest { TTL = LeaseSeconds });
+        var revoked = await client.LeaseGrantAsync(new LeaseGrantRequest { TTL = LeaseSeconds });
         await client.PutAsync(new PutRequest { Key = Bytes("/lock/a"), Value = Bytes("holder"), Lease = lease.ID });
         await client.PutAsync(new PutRequest { Key = Bytes("/lock/b"), Value = Bytes("standby"), Lease = revoked.ID });
         await client.PutAsync(new PutRequest { Key = Bytes("/lock/c"), Value = Bytes("plain") });
@@ -65,6 +68,8 @@ public sealed class NoSpaceServesTests
         var left = await client.GetAsync(new RangeRequest { Key = Bytes("/lock/"), RangeEnd = Bytes("/lock0") });
         Assert.Equal(["/lock/a"], left.Kvs.Select(k => k.Key.ToStringUtf8()));
     }
+
+    private const long LeaseSeconds = 3600;
 
     private static void AssertNoSpace(RpcException refused) =>
         Assert.Equal(EtcdErrorKind.NoSpace, EtcdErrors.Classify(refused, "test", null).Kind);
