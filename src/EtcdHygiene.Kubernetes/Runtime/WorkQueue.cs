@@ -82,15 +82,16 @@ public sealed class WorkQueue<TKey> : IDisposable where TKey : notnull
     /// <summary>Queues <paramref name="key"/> after its next backoff delay (doubling per failure).</summary>
     public TimeSpan AddRateLimited(TKey key)
     {
-        TimeSpan delay;
+        // One step under the lock (it is re-entrant): a failure counted is a retry scheduled, so
+        // whoever reads the count (a test advancing a fake clock, say) never sees one without the other.
         lock (_gate)
         {
             var failures = _failures.GetValueOrDefault(key);
             _failures[key] = failures + 1;
-            delay = _backoff.Delay(failures);
+            var delay = _backoff.Delay(failures);
+            AddAfter(key, delay);
+            return delay;
         }
-        AddAfter(key, delay);
-        return delay;
     }
 
     /// <summary>Resets the backoff of <paramref name="key"/> (after a success).</summary>
