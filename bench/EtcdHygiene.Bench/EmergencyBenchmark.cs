@@ -129,14 +129,19 @@ internal static partial class EmergencyBenchmark
             contexts: [{name: fake, context: {cluster: fake, user: bench}}]
             current-context: fake
             """);
+        // The bench namespace may maintain the loopback clusters it starts, at the defaults.
+        var tenancy = Path.Combine(Path.GetTempPath(), $"etcd-hygiene-bench-tenancy-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(tenancy, "rules: [{namespaces: [bench], endpoints: [\"127.0.0.0/8\"]}]\n");
         try
         {
-            await using var process = CliProcess.Start(["operator", "--kubeconfig", kubeconfig, "--metrics-bind-address", "0", "--health-probe-bind-address", "0"], ImageEnvironment);
+            await using var process = CliProcess.Start(["operator", "--kubeconfig", kubeconfig, "--tenancy-config", tenancy,
+                "--metrics-bind-address", "0", "--health-probe-bind-address", "0"], ImageEnvironment);
             return await AlarmDuringMaintenanceAsync(process, "bench/alarmed", busy, alarmed);
         }
         finally
         {
             File.Delete(kubeconfig);
+            File.Delete(tenancy);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using EtcdHygiene.Kubernetes.Crd;
 using EtcdHygiene.Operator.Controller;
+using EtcdHygiene.Operator.Controller.Tenancy;
 using EtcdHygiene.Operator.Metrics;
 using EtcdHygiene.Testing.Kubernetes;
 using k8s;
@@ -15,6 +16,7 @@ internal sealed class OperatorFixture : IAsyncDisposable
     public static readonly ResourceKind Policies = new($"apis/{RegistryPolicyCrd.Group}/{RegistryPolicyCrd.Version}", RegistryPolicyCrd.Plural);
     public static readonly ResourceKind Events = new("api/v1", "events");
     private readonly List<(CancellationTokenSource Stop, Task<int> Run)> _replicas = [];
+    private readonly List<string> _files = [];
 
     private OperatorFixture(FakeKubernetesApi api)
     {
@@ -26,13 +28,28 @@ internal sealed class OperatorFixture : IAsyncDisposable
 
     public IKubernetes Client { get; }
 
+    /// <summary>
+    /// The tenancy rules every replica and operator process of this fixture runs with: the test
+    /// namespace may maintain any etcd on loopback, with analysis, at any retention the tests use.
+    /// A test of the rules themselves sets its own before starting a replica.
+    /// </summary>
+    public string TenancyYaml { get; set; } = $$"""
+        rules:
+          - namespaces: [{{Ns}}]
+            endpoints: ["127.0.0.0/8"]
+            minRetention: 0s
+            minRetainRevisions: 0
+            analysis: true
+        """;
+
     public static async Task<OperatorFixture> StartAsync() => new(await FakeKubernetesApi.StartAsync());
 
     /// <summary>Starts a replica; stop it with the returned source. Its metrics go to <paramref name="metrics"/> when given.</summary>
     public (ElectedController Host, CancellationTokenSource Stop, Task<int> Run) StartReplica(OperatorOptions? options = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null,
         Prometheus.CollectorRegistry? metrics = null)
     {
-        var host = new ElectedController(Client, options ?? new OperatorOptions(), TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(metrics ?? new Prometheus.CollectorRegistry()),
+        options = (options ?? new OperatorOptions()) with { Tenancy = TenancyFile.Parse(TenancyYaml, "test-tenancy.yaml") };
+        var host = new ElectedController(Client, options, TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(metrics ?? new Prometheus.CollectorRegistry()),
             new EtcdHygiene.Etcd.EtcdClientPool());
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => host.RunAsync(stop.Token));
@@ -60,6 +77,15 @@ internal sealed class OperatorFixture : IAsyncDisposable
             contexts: [{"{"}name: fake, context: {"{"}cluster: fake, user: tester{"}"}{"}"}]
             current-context: fake
             """);
+        return path;
+    }
+
+    /// <summary>A file holding <see cref="TenancyYaml"/> as it is now, for operator processes (<c>--tenancy-config</c>); deleted with the fixture.</summary>
+    public string TenancyConfig()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"etcd-hygiene-tenancy-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, TenancyYaml);
+        _files.Add(path);
         return path;
     }
 
@@ -167,5 +193,9 @@ internal sealed class OperatorFixture : IAsyncDisposable
             }
         }
         await Api.DisposeAsync();
+        foreach (var file in _files)
+        {
+            File.Delete(file);
+        }
     }
 }

@@ -14,6 +14,8 @@ public static class ConditionReason
     public const string NoSpaceAlarm = nameof(NoSpaceAlarm);
     /// <summary>Ready: the cluster or its alarms could not be observed.</summary>
     public const string ClusterUnreachable = nameof(ClusterUnreachable);
+    /// <summary>Ready: the policy is outside what the administrator lets its namespace maintain (the operator's tenancy rules).</summary>
+    public const string NotAllowed = nameof(NotAllowed);
     /// <summary>Ready: a Secret the policy names is missing or incomplete.</summary>
     public const string SecretUnavailable = nameof(SecretUnavailable);
 

@@ -7,7 +7,7 @@ namespace EtcdHygiene.Core.Policy;
 /// The field a YAML parser error points at, as the validator names fields (<c>spec.analysis.topKeys</c>):
 /// YamlDotNet's type errors give only a line and column, and a person fixes a field, not a column.
 /// </summary>
-internal static class YamlFieldPath
+public static class YamlFieldPath
 {
     /// <summary>The path of the deepest key or value at <paramref name="mark"/>, or null when the text is not even well-formed YAML.</summary>
     public static string? At(string yaml, Mark mark)

@@ -54,7 +54,12 @@ internal sealed class SchemaBuilder(XmlDocumentation docs)
                 Type = "array",
                 Items = itemType == typeof(string) ? ForScalar(typeof(string), format, null) : ForObject(itemType),
                 MinItems = property.GetCustomAttribute<MinLengthAttribute>()?.Length,
+                MaxItems = property.GetCustomAttribute<MaxLengthAttribute>()?.Length,
             };
+            if (itemType == typeof(string) && property.GetCustomAttribute<StringLengthAttribute>() is { } itemLength)
+            {
+                ((V1JSONSchemaProps)schema.Items).MaxLength = itemLength.MaximumLength;
+            }
             if (itemType == typeof(PolicyCondition))
             {
                 // Conditions are a map keyed by type, as metav1.Condition lists are.
@@ -69,6 +74,10 @@ internal sealed class SchemaBuilder(XmlDocumentation docs)
         else
         {
             schema = ForObject(type);
+            if (property.GetCustomAttribute<DefaultObjectAttribute>() is not null)
+            {
+                schema.DefaultProperty = new Dictionary<string, object>();
+            }
         }
         schema.Description = docs.Of(property);
         if (property.GetCustomAttribute<DefaultValueAttribute>()?.Value is { } value)
@@ -87,8 +96,9 @@ internal sealed class SchemaBuilder(XmlDocumentation docs)
                 XKubernetesIntOrString = true,
                 AnyOf = [new V1JSONSchemaProps { Type = "integer" }, new V1JSONSchemaProps { Type = "string" }],
                 Pattern = QuantityPattern,
+                MaxLength = PolicyBounds.ShortTextLength,
             },
-            TextFormat.Duration => new V1JSONSchemaProps { Type = "string", Pattern = DurationPattern },
+            TextFormat.Duration => new V1JSONSchemaProps { Type = "string", Pattern = DurationPattern, MaxLength = PolicyBounds.ShortTextLength },
             TextFormat.Url => new V1JSONSchemaProps { Type = "string", Pattern = UrlPattern },
             _ when type == typeof(string) => new V1JSONSchemaProps { Type = "string" },
             _ when type == typeof(bool) => new V1JSONSchemaProps { Type = "boolean" },
@@ -115,6 +125,10 @@ internal sealed class SchemaBuilder(XmlDocumentation docs)
         if (type == typeof(string) && property.GetCustomAttribute<MinLengthAttribute>() is { } minLength)
         {
             schema.MinLength = minLength.Length;
+        }
+        if (type == typeof(string) && property.GetCustomAttribute<StringLengthAttribute>() is { } maxLength)
+        {
+            schema.MaxLength = maxLength.MaximumLength;
         }
         return schema;
     }

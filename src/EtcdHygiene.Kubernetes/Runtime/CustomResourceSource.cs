@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 
 namespace EtcdHygiene.Kubernetes.Runtime;
@@ -34,15 +35,40 @@ public sealed class CustomResourceSource<T> : IResourceSource<T>
         _namespace = ns;
     }
 
+    /// <summary>Objects a LIST page holds, as client-go's informers ask for them: one response for ten thousand policies would hold the API server's memory and ours.</summary>
+    public const int PageSize = 500;
+
     /// <inheritdoc />
     public async Task<(IReadOnlyList<T> Items, string ResourceVersion)> ListAsync(CancellationToken cancellationToken)
     {
-        var list = _namespace is null
-            ? await _client.CustomObjects.ListClusterCustomObjectAsync(_group, _version, _plural, cancellationToken: cancellationToken)
-            : await _client.CustomObjects.ListNamespacedCustomObjectAsync(_group, _version, _namespace, _plural, cancellationToken: cancellationToken);
-        var node = JsonNode.Parse(KubernetesJson.Serialize(list))!;
-        var items = node["items"]?.AsArray().Select(item => Read(item!)).ToList() ?? [];
-        return (items, (string?)node["metadata"]?["resourceVersion"] ?? "");
+        var items = new List<T>();
+        string? next = null;
+        while (true)
+        {
+            object list;
+            try
+            {
+                list = _namespace is null
+                    ? await _client.CustomObjects.ListClusterCustomObjectAsync(_group, _version, _plural, continueParameter: next, limit: PageSize, cancellationToken: cancellationToken)
+                    : await _client.CustomObjects.ListNamespacedCustomObjectAsync(_group, _version, _namespace, _plural, continueParameter: next, limit: PageSize,
+                        cancellationToken: cancellationToken);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Gone && next is not null)
+            {
+                // The continue token expired between two pages (the history it pinned was compacted): start over.
+                items.Clear();
+                next = null;
+                continue;
+            }
+            var node = JsonNode.Parse(KubernetesJson.Serialize(list))!;
+            items.AddRange(node["items"]?.AsArray().Select(item => Read(item!)) ?? []);
+            next = (string?)node["metadata"]?["continue"];
+            if (string.IsNullOrEmpty(next))
+            {
+                // Every page reports the version the first was read at: the watch starts there.
+                return (items, (string?)node["metadata"]?["resourceVersion"] ?? "");
+            }
+        }
     }
 
     /// <inheritdoc />

@@ -19,6 +19,9 @@ public sealed class Informer<T> where T : IKubernetesObject<V1ObjectMeta>
     private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30));
     private readonly ConcurrentDictionary<string, T> _cache = new();
 
+    /// <summary>A watch that ends sooner than this having delivered nothing is treated as failed.</summary>
+    private static readonly TimeSpan ShortWatch = TimeSpan.FromSeconds(1);
+
     /// <summary>Creates the informer; <paramref name="onChange"/> is called for every change, in order.</summary>
     public Informer(IResourceSource<T> source, Action<InformerEventType, T> onChange, TimeProvider time, ILogger logger)
     {
@@ -60,12 +63,24 @@ public sealed class Informer<T> where T : IKubernetesObject<V1ObjectMeta>
                     await RelistAsync(cancellationToken);
                     mustList = false;
                 }
+                var opened = _time.GetTimestamp();
+                var received = false;
                 await foreach (var (type, item) in _source.WatchAsync(ResourceVersion!, cancellationToken))
                 {
                     Apply(type, item);
                     failures = 0;
+                    received = true;
                 }
-                // The server ended the watch (timeout): resume from the last version seen.
+                // The server ended the watch (its timeout): resume from the last version seen, at
+                // once. One that ended at once with nothing in it (a proxy cutting it, a server
+                // shedding load) is a failure, as client-go's "very short watch" is: reopened with
+                // backoff, not in a tight loop against a struggling API server.
+                if (!received && _time.GetElapsedTime(opened) < ShortWatch)
+                {
+                    var delay = _backoff.Delay(failures++);
+                    _logger.LogDebug("The watch closed at once with nothing in it; reopening in {Delay}", delay);
+                    await Task.Delay(delay, _time, cancellationToken);
+                }
             }
             catch (ResourceExpiredException e)
             {

@@ -16,7 +16,7 @@ public static class CycleEvents
     /// <summary>Event reasons that are not a planner's note code.</summary>
     public const string StepFailed = nameof(StepFailed), DryRun = nameof(DryRun), EmergencyCompaction = nameof(EmergencyCompaction),
         Compacted = nameof(Compacted), LeaderMoved = nameof(LeaderMoved), Defragmented = nameof(Defragmented), NoSpaceDisarmed = nameof(NoSpaceDisarmed),
-        ChurnDetected = nameof(ChurnDetected), InvalidSpec = nameof(InvalidSpec), SecretUnavailable = nameof(SecretUnavailable),
+        ChurnDetected = nameof(ChurnDetected), InvalidSpec = nameof(InvalidSpec), NotAllowed = nameof(NotAllowed), SecretUnavailable = nameof(SecretUnavailable),
         AnalysisUnavailable = nameof(AnalysisUnavailable);
 
     /// <summary>The events of one cycle, in the order things happened.</summary>

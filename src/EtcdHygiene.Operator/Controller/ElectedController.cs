@@ -19,8 +19,9 @@ namespace EtcdHygiene.Operator.Controller;
 /// that stops or crashes while leading gives the Lease up once its controller has stopped.
 /// </summary>
 public sealed class ElectedController(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics,
-    EtcdClientPool clients)
+    EtcdClientPool clients, LeaseClient? leaseClient = null)
 {
+    private readonly IKubernetes _leaseClient = leaseClient?.Client ?? client;
     private readonly ILogger _logger = logging.CreateLogger(LogCategory.Operator);
     private volatile PolicyController? _controller;
     private TolerantLeaseLock? _lease;
@@ -52,7 +53,7 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
         {
             return await RunControllerSafelyAsync(stopping);
         }
-        var leaseLock = new LeaseLock(client, options.LeaseNamespace, options.LeaseName, options.Identity);
+        var leaseLock = new LeaseLock(_leaseClient, options.LeaseNamespace, options.LeaseName, options.Identity);
         _lease = new TolerantLeaseLock(leaseLock, _logger, report => leaseLock.OnHttpError += report, time);
         var config = new LeaderElectionConfig(_lease)
         {
@@ -100,7 +101,7 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
         var exit = await controller;
         await electionStop.CancelAsync();
         await EndedAsync(election);
-        await LeaseRelease.ReleaseAsync(client, options.LeaseNamespace, options.LeaseName, options.Identity, time, _logger);
+        await LeaseRelease.ReleaseAsync(_leaseClient, options.LeaseNamespace, options.LeaseName, options.Identity, time, _logger);
         return exit;
     }
 
@@ -131,10 +132,14 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
         var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, runtime);
         var events = new EventRecorder(client, "etcd-hygiene", time, runtime);
         var controller = new PolicyController(source,
-            cache => new RegistryPolicyReconciler(cache, new SecretReader(client), runners, status, events, time, _logger),
+            cache => new RegistryPolicyReconciler(cache, options.Tenancy, new SecretReader(client), runners, status, events, time, _logger),
             options.Workers, time, logging, onReconcile: () => Interlocked.Increment(ref _reconciles));
         _controller = controller;
         _logger.LogInformation("Controller started, watching {Scope}", options.Namespace is null ? "all namespaces" : $"namespace {options.Namespace}");
+        if (options.Tenancy.Rules.Count == 0)
+        {
+            _logger.LogWarning("No tenancy rule is set ({Source}): every RegistryPolicy will be refused with reason NotAllowed", options.Tenancy.Source);
+        }
         try
         {
             await controller.RunAsync(stopping);

@@ -1,3 +1,5 @@
+using EtcdHygiene.Core.Tenancy;
+
 namespace EtcdHygiene.Operator.Controller;
 
 /// <summary>How the operator runs: what it watches and how it elects a leader.</summary>
@@ -26,6 +28,9 @@ public sealed record OperatorOptions
 
     /// <summary>How often candidates retry.</summary>
     public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>What policies of which namespaces may maintain; none by default.</summary>
+    public TenancyRules Tenancy { get; init; } = TenancyRules.None;
 
     /// <summary>Concurrent reconciles (of different policies).</summary>
     public int Workers { get; init; } = 2;

@@ -1,4 +1,5 @@
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Tenancy;
 using EtcdHygiene.Kubernetes.Resources;
 using EtcdHygiene.Kubernetes.Runtime;
 using EtcdHygiene.Operator.Controller.Status;
@@ -11,14 +12,16 @@ namespace EtcdHygiene.Operator.Controller;
 /// <summary>
 /// RegistryPolicy → what its <see cref="PolicyRunner"/> should do, in phases: a deleted policy
 /// stops and closes what ran for it; an unreadable or invalid spec is reported, its runner stopped,
-/// and nothing reaches etcd; otherwise its runner runs this generation of the spec, on a task of
+/// and nothing reaches etcd; so is a policy outside the administrator's tenancy rules (which
+/// endpoints its namespace may name, the shortest retention, whether analysis may read keys), before
+/// any connection is opened; otherwise its runner runs this generation of the spec, on a task of
 /// its own, with status as its state store and conditions and events as its announcer (a missing
 /// Secret is reported there and retried). The reconcile decides and returns: it never waits
 /// through a maintenance, so one cluster's work never holds up another's emergency. A new spec
 /// (suspend, say) and a deletion take effect before the runner's next step.
 /// </summary>
 public sealed class RegistryPolicyReconciler(
-    Func<string, RegistryPolicyResource?> cache, SecretReader secrets, PolicyRunners runners, StatusPatcher patcher,
+    Func<string, RegistryPolicyResource?> cache, TenancyRules tenancy, SecretReader secrets, PolicyRunners runners, StatusPatcher patcher,
     EventRecorder events, TimeProvider time, ILogger logger)
 {
     /// <summary>Reconciles the policy "namespace/name".</summary>
@@ -43,6 +46,10 @@ public sealed class RegistryPolicyReconciler(
         if (policy is null)
         {
             return await RefuseAsync(policyKey, subject, status, generation, problems, stopping);
+        }
+        if (tenancy.Admit(policy).Refusal is { } refusal)
+        {
+            return await RefuseNotAllowedAsync(policyKey, subject, status, generation, refusal, stopping);
         }
 
         await runners.For(policyKey).EnsureAsync(generation, policy,
@@ -76,6 +83,17 @@ public sealed class RegistryPolicyReconciler(
         await runners.StopAsync(policyKey);
         await events.RecordAsync(subject, PolicyEvent.Warning, CycleEvents.InvalidSpec, text, stopping);
         await status.ApplyAsync(StatusChanges.InvalidSpec(generation, problems, time.GetUtcNow()));
+        return ReconcileResult.Done;
+    }
+
+    /// <summary>Outside the tenancy rules: say which setting refused it, stop what ran for it, open no connection.</summary>
+    private async Task<ReconcileResult> RefuseNotAllowedAsync(PolicyKey policyKey, V1ObjectReference subject, PolicyStatusWriter status, long generation,
+        string refusal, CancellationToken stopping)
+    {
+        logger.LogWarning("Policy {Policy} is not allowed: {Refusal}", policyKey, refusal);
+        await runners.StopAsync(policyKey);
+        await events.RecordAsync(subject, PolicyEvent.Warning, CycleEvents.NotAllowed, refusal, stopping);
+        await status.ApplyAsync(StatusChanges.NotAllowed(generation, refusal, time.GetUtcNow()));
         return ReconcileResult.Done;
     }
 

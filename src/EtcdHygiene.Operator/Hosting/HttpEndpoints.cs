@@ -44,7 +44,11 @@ internal static class HttpEndpoints
         }
         if (settings.Probes is { } probes)
         {
-            app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteStatus }).RequireHost($"*:{probes.Port}");
+            // Liveness says only that the process is not wedged (it answers): the kubelet restarts a
+            // pod whose liveness fails, and restarting every replica because the API server or the
+            // Lease is away would only add a crash loop to the outage. What the process cannot do
+            // right now is readiness' to say.
+            app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteStatus }).RequireHost($"*:{probes.Port}");
             app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HygieneHost.ReadyTag), ResponseWriter = WriteStatus })
                 .RequireHost($"*:{probes.Port}");
         }

@@ -16,7 +16,7 @@ namespace EtcdHygiene.Operator.Hosting;
 /// </summary>
 public static class HygieneHost
 {
-    /// <summary>Health checks with this tag answer /readyz; every check answers /healthz.</summary>
+    /// <summary>Health checks with this tag answer /readyz; /healthz runs none (it answers while the process serves).</summary>
     public const string ReadyTag = "ready";
 
     /// <summary>A builder with the shared services; the command adds its worker and its readiness check.</summary>

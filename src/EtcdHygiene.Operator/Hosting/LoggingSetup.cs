@@ -20,6 +20,9 @@ public static class LoggingSetup
         // Its failures are told by this program in a line each (a port taken, a worker crashed), not as stack traces.
         builder.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.AddFilter("System.Net.Http", LogLevel.Warning);
+        // A failing readiness check would log a "fail" line on every probe; what fails is logged
+        // once by the part that knows (the Lease, the informer).
+        builder.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
         builder.AddFilter("Grpc", LogLevel.Warning);
         if (format == Json)
         {

@@ -115,6 +115,39 @@ public sealed class InformerTests : IAsyncLifetime
         Assert.Empty(_events);
     }
 
+    [Fact]
+    public async Task ALargeList_IsReadInPages_AndTheWatchStartsAtTheFirstPagesVersion()
+    {
+        const int count = 2 * CustomResourceSource<RegistryPolicyResource>.PageSize + 1;
+        for (var i = 0; i < count; i++)
+        {
+            _api.Apply(Policies, $"ns-{i % 7}", Policy($"p-{i:D5}", "1h"));
+        }
+
+        await StartAsync();
+
+        Assert.Equal(count, _informer.Items.Count);
+        var pages = _api.Requests.Where(r => r.StartsWith("GET ") && !r.Contains("watch=true")).ToList();
+        Assert.Equal(3, pages.Count);
+        Assert.All(pages, p => Assert.Contains($"limit={CustomResourceSource<RegistryPolicyResource>.PageSize}", p));
+        Assert.Equal(2, pages.Count(p => p.Contains("continue=")));
+        _api.Apply(Policies, "ns-0", Policy("after", "1h"));
+        await WaitUntilAsync(() => _informer.Get("ns-0/after") is not null);
+    }
+
+    [Fact]
+    public async Task AWatchThatEndsAtOnce_IsReopenedWithBackoff_NotInATightLoop()
+    {
+        _api.EndWatchesAtOnce = true;
+        await StartAsync();
+        await WaitUntilAsync(() => Watches() >= 2); // the count sees reopened watches
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        // Backoff from 200 ms, doubling: about 5 in 3 s. Without it, hundreds.
+        Assert.InRange(Watches(), 2, 10);
+    }
+
     private async Task StartAsync()
     {
         _running = _informer.RunAsync(_stop.Token);

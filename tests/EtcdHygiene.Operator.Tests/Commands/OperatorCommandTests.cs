@@ -17,7 +17,7 @@ public sealed class OperatorCommandTests
         try
         {
             kube.ApplyPolicy("registry", cluster.ClientUrls);
-            await using var process = CliProcess.Start("operator", "--kubeconfig", kubeconfig, "--leader-elect", "--leader-election-namespace", "registry",
+            await using var process = CliProcess.Start("operator", "--kubeconfig", kubeconfig, "--tenancy-config", kube.TenancyConfig(), "--leader-elect", "--leader-election-namespace", "registry",
                 "--metrics-bind-address", $"127.0.0.1:{ports[0]}", "--health-probe-bind-address", $"127.0.0.1:{ports[1]}");
 
             await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("registry", "Ready", "True"), what: "Ready through the operator process", describe: () => process.Errors + process.Output);

@@ -24,7 +24,7 @@ internal sealed class ElectedReplicas : IAsyncDisposable
         Kubeconfig = kubeconfig;
         _stopWriting = stopWriting;
         _writing = writing;
-        _arguments = ["operator", "--kubeconfig", kubeconfig, "--leader-elect", "--leader-election-namespace", OperatorFixture.Ns,
+        _arguments = ["operator", "--kubeconfig", kubeconfig, "--tenancy-config", kube.TenancyConfig(), "--leader-elect", "--leader-election-namespace", OperatorFixture.Ns,
             "--metrics-bind-address", "0", "--health-probe-bind-address", "0"];
     }
 

@@ -51,7 +51,7 @@ public sealed partial class KilledMidCycleTests
                     ["pauseBetweenMembers"] = "6s",
                 },
             });
-            string[] arguments = ["operator", "--kubeconfig", kubeconfig, "--log-format", "json",
+            string[] arguments = ["operator", "--kubeconfig", kubeconfig, "--tenancy-config", kube.TenancyConfig(), "--log-format", "json",
                 "--metrics-bind-address", "0", "--health-probe-bind-address", "0"];
 
             // Status holds what the restarted operator relied on; the defragmentation it never saw end

@@ -72,7 +72,7 @@ public sealed class OneClusterManyActorsTests
             });
             using var folder = new PolicyFolder();
             var application = folder.WriteDefaults("application", [cluster.ClientUrls[1]], SmallRule);
-            await using var operatorProcess = CliProcess.Start("operator", "--kubeconfig", kubeconfig, "--metrics-bind-address", "0", "--health-probe-bind-address", "0");
+            await using var operatorProcess = CliProcess.Start("operator", "--kubeconfig", kubeconfig, "--tenancy-config", kube.TenancyConfig(), "--metrics-bind-address", "0", "--health-probe-bind-address", "0");
             var (exit, _, errors) = await CliProcess.RunAsync("run", "--once", "--policy", application, "--state-dir", folder.StateDirectory);
             Assert.True(exit == 0, $"run --once exited {exit}: {errors}");
 
@@ -137,7 +137,7 @@ public sealed class OneClusterManyActorsTests
         {
             kube.ApplyPolicy("platform", cluster.ClientUrls);
             using var folder = new PolicyFolder();
-            await using var operatorProcess = CliProcess.Start("operator", "--kubeconfig", kubeconfig, "--metrics-bind-address", "0", "--health-probe-bind-address", "0");
+            await using var operatorProcess = CliProcess.Start("operator", "--kubeconfig", kubeconfig, "--tenancy-config", kube.TenancyConfig(), "--metrics-bind-address", "0", "--health-probe-bind-address", "0");
             await using var run = CliProcess.Start("run", "--policy", folder.WriteDefaults("application", [cluster.ClientUrls[1]]), "--state-dir", folder.StateDirectory);
             await run.WaitForTextAsync("cycle succeeded", TimeSpan.FromSeconds(60));
             await OperatorFixture.WaitUntilAsync(() => kube.ConditionIs("platform", "Ready", "True"), what: "the operator's first cycle", describe: () => operatorProcess.Errors);

@@ -62,7 +62,7 @@ public sealed class SuspendAndDeleteTests
         try
         {
             kube.ApplyPolicy("held", cluster.ClientUrls, (JsonObject)Spec.DeepClone());
-            await using var operatorProcess = CliProcess.Start("operator", "--kubeconfig", kubeconfig, "--metrics-bind-address", "0", "--health-probe-bind-address", "0");
+            await using var operatorProcess = CliProcess.Start("operator", "--kubeconfig", kubeconfig, "--tenancy-config", kube.TenancyConfig(), "--metrics-bind-address", "0", "--health-probe-bind-address", "0");
             var hold = new DefragmentationHold(operatorProcess, cluster);
             held = await hold.HeldAsync(TimeSpan.FromSeconds(60), () => operatorProcess.Errors);
 

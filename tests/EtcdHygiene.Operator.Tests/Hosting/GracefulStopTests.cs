@@ -29,7 +29,7 @@ public sealed partial class GracefulStopTests
         try
         {
             await using var held = await HeldDefragmentation.StartAsync(
-                ["operator", "--kubeconfig", kubeconfig, "--metrics-bind-address", "0", "--health-probe-bind-address", "0"], kube);
+                ["operator", "--kubeconfig", kubeconfig, "--tenancy-config", kube.TenancyConfig(), "--metrics-bind-address", "0", "--health-probe-bind-address", "0"], kube);
 
             await AssertStopWaitsForTheStepAsync(held);
         }

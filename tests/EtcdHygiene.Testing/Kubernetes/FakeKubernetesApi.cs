@@ -56,6 +56,9 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>Every status the status subresource accepted, as "namespace/name" and the status after the write, in order.</summary>
     public ConcurrentQueue<(string Object, JsonNode? Status)> StatusWrites { get; } = new();
 
+    /// <summary>When set, every watch ends cleanly as soon as it has sent what it had.</summary>
+    public bool EndWatchesAtOnce { get; set; }
+
     /// <summary>How often an idle watch with allowWatchBookmarks gets a BOOKMARK.</summary>
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -286,7 +289,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             var table = TableView.IsAskedFor(request.Headers.Accept.ToString());
             result = request.Method switch
             {
-                "GET" when route.Name is null => (200, ListObjects(route, request.Query["fieldSelector"].ToString(), table)),
+                "GET" when route.Name is null => ListObjects(route, request.Query["fieldSelector"].ToString(), table, request.Query["limit"].ToString(), request.Query["continue"].ToString()),
                 "GET" => Find(route) is { } found ? (200, table ? Table(route.Kind, [found]) : found.DeepClone().AsObject()) : NotFound(route),
                 "POST" when route.Name is null && body is not null => Create(new ResourceKey(route.Kind, route.Namespace!, (string?)body["metadata"]?["name"] ?? ""), body, validation),
                 "PUT" when body is not null => Update(route, existing => body, checkVersion: (string?)body["metadata"]?["resourceVersion"], validation),
@@ -304,24 +307,49 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         await WriteAsync(context, result.Object);
     }
 
-    private JsonObject ListObjects(Route route, string fieldSelector, bool table)
+    /// <summary>
+    /// A LIST, in pages when asked (<c>limit</c>, then <c>continue</c>): the token carries the
+    /// list's resourceVersion and the last key sent, every page reports that version, and a token
+    /// older than the history kept is 410 Gone, as the real server answers an expired one.
+    /// </summary>
+    private (int, JsonObject) ListObjects(Route route, string fieldSelector, bool table, string limitText, string continueToken)
     {
+        var version = _version;
+        var after = "";
+        if (continueToken.Length > 0)
+        {
+            var parts = continueToken.Split('|', 2);
+            version = long.Parse(parts[0]);
+            after = parts[1];
+            if (version < _oldestWatchable)
+            {
+                return (410, Status(410, "Expired", "The provided continue parameter is too old to display a consistent list result."));
+            }
+        }
         var selected = _objects
             .Where(o => o.Key.Kind == route.Kind && (route.Namespace is null || o.Key.Namespace == route.Namespace) && FieldSelector.Matches(o.Value, fieldSelector))
-            .OrderBy(o => o.Key.Namespace).ThenBy(o => o.Key.Name)
-            .Select(o => o.Value).ToList();
+            .Select(o => (Sort: $"{o.Key.Namespace}/{o.Key.Name}", o.Value))
+            .Where(o => string.CompareOrdinal(o.Sort, after) > 0)
+            .OrderBy(o => o.Sort, StringComparer.Ordinal)
+            .ToList();
+        var metadata = new JsonObject { ["resourceVersion"] = version.ToString() };
+        if (int.TryParse(limitText, out var limit) && limit > 0 && selected.Count > limit)
+        {
+            selected = selected[..limit];
+            metadata["continue"] = $"{version}|{selected[^1].Sort}";
+        }
         if (table)
         {
-            return Table(route.Kind, selected);
+            return (200, Table(route.Kind, selected.Select(o => o.Value)));
         }
-        var items = new JsonArray(selected.Select(o => (JsonNode)o.DeepClone()).ToArray());
-        return new JsonObject
+        var items = new JsonArray(selected.Select(o => (JsonNode)o.Value.DeepClone()).ToArray());
+        return (200, new JsonObject
         {
             ["kind"] = _kinds[route.Kind].Kind + "List",
             ["apiVersion"] = ApiVersion(route.Kind),
-            ["metadata"] = new JsonObject { ["resourceVersion"] = _version.ToString() },
+            ["metadata"] = metadata,
             ["items"] = items,
-        };
+        });
     }
 
     /// <summary>Creates the object; without <paramref name="validation"/> it is stored as given, with no admission.</summary>
@@ -532,6 +560,11 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             else
             {
                 initial.AddRange(_history.Where(h => h.Version > version && watcher.Matches(h.Key)).Select(h => Line(h.Type, h.Object)));
+            }
+            if (EndWatchesAtOnce)
+            {
+                // As a server behind a proxy that cuts long requests: the watch closes cleanly at once.
+                watcher.Channel.Writer.TryComplete();
             }
             if (!watcher.Channel.Reader.Completion.IsCompleted)
             {

@@ -67,6 +67,17 @@ public static class StatusChanges
             return status;
         };
 
+    /// <summary>The policy is outside the tenancy rules: not Ready, and the setting that refused it.</summary>
+    public static Func<RegistryPolicyStatus, RegistryPolicyStatus> NotAllowed(long generation, string refusal, DateTimeOffset now) =>
+        status =>
+        {
+            var conditions = status.Conditions ?? [];
+            Conditions.Set(conditions, ConditionType.Ready, false, ConditionReason.NotAllowed, $"not allowed: {refusal}; nothing is done to etcd", generation, now);
+            status.Conditions = conditions;
+            status.ObservedGeneration = generation;
+            return status;
+        };
+
     /// <summary>A Secret the policy names cannot be used: not Ready, and why.</summary>
     public static Func<RegistryPolicyStatus, RegistryPolicyStatus> SecretUnavailable(long generation, string problem, DateTimeOffset now) =>
         status =>
