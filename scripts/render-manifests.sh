@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/prerequisites.sh
 ensure_helm >/dev/null
 dotnet run --project src/EtcdHygiene.Operator -v quiet -- crd -o config/crd/etcdhygiene.io_registrypolicies.yaml
-cp config/crd/etcdhygiene.io_registrypolicies.yaml charts/etcd-hygiene/crds/
+cp config/crd/etcdhygiene.io_registrypolicies.yaml charts/etcd-hygiene/files/
 cp config/prometheus/etcd-hygiene-rules.yaml config/grafana/etcd-hygiene-dashboard.json charts/etcd-hygiene/files/
 {
     echo "# Generated: helm template etcd-hygiene charts/etcd-hygiene --namespace etcd-hygiene --include-crds"

@@ -37,3 +37,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end -}}
+
+
+{{/* The Lease's name: set, or derived from the release so that two releases never share one. */}}
+{{- define "etcd-hygiene.leaseName" -}}
+{{- default (printf "%s-leader" (include "etcd-hygiene.fullname" .)) .Values.leaderElection.leaseName -}}
+{{- end -}}
+
+{{/* The tenancy configuration file the operator reads (--tenancy-config). */}}
+{{- define "etcd-hygiene.tenancyConfig" -}}
+{{- dict "rules" .Values.tenancy.rules | toYaml -}}
+{{- end -}}

@@ -67,8 +67,17 @@ public static partial class PolicyValidator
             problems.Add($"{path}.endpoints must list at least one client URL, e.g. http://etcd-0.etcd-headless:2379");
             endpoints = [];
         }
+        if (endpoints.Count > PolicyBounds.Endpoints)
+        {
+            problems.Add($"{path}.endpoints must list at most {PolicyBounds.Endpoints} URLs (got {endpoints.Count}); members are found through MemberList, one reachable URL is enough");
+        }
         for (var i = 0; i < endpoints.Count; i++)
         {
+            if (endpoints[i]?.Length > PolicyBounds.EndpointLength)
+            {
+                problems.Add($"{path}.endpoints[{i}] must be at most {PolicyBounds.EndpointLength} characters");
+                continue;
+            }
             var ok = Uri.TryCreate(endpoints[i], UriKind.Absolute, out var uri)
                 && uri.Scheme is "http" or "https" && !string.IsNullOrEmpty(uri.Host) && uri.AbsolutePath is "/" or "";
             if (!ok)
@@ -92,7 +101,11 @@ public static partial class PolicyValidator
             problems.Add($"{path}.defragTimeout must not be shorter than requestTimeout (got {GoDuration.Format(defragTimeout)} < {GoDuration.Format(requestTimeout)})");
         }
         var lockPrefix = spec?.LockPrefix ?? defaults.LockPrefix;
-        if (!lockPrefix.StartsWith('/') || !lockPrefix.EndsWith('/') || lockPrefix.Length < 2)
+        if (lockPrefix.Length > PolicyBounds.KeyPrefixLength)
+        {
+            problems.Add($"{path}.lockPrefix must be at most {PolicyBounds.KeyPrefixLength} characters");
+        }
+        else if (!lockPrefix.StartsWith('/') || !lockPrefix.EndsWith('/') || lockPrefix.Length < 2)
         {
             problems.Add($"{path}.lockPrefix must start and end with '/', e.g. {PolicyDefaults.LockPrefix} (got {Show(lockPrefix)})");
         }
@@ -195,11 +208,19 @@ public static partial class PolicyValidator
         const string path = "spec.analysis";
         var defaults = new AnalysisSettings();
         var prefixes = spec.Prefixes ?? [];
+        if (prefixes.Count > PolicyBounds.Prefixes)
+        {
+            problems.Add($"{path}.prefixes must list at most {PolicyBounds.Prefixes} prefixes (got {prefixes.Count})");
+        }
         for (var i = 0; i < prefixes.Count; i++)
         {
             if (string.IsNullOrEmpty(prefixes[i]))
             {
                 problems.Add($"{path}.prefixes[{i}] must not be empty");
+            }
+            else if (prefixes[i].Length > PolicyBounds.KeyPrefixLength)
+            {
+                problems.Add($"{path}.prefixes[{i}] must be at most {PolicyBounds.KeyPrefixLength} characters");
             }
         }
         if (spec.TopKeys is < 1 or > 100)

@@ -58,15 +58,19 @@ public sealed class RegistryPolicySpec
     public EtcdSpec? Etcd { get; set; }
 
     /// <summary>History compaction.</summary>
+    [DefaultObject]
     public CompactionSpec? Compaction { get; set; }
 
     /// <summary>Defragmentation rule, window and order.</summary>
+    [DefaultObject]
     public DefragmentationSpec? Defragmentation { get; set; }
 
     /// <summary>NOSPACE handling.</summary>
+    [DefaultObject]
     public AlarmsSpec? Alarms { get; set; }
 
     /// <summary>Churn analysis (root cause).</summary>
+    [DefaultObject]
     public AnalysisSpec? Analysis { get; set; }
 
     /// <summary>Observe and report, act on nothing.</summary>
@@ -86,6 +90,8 @@ public sealed class EtcdSpec
     /// <summary>Client URLs; members are found through MemberList.</summary>
     [Required]
     [MinLength(1)]
+    [MaxLength(PolicyBounds.Endpoints)]
+    [StringLength(PolicyBounds.EndpointLength)]
     [TextFormat(TextFormat.Url)]
     public List<string>? Endpoints { get; set; }
 
@@ -115,6 +121,7 @@ public sealed class EtcdSpec
     /// it (any process, replica or install). Every tool that maintains the cluster must name the same prefix.
     /// </summary>
     [MinLength(2)]
+    [StringLength(PolicyBounds.KeyPrefixLength)]
     [DefaultValue(PolicyDefaults.LockPrefix)]
     public string? LockPrefix { get; set; }
 }
@@ -125,6 +132,7 @@ public sealed class SecretReference
     /// <summary>The Secret's name.</summary>
     [Required]
     [MinLength(1)]
+    [StringLength(253)]
     public string? Name { get; set; }
 }
 
@@ -154,13 +162,16 @@ public sealed class CompactionSpec
 
 /// <summary><c>spec.defragmentation</c>.</summary>
 [CelRule("!has(self.windowDuration) || has(self.schedule)", "windowDuration needs a schedule: without one, defragmentation may run at any time")]
+[CelRule("!has(self.schedule) || self.schedule.matches('" + PolicyBounds.CronCelPattern + "')",
+    "schedule must be a cron expression of five fields (minute hour day-of-month month day-of-week, in UTC), e.g. \"0 3 * * *\" for 03:00 every day, or a macro such as @daily")]
 public sealed class DefragmentationSpec
 {
     /// <summary>When a member is worth defragmenting.</summary>
+    [DefaultObject]
     public DefragRuleSpec? Rule { get; set; }
 
     /// <summary>Optional cron expression (UTC) opening a defragmentation window.</summary>
-    [MinLength(9)]
+    [StringLength(PolicyBounds.ScheduleLength)]
     public string? Schedule { get; set; }
 
     /// <summary>How long the window stays open after each cron occurrence, e.g. 2h; 1h when a schedule is set without it.</summary>
@@ -250,6 +261,8 @@ public sealed class AlarmsSpec
 public sealed class AnalysisSpec
 {
     /// <summary>Key prefixes to analyse.</summary>
+    [MaxLength(PolicyBounds.Prefixes)]
+    [StringLength(PolicyBounds.KeyPrefixLength)]
     public List<string>? Prefixes { get; set; }
 
     /// <summary>Rate window, e.g. 10m.</summary>

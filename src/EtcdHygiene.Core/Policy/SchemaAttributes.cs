@@ -35,3 +35,11 @@ public sealed class CelRuleAttribute(string rule, string message) : Attribute
     /// <summary>The failure message.</summary>
     public string Message { get; } = message;
 }
+
+/// <summary>
+/// An optional object of the spec that the API server defaults to <c>{}</c>, so that the defaults
+/// of its fields show in the stored object of a policy that never named it (<c>kubectl get -o yaml</c>).
+/// Not for objects whose presence means something (a Secret reference).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class DefaultObjectAttribute : Attribute;

@@ -52,6 +52,36 @@ public sealed class CrdTests
         Assert.Empty(problems);
     }
 
+    [Fact]
+    public void EveryListAndStringOfTheSpec_IsBounded()
+    {
+        var schema = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(CommittedCrd)).Spec.Versions[0].Schema.OpenAPIV3Schema;
+        var unbounded = new List<string>();
+        void Walk(V1JSONSchemaProps node, string path)
+        {
+            if ((node.Type == "string" || node.XKubernetesIntOrString == true) && node.MaxLength is null && node.EnumProperty is null)
+            {
+                unbounded.Add(path);
+            }
+            if (node.Type == "array" && node.MaxItems is null)
+            {
+                unbounded.Add(path);
+            }
+            foreach (var (name, property) in node.Properties ?? new Dictionary<string, V1JSONSchemaProps>())
+            {
+                Walk(property, $"{path}.{name}");
+            }
+            if (node.Items is V1JSONSchemaProps items)
+            {
+                Walk(items, $"{path}[]");
+            }
+        }
+        Walk(schema.Properties["spec"], ".spec");
+
+        Assert.Empty(unbounded);
+        Assert.Equal(PolicyBounds.Endpoints, schema.Properties["spec"].Properties["etcd"].Properties["endpoints"].MaxItems); // the walk sees a bound where there is one
+    }
+
     [Theory]
     [InlineData("local-demo.yaml")]
     [InlineData("go-micro-registry.yaml")]
@@ -73,6 +103,8 @@ public sealed class CrdTests
     [InlineData("compaction: { retention: forever }", "/spec/compaction/retention")]
     [InlineData("alarms: { disarmBelowQuotaRatio: 0 }", "/spec/alarms/disarmBelowQuotaRatio")]
     [InlineData("analysis: { topKeys: 0 }", "/spec/analysis/topKeys")]
+    [InlineData("analysis: { prefixes: [/0/, /1/, /2/, /3/, /4/, /5/, /6/, /7/, /8/, /9/, /10/, /11/, /12/, /13/, /14/, /15/, /16/, /17/, /18/, /19/, /20/, /21/, /22/, /23/, /24/, /25/, /26/, /27/, /28/, /29/, /30/, /31/, /32/] }",
+        "/spec/analysis/prefixes")]
     public void WhatTheValidatorRefuses_TheSchemaRefusesToo(string specLine, string location)
     {
         var yaml = $"""

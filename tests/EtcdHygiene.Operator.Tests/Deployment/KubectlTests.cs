@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
 using EtcdHygiene.Testing.Kubernetes;
@@ -49,6 +50,31 @@ public sealed partial class KubectlTests : IAsyncLifetime
 
         var again = await Kubectl("apply", "-f", Path.Combine(Root, "config", "samples", sample));
         Assert.Contains($"registrypolicy.etcdhygiene.io/{name} unchanged", again.Output);
+    }
+
+    [Fact]
+    public async Task APolicyNamingOnlyItsEndpoints_IsStoredWithEveryDefault_AsKubectlGetShowsIt()
+    {
+        var manifest = Path.Combine(_scratch, "minimal.yaml");
+        File.WriteAllText(manifest, $$"""
+            apiVersion: etcdhygiene.io/v1alpha1
+            kind: RegistryPolicy
+            metadata: { name: minimal, namespace: {{OperatorFixture.Ns}} }
+            spec:
+              etcd: { endpoints: ["http://127.0.0.1:2379"] }
+            """);
+        Assert.Equal(0, (await Kubectl("apply", "-f", manifest)).ExitCode);
+
+        var (exit, yaml, errors) = await Kubectl("get", "rp", "minimal", "-n", OperatorFixture.Ns, "-o", "yaml");
+
+        Assert.True(exit == 0, errors);
+        var spec = YamlJson.ToJson(yaml)["spec"]!;
+        var policy = PolicyFile.Parse(yaml, "minimal"); // what is shown is what the operator will do
+        Assert.Equal(GoDuration.Format(policy.Compaction.Retention), (string?)spec["compaction"]!["retention"]);
+        Assert.Equal(policy.Defragmentation.MinFragmentationRatio, (double?)spec["defragmentation"]!["rule"]!["minFragmentationRatio"]);
+        Assert.Equal(GoDuration.Format(policy.Alarms.CheckInterval), (string?)spec["alarms"]!["checkInterval"]);
+        Assert.Equal(GoDuration.Format(policy.Analysis.Window), (string?)spec["analysis"]!["window"]);
+        Assert.Null(spec["etcd"]!["tlsSecretRef"]); // an optional reference stays absent
     }
 
     [Fact]
@@ -108,6 +134,8 @@ public sealed partial class KubectlTests : IAsyncLifetime
     [InlineData("alarms: { disarmBelowQuotaRatio: 1.5 }", @"spec.alarms.disarmBelowQuotaRatio: Invalid value: 1.5: spec.alarms.disarmBelowQuotaRatio in body should be less than or equal to 1")]
     [InlineData("etcd: { endpoints: [\"http://127.0.0.1:2379\"], requestTimeout: 10s, defragTimeout: 1s }", @"spec.etcd: Invalid value: ""object"": defragTimeout must not be shorter than requestTimeout")]
     [InlineData("compaction: { retentionn: 1h }", @"strict decoding error: unknown field ""spec.compaction.retentionn""")]
+    [InlineData("defragmentation: { schedule: every night }", @"spec.defragmentation: Invalid value: ""object"": schedule must be a cron expression of five fields (minute hour day-of-month month day-of-week, in UTC), e.g. ""0 3 * * *""")]
+    [InlineData("defragmentation: { schedule: \"0 3 * *\" }", "schedule must be a cron expression of five fields")]
     public async Task AHostileManifest_IsRefusedByKubectlApply_NamingTheField(string specLine, string message)
     {
         var manifest = Path.Combine(_scratch, "hostile.yaml");
