@@ -15,8 +15,10 @@ namespace EtcdHygiene.Operator.Controller;
 
 /// <summary>
 /// The controller under leader election: the controller runs only while this replica holds
-/// the Lease; losing it ends the run (the process exits so the pod restarts clean), and a replica
-/// that stops or crashes while leading gives the Lease up once its controller has stopped.
+/// the Lease. Losing it (the API server away past the renew deadline, say) stops the controller —
+/// no new step, the clusters' locks let go — and the replica stands for the Lease again, as a
+/// standby: an API-server outage never turns into restarts. A replica that stops or crashes while
+/// leading gives the Lease up once its controller has stopped.
 /// </summary>
 public sealed class ElectedController(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics,
     EtcdClientPool clients, LeaseClient? leaseClient = null)
@@ -27,6 +29,7 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
     private TolerantLeaseLock? _lease;
     private int _reconciles;
     private int _cycles;
+    private int _termsLost;
 
     /// <summary>True while this replica runs the controller.</summary>
     public bool IsLeading => _controller is not null;
@@ -43,9 +46,12 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
     /// <summary>Why this replica cannot do its job right now (the Lease cannot be reached), or null.</summary>
     public string? Trouble => _lease?.Failure;
 
+    /// <summary>Leadership terms this replica lost (and stood for again), for tests and logs.</summary>
+    public int TermsLost => Volatile.Read(ref _termsLost);
+
     /// <summary>
-    /// Runs until stopped (returns 0), until leadership is lost (returns 1), or until the
-    /// controller crashes (returns 1, after giving the Lease up).
+    /// Runs until stopped (returns 0), until the election itself fails (returns 1), or until the
+    /// controller crashes (returns 1, after giving the Lease up). A lost Lease is stood for again.
     /// </summary>
     public async Task<int> RunAsync(CancellationToken stopping)
     {
@@ -53,6 +59,19 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
         {
             return await RunControllerSafelyAsync(stopping);
         }
+        while (true)
+        {
+            if (await RunTermAsync(stopping) is { } exit)
+            {
+                return exit;
+            }
+            Interlocked.Increment(ref _termsLost);
+        }
+    }
+
+    /// <summary>One term: wait for the Lease, lead until stopped (an exit code) or until the Lease is lost (null).</summary>
+    private async Task<int?> RunTermAsync(CancellationToken stopping)
+    {
         var leaseLock = new LeaseLock(_leaseClient, options.LeaseNamespace, options.LeaseName, options.Identity);
         _lease = new TolerantLeaseLock(leaseLock, _logger, report => leaseLock.OnHttpError += report, time);
         var config = new LeaderElectionConfig(_lease)
@@ -94,9 +113,12 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
             // Another replica may lead already: stop at once, start no new step.
             await leadership.CancelAsync();
             var why = await EndedAsync(election);
-            _logger.LogWarning("Lost the lease {Lease}{Why}; exiting so that the pod restarts clean", options.LeaseName, why is null ? "" : $" ({why})");
-            await controller;
-            return 1;
+            _logger.LogWarning("Lost the lease {Lease}{Why}; stopped acting, standing for it again", options.LeaseName, why is null ? "" : $" ({why})");
+            if (await controller != 0)
+            {
+                return 1;
+            }
+            return stopping.IsCancellationRequested ? 0 : null;
         }
         var exit = await controller;
         await electionStop.CancelAsync();

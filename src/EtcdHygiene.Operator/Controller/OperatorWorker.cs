@@ -7,8 +7,9 @@ namespace EtcdHygiene.Operator.Controller;
 
 /// <summary>
 /// The operator's front end in the host: runs the <see cref="ElectedController"/> (leader election and
-/// the controller) until the host stops, or stops the host when it ends on its own (leadership
-/// lost, the controller crashed) so that the pod restarts clean.
+/// the controller) until the host stops, or stops the host when it ends on its own (the controller
+/// crashed, the election failed) so that the pod restarts clean. A lost Lease is not such an end:
+/// the replica stands for it again.
 /// </summary>
 public sealed class OperatorWorker(ElectedController controller, HostSettings host, ExitCode exit, ILoggerFactory logging, IHostApplicationLifetime lifetime)
     : StepWorker(exit, logging.CreateLogger(LogCategory.Operator), host)

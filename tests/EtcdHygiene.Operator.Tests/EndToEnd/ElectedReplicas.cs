@@ -25,7 +25,7 @@ internal sealed class ElectedReplicas : IAsyncDisposable
         _stopWriting = stopWriting;
         _writing = writing;
         _arguments = ["operator", "--kubeconfig", kubeconfig, "--tenancy-config", kube.TenancyConfig(), "--leader-elect", "--leader-election-namespace", OperatorFixture.Ns,
-            "--metrics-bind-address", "0", "--health-probe-bind-address", "0"];
+            "--metrics-bind-address", "0"];
     }
 
     public EtcdTestCluster Cluster { get; }
@@ -56,10 +56,10 @@ internal sealed class ElectedReplicas : IAsyncDisposable
         return new ElectedReplicas(cluster, kube, kube.WriteKubeconfig(), stop, writing);
     }
 
-    /// <summary>Starts a replica named <paramref name="who"/> in <see cref="Seen"/>.</summary>
-    public CliProcess Start(string who)
+    /// <summary>Starts a replica named <paramref name="who"/> in <see cref="Seen"/>, serving its probes on <paramref name="probePort"/> if given.</summary>
+    public CliProcess Start(string who, int? probePort = null)
     {
-        var process = CliProcess.Start(_arguments);
+        var process = CliProcess.Start([.. _arguments, "--health-probe-bind-address", probePort is { } port ? $"127.0.0.1:{port}" : "0"]);
         process.LineWritten += line => Seen.Enqueue((DateTime.UtcNow, who, line));
         return process;
     }
