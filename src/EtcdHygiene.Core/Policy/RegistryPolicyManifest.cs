@@ -163,7 +163,8 @@ public sealed class CompactionSpec
 /// <summary><c>spec.defragmentation</c>.</summary>
 [CelRule("!has(self.windowDuration) || has(self.schedule)", "windowDuration needs a schedule: without one, defragmentation may run at any time")]
 [CelRule("!has(self.schedule) || self.schedule.matches('" + PolicyBounds.CronCelPattern + "')",
-    "schedule must be a cron expression of five fields (minute hour day-of-month month day-of-week, in UTC), e.g. \"0 3 * * *\" for 03:00 every day, or a macro such as @daily")]
+    "schedule must be a cron expression of five fields (minute hour day-of-month month day-of-week, in UTC), e.g. \"0 3 * * *\" for 03:00 every day, or a macro such as @daily",
+    FieldPath = ".schedule")]
 public sealed class DefragmentationSpec
 {
     /// <summary>When a member is worth defragmenting.</summary>

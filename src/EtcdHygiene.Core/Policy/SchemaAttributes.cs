@@ -34,6 +34,12 @@ public sealed class CelRuleAttribute(string rule, string message) : Attribute
 
     /// <summary>The failure message.</summary>
     public string Message { get; } = message;
+
+    /// <summary>
+    /// The field a failure is reported on, relative to the annotated object (<c>.schedule</c>), when
+    /// the rule is about one field: the refusal then names that field, not its parent.
+    /// </summary>
+    public string? FieldPath { get; init; }
 }
 
 /// <summary>

@@ -36,7 +36,7 @@ internal sealed class SchemaBuilder(XmlDocumentation docs)
             }
         }
         schema.Required = required.Count > 0 ? required : null;
-        var rules = type.GetCustomAttributes<CelRuleAttribute>().Select(r => new V1ValidationRule { Rule = r.Rule, Message = r.Message }).ToList();
+        var rules = type.GetCustomAttributes<CelRuleAttribute>().Select(r => new V1ValidationRule { Rule = r.Rule, Message = r.Message, FieldPath = r.FieldPath }).ToList();
         schema.XKubernetesValidations = rules.Count > 0 ? rules : null;
         return schema;
     }

@@ -134,7 +134,7 @@ public sealed partial class KubectlTests : IAsyncLifetime
     [InlineData("alarms: { disarmBelowQuotaRatio: 1.5 }", @"spec.alarms.disarmBelowQuotaRatio: Invalid value: 1.5: spec.alarms.disarmBelowQuotaRatio in body should be less than or equal to 1")]
     [InlineData("etcd: { endpoints: [\"http://127.0.0.1:2379\"], requestTimeout: 10s, defragTimeout: 1s }", @"spec.etcd: Invalid value: ""object"": defragTimeout must not be shorter than requestTimeout")]
     [InlineData("compaction: { retentionn: 1h }", @"strict decoding error: unknown field ""spec.compaction.retentionn""")]
-    [InlineData("defragmentation: { schedule: every night }", @"spec.defragmentation: Invalid value: ""object"": schedule must be a cron expression of five fields (minute hour day-of-month month day-of-week, in UTC), e.g. ""0 3 * * *""")]
+    [InlineData("defragmentation: { schedule: every night }", @"spec.defragmentation.schedule: Invalid value: ""object"": schedule must be a cron expression of five fields (minute hour day-of-month month day-of-week, in UTC), e.g. ""0 3 * * *""")]
     [InlineData("defragmentation: { schedule: \"0 3 * *\" }", "schedule must be a cron expression of five fields")]
     public async Task AHostileManifest_IsRefusedByKubectlApply_NamingTheField(string specLine, string message)
     {

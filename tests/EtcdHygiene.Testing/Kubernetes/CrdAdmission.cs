@@ -220,7 +220,10 @@ public sealed class CrdAdmission
             {
                 if (!Holds(rule.Rule, node, schema, out var failure))
                 {
-                    errors.Add(Invalid(path, node is JsonObject ? "\"object\"" : node.ToJsonString(), failure ?? rule.Message ?? $"failed rule: {rule.Rule}"));
+                    // A rule's fieldPath moves the error onto the field it names; the value shown stays
+                    // the type of the object that holds the rule, as the real server words it.
+                    var field = rule.FieldPath is { Length: > 0 } relative ? path + relative : path;
+                    errors.Add(Invalid(field, node is JsonObject ? "\"object\"" : node.ToJsonString(), failure ?? rule.Message ?? $"failed rule: {rule.Rule}"));
                 }
             }
         }
