@@ -3,6 +3,7 @@ using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
+using System.Reflection;
 using Prometheus;
 
 namespace EtcdHygiene.Operator.Metrics;
@@ -31,6 +32,10 @@ public sealed class HygieneMetrics
     public HygieneMetrics(CollectorRegistry? registry = null)
     {
         var factory = Prometheus.Metrics.WithCustomRegistry(registry ?? Prometheus.Metrics.DefaultRegistry);
+        // Always 1 from the start, whatever the policies: its absence is how an alert tells that no
+        // etcd-hygiene is scraped (every other series comes and goes with policies).
+        var version = typeof(HygieneMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        factory.CreateGauge("etcd_hygiene_build_info", "1 for every running etcd-hygiene process, labelled with its version.", ["version"]).WithLabels(version).Set(1);
         _dbSize = factory.CreateGauge("etcd_hygiene_member_db_size_bytes", "Physical size of the member's backend file (what etcd checks against the quota).", MemberLabels);
         _dbInUse = factory.CreateGauge("etcd_hygiene_member_db_size_in_use_bytes", "Bytes of the member's backend holding live data.", MemberLabels);
         _quota = factory.CreateGauge("etcd_hygiene_member_quota_bytes", "The member's backend quota (--quota-backend-bytes).", MemberLabels);

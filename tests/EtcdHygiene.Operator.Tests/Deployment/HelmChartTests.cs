@@ -76,7 +76,8 @@ public sealed class HelmChartTests
         Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
         Assert.Equal(330, pod.TerminationGracePeriodSeconds);
         var rules = objects.Single(o => (string)o["kind"]! == "PrometheusRule")["spec"]!["groups"]![0]!["rules"]!.AsArray();
-        Assert.Equal(6, rules.Count);
+        Assert.Equal(7, rules.Count);
+        Assert.Contains(rules, r => (string?)r!["alert"] == "EtcdHygieneAbsent");
     }
 
     [Fact]

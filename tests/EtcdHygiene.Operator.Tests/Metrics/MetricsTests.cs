@@ -28,7 +28,7 @@ public sealed partial class MetricsTests
         var test = await ExternalTool.RunAsync("promtool", ["test", "rules", "etcd-hygiene-rules.test.yaml"], directory);
 
         Assert.True(check.ExitCode == 0, check.Output + check.Errors);
-        Assert.Contains("SUCCESS: 6 rules found", check.Output);
+        Assert.Contains("SUCCESS: 7 rules found", check.Output);
         Assert.True(test.ExitCode == 0, test.Output + test.Errors);
     }
 
@@ -69,6 +69,8 @@ public sealed partial class MetricsTests
         var after = await OperatorFixture.ScrapeAsync(registry);
         Assert.DoesNotContain("policy=\"etcd\"", after);
         Assert.Contains("policy=\"other\"", after);
+        // What the absent-operator alert looks for stays, whatever the policies.
+        Assert.Matches("etcd_hygiene_build_info\\{version=\"[^\"]+\"\\} 1", after);
     }
 
     [Fact]
@@ -174,7 +176,7 @@ public sealed partial class MetricsTests
 
     private static readonly string[] ExpectedFamilies =
     [
-        "etcd_hygiene_alarm_active", "etcd_hygiene_alarm_disarms_total", "etcd_hygiene_compactions_total", "etcd_hygiene_cycle_duration_seconds",
+        "etcd_hygiene_build_info", "etcd_hygiene_alarm_active", "etcd_hygiene_alarm_disarms_total", "etcd_hygiene_compactions_total", "etcd_hygiene_cycle_duration_seconds",
         "etcd_hygiene_cycle_errors_total", "etcd_hygiene_defrag_duration_seconds", "etcd_hygiene_defrags_total", "etcd_hygiene_last_successful_cycle_timestamp_seconds",
         "etcd_hygiene_member_db_size_bytes", "etcd_hygiene_member_db_size_in_use_bytes", "etcd_hygiene_member_fragmentation_ratio", "etcd_hygiene_member_info", "etcd_hygiene_member_is_leader",
         "etcd_hygiene_member_quota_bytes", "etcd_hygiene_member_up", "etcd_hygiene_reclaimed_bytes_total",
