@@ -166,6 +166,10 @@ internal sealed class OperatorFixture : IAsyncDisposable
             .Select(e => ((string)e["type"]!, (string)e["reason"]!, (string)e["message"]!))
             .ToList();
 
+    /// <summary>How many times a policy was told <paramref name="reason"/>: similar events share one Event object and count there.</summary>
+    public int EventCount(string name, string reason) =>
+        Api.List(Events).Where(e => (string?)e["involvedObject"]?["name"] == name && (string?)e["reason"] == reason).Sum(e => (int)e["count"]!);
+
     public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, string? what = null, Func<string>? describe = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
