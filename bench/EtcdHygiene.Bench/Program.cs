@@ -39,8 +39,13 @@ switch (scenario)
         await File.WriteAllTextAsync(Path.Combine("bench", "results", "emergency.md"), $"# etcd-hygiene: emergency under load{Environment.NewLine}{Environment.NewLine}{emergencyReport}");
         await ResultKeys.WriteAsync(emergencyKeys);
         return 0;
+    case "events":
+        var (eventsReport, eventKeys) = await EventsBenchmark.RunAsync();
+        await File.WriteAllTextAsync(Path.Combine("bench", "results", "events.md"), $"# etcd-hygiene: events{Environment.NewLine}{Environment.NewLine}{eventsReport}");
+        await ResultKeys.WriteAsync(eventKeys);
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance [MiB,MiB,…], footprint, transfers [N], churn-day, emergency, two-actors)");
+        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance [MiB,MiB,…], footprint, transfers [N], churn-day, emergency, two-actors, events)");
         return 2;
 }
 
@@ -56,7 +61,12 @@ static async Task AllAsync(string output)
     var (churnDay, _) = await ChurnDayBenchmark.RunAsync();
     var (emergency, keys) = await EmergencyBenchmark.RunAsync();
     var twoActors = await TwoActorsBenchmark.RunAsync();
-    var sections = new List<Report> { nospace, maintenance, footprint, transfers, churnDay, AnalyzerBenchmark.Run(), emergency, twoActors };
+    var (events, eventKeys) = await EventsBenchmark.RunAsync();
+    foreach (var (key, value) in eventKeys)
+    {
+        keys[key] = value;
+    }
+    var sections = new List<Report> { nospace, maintenance, footprint, transfers, churnDay, AnalyzerBenchmark.Run(), emergency, twoActors, events };
     var folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
     var prefix = Path.GetFileNameWithoutExtension(output);
     Directory.CreateDirectory(folder);
