@@ -16,7 +16,8 @@ namespace EtcdHygiene.Kubernetes.Runtime;
 /// <list type="bullet">
 /// <item>Similar events — same object, type and reason, whatever the message (messages carry
 /// revisions, sizes and durations) — within <see cref="AggregationWindow"/> of the last one go into
-/// one Event: its count, last timestamp and message (the latest) are patched.</item>
+/// one Event: its count, last timestamp and message (the latest) are patched. Longer than
+/// client-go's window, for the reason given there.</item>
 /// <item>A token bucket per object and type (burst <see cref="Burst"/>, one token back every
 /// <see cref="RefillEvery"/>, client-go's defaults) drops the rest of a flood, patches included.
 /// Per type, unlike client-go: a flood of Normal events never silences a Warning.</item>
@@ -25,8 +26,14 @@ namespace EtcdHygiene.Kubernetes.Runtime;
 /// </summary>
 public sealed class EventRecorder
 {
-    /// <summary>How long after an event a similar one still joins it (client-go: 10 minutes).</summary>
-    public static readonly TimeSpan AggregationWindow = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// How long after an event a similar one still joins it. client-go's 10 minutes would miss the
+    /// most common event: at the defaults a compaction comes every 10 minutes (a revision sample is
+    /// kept per tenth of the hour's retention, so every other 5-minute cycle has something new to
+    /// compact). An hour is the API server's default event TTL (<c>--event-ttl</c>): an Event left
+    /// alone that long is gone anyway, and every patch renews it.
+    /// </summary>
+    public static readonly TimeSpan AggregationWindow = TimeSpan.FromHours(1);
 
     /// <summary>Events an object may take at once, per type.</summary>
     public const int Burst = 25;

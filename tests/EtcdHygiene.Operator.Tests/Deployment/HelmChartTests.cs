@@ -131,8 +131,6 @@ public sealed class HelmChartTests
         var defaults = await RenderAsync([]);
         var objects = await RenderAsync(["--set-json", """tenancy.rules=[{"namespaces":["team-a"],"endpoints":["*.team-a.svc:2379","10.20.0.0/16"],"minRetention":"10m","analysis":true}]"""]);
 
-        TenancyRules Rules(List<JsonObject> rendered) => TenancyFile.Parse(
-            (string)rendered.Single(o => (string)o["kind"]! == "ConfigMap" && ((string)o["metadata"]!["name"]!).EndsWith("-tenancy"))["data"]!["tenancy.yaml"]!, "rendered");
         Assert.Empty(Rules(defaults).Rules);
         var rule = Assert.Single(Rules(objects).Rules);
         Assert.Equal(["team-a"], rule.Namespaces);
@@ -144,6 +142,24 @@ public sealed class HelmChartTests
         Assert.Contains(pod["spec"]!["containers"]![0]!["volumeMounts"]!.AsArray(), m => (string?)m!["mountPath"] == "/etc/etcd-hygiene");
         // A change of the rules rolls the pods, which read them at start.
         Assert.NotEqual((string?)Deployment(defaults)["spec"]!["template"]!["metadata"]!["annotations"]!["checksum/tenancy"], (string?)pod["metadata"]!["annotations"]!["checksum/tenancy"]);
+    }
+
+    [Fact]
+    public async Task TheReadmesQuickStartRule_AllowsEverySample_WhichTheDefaultsRefuse()
+    {
+        var readme = File.ReadAllText(Path.Combine(Root, "README.md"));
+        var quickStart = System.Text.RegularExpressions.Regex.Match(readme, "--set-json '(tenancy\\.rules=[^']*)'").Groups[1].Value;
+        Assert.NotEmpty(quickStart);
+
+        var allowed = Rules(await RenderAsync(["--set-json", quickStart]));
+        var defaults = Rules(await RenderAsync([]));
+
+        foreach (var sample in new[] { "bitnami-etcd.yaml", "go-micro-registry.yaml", "tls-and-auth.yaml" })
+        {
+            var policy = EtcdHygiene.Core.Policy.PolicyFile.Load(Path.Combine(Root, "config", "samples", sample));
+            Assert.Null(allowed.Admit(policy).Refusal);
+            Assert.NotNull(defaults.Admit(policy).Refusal);
+        }
     }
 
     [Fact]
@@ -254,6 +270,9 @@ public sealed class HelmChartTests
 
     private static List<string> Args(List<JsonObject> rendered) =>
         Deployment(rendered)["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray().Select(a => (string)a!).ToList();
+
+    private static TenancyRules Rules(List<JsonObject> rendered) => TenancyFile.Parse(
+        (string)rendered.Single(o => (string)o["kind"]! == "ConfigMap" && ((string)o["metadata"]!["name"]!).EndsWith("-tenancy"))["data"]!["tenancy.yaml"]!, "rendered");
 
     private static JsonObject Deployment(List<JsonObject> rendered) => rendered.Single(o => (string)o["kind"]! == "Deployment");
 
