@@ -43,6 +43,24 @@ public sealed class LeadershipTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task TwoReleasesInOneNamespace_EachLeadTheirOwnLease()
+    {
+        await using var kube = await OperatorFixture.StartAsync();
+        // As the chart names them: after the release.
+        var first = kube.StartReplica(Election with { Identity = "first-0", LeaseName = "first-etcd-hygiene-leader" });
+        var second = kube.StartReplica(Election with { Identity = "second-0", LeaseName = "second-etcd-hygiene-leader" });
+
+        await OperatorFixture.WaitUntilAsync(() => first.Host.IsLeading && second.Host.IsLeading, what: "both lead");
+        Assert.Equal("first-0", (string?)kube.Api.Get(Leases, OperatorFixture.Ns, "first-etcd-hygiene-leader")?["spec"]?["holderIdentity"]);
+        Assert.Equal("second-0", (string?)kube.Api.Get(Leases, OperatorFixture.Ns, "second-etcd-hygiene-leader")?["spec"]?["holderIdentity"]);
+
+        // The control: a replica of the first release, on its Lease, waits.
+        var standby = kube.StartReplica(Election with { Identity = "first-1", LeaseName = "first-etcd-hygiene-leader" });
+        await Task.Delay(Election.RetryPeriod * 2);
+        Assert.False(standby.Host.IsLeading);
+    }
+
+    [Fact]
     public async Task AnApiServerUnreachable_ForLessThanTheRenewDeadline_KeepsTheLeaderLeading_AndReadinessSaysWhy()
     {
         await using var kube = await OperatorFixture.StartAsync();
