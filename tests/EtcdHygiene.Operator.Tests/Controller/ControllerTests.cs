@@ -35,8 +35,13 @@ public sealed class ControllerTests
         var status = kube.Policy("registry")!["status"]!;
         Assert.Equal(1, (long)status["observedGeneration"]!);
         var etcdctl = await Etcdctl.EndpointStatusAsync(cluster);
-        var members = status["members"]!.AsArray().Select(m => ((string)m!["id"]!, (long)m["dbSizeBytes"]!, (bool)m["isLeader"]!)).OrderBy(m => m.Item1);
-        Assert.Equal(etcdctl.OrderBy(m => m.Id), members);
+        var members = status["members"]!.AsArray().Select(m => ((string)m!["id"]!, (long)m["dbSizeBytes"]!, (bool)m["isLeader"]!)).OrderBy(m => m.Item1).ToList();
+        var expected = etcdctl.OrderBy(m => m.Id).ToList();
+        Assert.Equal(expected.Select(m => (m.Id, m.IsLeader)), members.Select(m => (m.Item1, m.Item3)));
+        // The cycle queues for the cluster's lock at its first look, so a member's file may grow by
+        // a page (4 KiB) with the lock's key after the status was observed, never shrink: CI saw
+        // 20480 in status and 24576 from etcdctl.
+        Assert.All(expected.Zip(members), pair => Assert.InRange(pair.First.DbSize - pair.Second.Item2, 0, 2 * 4096));
         Assert.All(status["members"]!.AsArray(), m => Assert.Equal(EtcdBinary.Version(), (string?)m!["version"]));
     }
 

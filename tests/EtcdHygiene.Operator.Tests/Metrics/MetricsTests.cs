@@ -134,14 +134,17 @@ public sealed partial class MetricsTests
             "--web.listen-address", $"127.0.0.1:{ports[1]}");
         var api = $"http://127.0.0.1:{ports[1]}/api/v1/query?query=";
 
-        var expected = await Etcdctl.EndpointStatusAsync(cluster);
+        // Waits for what it asserts: a member's file may still grow by a page (the cluster lock's key,
+        // written at the first cycle's first look) after a scrape; the status poll then reports it.
+        var idsByName = (await new Etcd.EtcdClusterConnection(new Etcd.EtcdConnectionOptions { Endpoints = cluster.ClientUrls }).ObserveAsync()).Members.ToDictionary(m => m.Name, m => m.HexId);
+        List<(string, long)> expected = [];
         var sizes = await WaitForAsync(async () =>
         {
             var result = await QueryAsync(http, api + "etcd_hygiene_member_db_size_bytes");
-            return result.Count == 3 ? result : null;
+            expected = (await Etcdctl.EndpointStatusAsync(cluster)).Select(e => (e.Id, e.DbSize)).OrderBy(e => e.Id).ToList();
+            return result.Count == 3 && expected.SequenceEqual(result.Select(s => (idsByName[s.Member], (long)s.Value)).OrderBy(e => e.Item1)) ? result : null;
         }, prometheus);
-        var idsByName = (await new Etcd.EtcdClusterConnection(new Etcd.EtcdConnectionOptions { Endpoints = cluster.ClientUrls }).ObserveAsync()).Members.ToDictionary(m => m.Name, m => m.HexId);
-        Assert.Equal(expected.Select(e => (e.Id, e.DbSize)).OrderBy(e => e.Id), sizes.Select(s => (idsByName[s.Member], (long)s.Value)).OrderBy(e => e.Item1));
+        Assert.Equal(expected, sizes.Select(s => (idsByName[s.Member], (long)s.Value)).OrderBy(e => e.Item1));
 
         await EtcdData.FragmentAsync(cluster.CreateClient());
         // etcd shows pages freed by a compaction as free only after later writes: keep a registry
