@@ -29,7 +29,6 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
     private TolerantLeaseLock? _lease;
     private int _reconciles;
     private int _cycles;
-    private int _termsLost;
 
     /// <summary>True while this replica runs the controller.</summary>
     public bool IsLeading => _controller is not null;
@@ -45,9 +44,6 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
 
     /// <summary>Why this replica cannot do its job right now (the Lease cannot be reached), or null.</summary>
     public string? Trouble => _lease?.Failure;
-
-    /// <summary>Leadership terms this replica lost (and stood for again), for tests and logs.</summary>
-    public int TermsLost => Volatile.Read(ref _termsLost);
 
     /// <summary>
     /// Runs until stopped (returns 0), until the election itself fails (returns 1), or until the
@@ -65,7 +61,6 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
             {
                 return exit;
             }
-            Interlocked.Increment(ref _termsLost);
         }
     }
 
