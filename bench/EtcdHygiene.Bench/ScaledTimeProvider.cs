@@ -13,9 +13,6 @@ internal sealed class ScaledTimeProvider(double scale) : TimeProvider
     private readonly DateTimeOffset _start = DateTimeOffset.UtcNow;
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
 
-    /// <summary>How much faster than real time.</summary>
-    public double Scale => scale;
-
     public override DateTimeOffset GetUtcNow() => _start + Stopwatch.GetElapsedTime(_startTimestamp) * scale;
 
     public override long GetTimestamp() => _startTimestamp + (long)((Stopwatch.GetTimestamp() - _startTimestamp) * scale);
