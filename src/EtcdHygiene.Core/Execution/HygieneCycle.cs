@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
@@ -345,7 +344,8 @@ public sealed class HygieneCycle
     {
         var level = step.IsWarning ? LogLevel.Warning : LogLevel.Information;
         _logger.Log(level, "Policy {Policy}: {Step}: {Reason}", policy.Key, step.Title, step.Reason);
-        var clock = Stopwatch.StartNew();
+        // The injected clock, not a Stopwatch: a simulated cluster's defragmentation takes simulated time.
+        var started = _time.GetTimestamp();
         try
         {
             // No cancellation token: a started step finishes or times out on its own (adapter timeouts),
@@ -359,13 +359,13 @@ public sealed class HygieneCycle
                 _ => throw new InvalidOperationException($"unknown step {step.Kind}"),
             };
             await task;
-            _logger.LogInformation("Policy {Policy}: {Step} done in {Seconds:0.000}s", policy.Key, step.Title, clock.Elapsed.TotalSeconds);
-            return new StepOutcome { Step = step, Result = StepResult.Succeeded, Duration = clock.Elapsed };
+            _logger.LogInformation("Policy {Policy}: {Step} done in {Seconds:0.000}s", policy.Key, step.Title, _time.GetElapsedTime(started).TotalSeconds);
+            return new StepOutcome { Step = step, Result = StepResult.Succeeded, Duration = _time.GetElapsedTime(started) };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _logger.LogWarning("Policy {Policy}: {Step} failed after {Seconds:0.000}s: {Error}", policy.Key, step.Title, clock.Elapsed.TotalSeconds, e.Message);
-            return new StepOutcome { Step = step, Result = StepResult.Failed, Duration = clock.Elapsed, Error = e.Message };
+            _logger.LogWarning("Policy {Policy}: {Step} failed after {Seconds:0.000}s: {Error}", policy.Key, step.Title, _time.GetElapsedTime(started).TotalSeconds, e.Message);
+            return new StepOutcome { Step = step, Result = StepResult.Failed, Duration = _time.GetElapsedTime(started), Error = e.Message };
         }
     }
 

@@ -26,7 +26,7 @@ namespace EtcdHygiene.Etcd.Locking;
 /// while the lease is known alive on this process's monotonic clock, counted from when the last
 /// keep-alive that etcd answered was sent, less a margin.
 /// </summary>
-public sealed class ClusterLock : IAsyncDisposable
+public sealed class ClusterLock : IClusterLock
 {
     /// <summary>The lease's time to live: how long a crashed holder keeps the others waiting.</summary>
     public static readonly TimeSpan DefaultTtl = TimeSpan.FromSeconds(10);

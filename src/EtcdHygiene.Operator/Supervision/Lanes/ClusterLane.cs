@@ -10,8 +10,8 @@ namespace EtcdHygiene.Operator.Supervision.Lanes;
 /// <summary>
 /// One etcd cluster's lane in this process: its policies' steps go through it one at a time, it
 /// remembers when the cluster's last defragmentation ended (so the pause between members holds
-/// between any two policies), and it holds the cluster's lock (<see cref="ClusterLock"/>) for the
-/// process, so that other processes wait while this one maintains the cluster.
+/// between any two policies), and it holds the cluster's lock for the process (<see cref="IClusterLock"/>;
+/// in etcd, <see cref="ClusterLock"/>), so that other processes wait while this one maintains the cluster.
 ///
 /// When the lock is held elsewhere the turn is refused with the holder's name. When nobody holds it
 /// and etcd refuses the writes that take it (NOSPACE), an urgent turn goes ahead without it, with a
@@ -20,23 +20,23 @@ namespace EtcdHygiene.Operator.Supervision.Lanes;
 /// </summary>
 public sealed class ClusterLane : IAsyncDisposable
 {
-    private readonly EtcdClientPool _clients;
+    private readonly ClusterLockFactory _newLock;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _identity;
     private readonly IActingRight? _processRight;
     private readonly SemaphoreSlim _turns = new(1, 1);
     private readonly HashSet<PolicyKey> _policies = [];
-    private readonly Dictionary<string, ClusterLock> _locks = [];
+    private readonly Dictionary<string, IClusterLock> _locks = [];
     // Per lock prefix: the holder this process last waited for, so that taking over is noticed.
     private readonly Dictionary<string, string> _waitedFor = [];
     private long _changes;
     private DateTimeOffset? _lastDefragmentation;
 
-    internal ClusterLane(ulong clusterId, EtcdClientPool clients, TimeProvider time, ILogger logger, string identity, IActingRight? processRight)
+    internal ClusterLane(ulong clusterId, ClusterLockFactory newLock, TimeProvider time, ILogger logger, string identity, IActingRight? processRight)
     {
         ClusterId = clusterId;
-        _clients = clients;
+        _newLock = newLock;
         _time = time;
         _logger = logger;
         _identity = identity;
@@ -133,14 +133,14 @@ public sealed class ClusterLane : IAsyncDisposable
         }
     }
 
-    private ClusterLock LockFor(HygienePolicy policy, EtcdConnectionOptions options)
+    private IClusterLock LockFor(HygienePolicy policy, EtcdConnectionOptions options)
     {
         lock (_locks)
         {
             var prefix = policy.Etcd.LockPrefix;
             if (!_locks.TryGetValue(prefix, out var clusterLock))
             {
-                _locks[prefix] = clusterLock = new ClusterLock(options, prefix, _identity, _clients, _time, _logger);
+                _locks[prefix] = clusterLock = _newLock(options, prefix, _identity);
             }
             return clusterLock;
         }
@@ -169,7 +169,7 @@ public sealed class ClusterLane : IAsyncDisposable
         }
     }
 
-    internal string? WhyNotEntitled(ClusterLock? clusterLock) =>
+    internal string? WhyNotEntitled(IClusterLock? clusterLock) =>
         _processRight?.WhyNotHeld()
         ?? (clusterLock is { IsHeld: false }
             ? $"the lock of etcd cluster {Hex} under {clusterLock.Prefix} is not known held any more (its lease was not renewed in time)"
@@ -194,7 +194,7 @@ public sealed class ClusterLane : IAsyncDisposable
     /// <summary>Lets every lock of the lane go (the next process in line holds it at once).</summary>
     public async ValueTask DisposeAsync()
     {
-        List<ClusterLock> locks;
+        List<IClusterLock> locks;
         lock (_locks)
         {
             locks = _locks.Values.ToList();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
+using EtcdHygiene.Etcd.Locking;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Operator.Supervision.Lanes;
@@ -10,13 +11,17 @@ namespace EtcdHygiene.Operator.Supervision.Lanes;
 /// reaches a cluster takes its steps through that cluster's <see cref="ClusterLane"/>, and the lane
 /// holds the cluster's lock for the process while any of them uses it. A lane is closed, and its
 /// lock let go, when its last policy leaves (deleted, suspended, moved to another cluster, stopped).
+/// <paramref name="locks"/> makes the cluster's lock; by default the one held in etcd (<see cref="ClusterLock"/>).
 /// </summary>
-public sealed class ClusterLanes(EtcdClientPool clients, TimeProvider time, ILoggerFactory logging, string identity, IActingRight? processRight = null) : IAsyncDisposable
+public sealed class ClusterLanes(EtcdClientPool clients, TimeProvider time, ILoggerFactory logging, string identity, IActingRight? processRight = null, ClusterLockFactory? locks = null) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ulong, ClusterLane> _lanes = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<PolicyKey, ClusterLane> _members = [];
     private readonly ILogger _logger = logging.CreateLogger(LogCategory.Lanes);
+
+    private IClusterLock EtcdLocks(EtcdConnectionOptions options, string prefix, string lockIdentity) =>
+        new ClusterLock(options, prefix, lockIdentity, clients, time, _logger);
 
     /// <summary>A process's default identity: what it is, where, and its pid.</summary>
     public static string IdentityOf(string what) => $"etcd-hygiene {what} on {Environment.MachineName} (pid {Environment.ProcessId})";
@@ -34,7 +39,7 @@ public sealed class ClusterLanes(EtcdClientPool clients, TimeProvider time, ILog
         ClusterLane lane;
         lock (_gate)
         {
-            lane = _lanes.GetOrAdd(clusterId, id => new ClusterLane(id, clients, time, logging.CreateLogger(LogCategory.Lanes), identity, processRight));
+            lane = _lanes.GetOrAdd(clusterId, id => new ClusterLane(id, locks ?? EtcdLocks, time, logging.CreateLogger(LogCategory.Lanes), identity, processRight));
             if (_members.TryGetValue(policy, out var before) && before != lane)
             {
                 left = Leave(before, policy);

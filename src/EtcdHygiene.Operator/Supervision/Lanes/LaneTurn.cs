@@ -8,10 +8,10 @@ namespace EtcdHygiene.Operator.Supervision.Lanes;
 internal sealed class LaneTurn : IMaintenanceTurn
 {
     private readonly ClusterLane? _lane;
-    private readonly ClusterLock? _lock;
+    private readonly IClusterLock? _lock;
     private int _released;
 
-    internal LaneTurn(ClusterLane lane, ClusterLock? clusterLock, string? refused, string? warning)
+    internal LaneTurn(ClusterLane lane, IClusterLock? clusterLock, string? refused, string? warning)
     {
         _lane = lane;
         _lock = clusterLock;
