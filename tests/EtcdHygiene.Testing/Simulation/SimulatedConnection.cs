@@ -1,0 +1,196 @@
+using EtcdHygiene.Core.Execution;
+using EtcdHygiene.Core.Observation;
+using EtcdHygiene.Etcd;
+
+namespace EtcdHygiene.Testing.Simulation;
+
+/// <summary>
+/// One actor's connection to a <see cref="SimulatedEtcdCluster"/>, as <c>EtcdClusterConnection</c>
+/// is to a real one: every request bounded by its timeout (a hung member answers nothing, and a
+/// defragmentation longer than its timeout goes on on the member after the caller gave up), errors
+/// as <see cref="EtcdOperationException"/> with etcd's kinds. A connection can be cut (its process
+/// was killed): every request after that throws <see cref="ProcessKilledException"/>.
+/// </summary>
+public sealed class SimulatedConnection : IEtcdMaintenance
+{
+    private readonly SimulatedEtcdCluster _cluster;
+    private readonly TimeSpan _requestTimeout;
+    private readonly TimeSpan _defragTimeout;
+    private readonly TimeProvider _time;
+
+    internal SimulatedConnection(SimulatedEtcdCluster cluster, string actor, TimeSpan requestTimeout, TimeSpan defragTimeout, TimeProvider time)
+    {
+        _cluster = cluster;
+        Actor = actor;
+        _requestTimeout = requestTimeout;
+        _defragTimeout = defragTimeout;
+        _time = time;
+    }
+
+    /// <summary>Who the cluster records as the requester.</summary>
+    public string Actor { get; }
+
+    /// <summary>The quota the policy states, reported as the member's when set.</summary>
+    public long? PolicyQuota { get; init; }
+
+    /// <summary>True once the process behind this connection was killed.</summary>
+    public bool Killed { get; private set; }
+
+    /// <summary>Cuts the connection: the process behind it is gone.</summary>
+    public void Kill() => Killed = true;
+
+    /// <inheritdoc />
+    public async Task<ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken)
+    {
+        Alive();
+        // Members are asked side by side: one that does not answer costs one request timeout.
+        if (_cluster.SlowToObserve)
+        {
+            await Task.Delay(_requestTimeout, _time, cancellationToken);
+            Alive();
+        }
+        return _cluster.Snapshot(PolicyQuota);
+    }
+
+    /// <summary>The alarms, as the runtime's status poll reads them; null when no member answers.</summary>
+    public IReadOnlyList<ActiveAlarm>? ProbeAlarms()
+    {
+        Alive();
+        return _cluster.Members.Any(m => m.Answers) ? _cluster.Alarms.ToList() : null;
+    }
+
+    /// <inheritdoc />
+    public async Task CompactAsync(long revision, CancellationToken cancellationToken)
+    {
+        Alive();
+        var operation = _cluster.Begin(SimulatedOperationKind.Compact, Actor, revision: revision);
+        try
+        {
+            if (_cluster.LeaderId == 0)
+            {
+                await Unanswered(operation, "Compact", EtcdErrorKind.TimedOut, _defragTimeout, "etcdserver: request timed out (no leader)");
+            }
+            _cluster.Compact(revision);
+        }
+        catch (EtcdOperationException e)
+        {
+            operation.Error = e.Message;
+            throw;
+        }
+        finally
+        {
+            operation.Ended = _cluster.Now;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task DefragmentAsync(ulong memberId, CancellationToken cancellationToken)
+    {
+        Alive();
+        var operation = _cluster.Begin(SimulatedOperationKind.Defragment, Actor, member: memberId);
+        var member = Member(memberId, "Defragment", operation);
+        if (member.State == SimulatedMemberState.Hung)
+        {
+            // What the real adapter reports for a SIGSTOPped member (the conformance suite): unreachable, after the timeout.
+            await Unanswered(operation, "Defragment", EtcdErrorKind.Unreachable, _defragTimeout, "context deadline exceeded");
+        }
+        var took = _cluster.DefragmentationTime(member);
+        member.DefragmentingUntil = _cluster.Now + took;
+        if (took > _defragTimeout)
+        {
+            // The member goes on to the end; the caller has given up.
+            operation.Ended = _cluster.Now + took;
+            _ = FinishLaterAsync(member, took);
+            await Unanswered(operation, "Defragment", EtcdErrorKind.TimedOut, _defragTimeout, "context deadline exceeded", ended: false);
+        }
+        await Task.Delay(took, _time, CancellationToken.None);
+        _cluster.FinishDefragmentation(member);
+        operation.Ended = _cluster.Now;
+        Alive();
+    }
+
+    private async Task FinishLaterAsync(SimulatedMember member, TimeSpan took)
+    {
+        await Task.Delay(took, _time, CancellationToken.None);
+        _cluster.FinishDefragmentation(member);
+    }
+
+    /// <inheritdoc />
+    public async Task MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken)
+    {
+        Alive();
+        var operation = _cluster.Begin(SimulatedOperationKind.MoveLeader, Actor, member: targetMemberId);
+        var target = Member(targetMemberId, "MoveLeader", operation);
+        if (target.IsLearner)
+        {
+            Fail(operation, EtcdErrorKind.InvalidTarget, "MoveLeader", $"member {targetMemberId:x} is a learner");
+        }
+        if (_cluster.LeaderId == 0)
+        {
+            Fail(operation, EtcdErrorKind.NoLeader, "MoveLeader", "no reachable member is leader");
+        }
+        if (target.State == SimulatedMemberState.Hung)
+        {
+            await Unanswered(operation, "MoveLeader", EtcdErrorKind.TimedOut, _requestTimeout, "etcdserver: request timed out, leader transfer took too long");
+        }
+        _cluster.MoveLeader(targetMemberId);
+        operation.Ended = _cluster.Now;
+    }
+
+    /// <inheritdoc />
+    public async Task DisarmNoSpaceAsync(ulong memberId, CancellationToken cancellationToken)
+    {
+        Alive();
+        var operation = _cluster.Begin(SimulatedOperationKind.DisarmNoSpace, Actor, member: memberId);
+        if (_cluster.LeaderId == 0)
+        {
+            await Unanswered(operation, "AlarmDisarm", EtcdErrorKind.TimedOut, _requestTimeout, "etcdserver: request timed out (no leader)");
+        }
+        _cluster.DisarmNoSpace(memberId);
+        operation.Ended = _cluster.Now;
+    }
+
+    private SimulatedMember Member(ulong id, string what, SimulatedOperation operation)
+    {
+        var member = _cluster.Find(id);
+        if (member is null)
+        {
+            Fail(operation, EtcdErrorKind.InvalidTarget, what, $"member {id:x} is not in the cluster");
+        }
+        if (member!.State == SimulatedMemberState.Stopped)
+        {
+            Fail(operation, EtcdErrorKind.Unreachable, what, "connection refused");
+        }
+        return member;
+    }
+
+    private void Fail(SimulatedOperation operation, EtcdErrorKind kind, string what, string detail)
+    {
+        operation.Error = detail;
+        operation.Ended = _cluster.Now;
+        throw new EtcdOperationException(kind, what, null, detail);
+    }
+
+    private async Task Unanswered(SimulatedOperation operation, string what, EtcdErrorKind kind, TimeSpan timeout, string detail, bool ended = true)
+    {
+        await Task.Delay(timeout, _time, CancellationToken.None);
+        Alive();
+        operation.Error = detail;
+        if (ended)
+        {
+            operation.Ended = _cluster.Now;
+        }
+        throw new EtcdOperationException(kind, what, null, detail);
+    }
+
+    private void Alive()
+    {
+        if (Killed)
+        {
+            throw new ProcessKilledException(Actor);
+        }
+    }
+}
+
+/// <summary>The process behind a simulated connection was killed: nothing it does reaches the cluster any more.</summary>
+public sealed class ProcessKilledException(string actor) : Exception($"{actor} was killed");
