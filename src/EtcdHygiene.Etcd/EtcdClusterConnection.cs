@@ -15,7 +15,7 @@ namespace EtcdHygiene.Etcd;
 /// observes snapshots and performs the few maintenance RPCs hygiene needs. It never writes keys.
 /// Every call is bounded by a timeout and fails with <see cref="EtcdOperationException"/>.
 /// </summary>
-public sealed class EtcdClusterConnection : IEtcdMaintenance, IAsyncDisposable
+public sealed class EtcdClusterConnection : IClusterConnection
 {
     private readonly EtcdConnectionOptions _options;
     private readonly TimeProvider _time;

@@ -27,11 +27,11 @@ public sealed class PolicySupervisor : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _logging;
     private readonly HygieneMetrics _metrics;
-    private readonly EtcdClientPool _clients;
     private readonly ILogger _pollLogger;
     private readonly StatusPoll _poll;
     private readonly ClusterLanes _lanes;
-    private EtcdClusterConnection? _connection;
+    private readonly ClusterConnectionFactory _connect;
+    private IClusterConnection? _connection;
     private PolicyAnalysis? _analysis;
     private ClusterSnapshot? _last;
     private GrowthOutlook? _outlook;
@@ -42,16 +42,18 @@ public sealed class PolicySupervisor : IAsyncDisposable
     /// rents member clients from <paramref name="clients"/>, which the process's other policies share;
     /// its steps take turns on <paramref name="lanes"/> with those of every policy of the process
     /// that reaches the same etcd cluster (without them, the supervisor has lanes of its own and
-    /// still takes each cluster's lock).
+    /// still takes each cluster's lock). <paramref name="connect"/> opens the connection; by default
+    /// an <see cref="EtcdClusterConnection"/> (the schedule explorer gives a simulated cluster).
     /// </summary>
-    public PolicySupervisor(PolicyKey key, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients, ClusterLanes? lanes = null)
+    public PolicySupervisor(PolicyKey key, TimeProvider time, ILoggerFactory logging, HygieneMetrics metrics, EtcdClientPool clients, ClusterLanes? lanes = null,
+        ClusterConnectionFactory? connect = null)
     {
+        _connect = connect ?? (options => new EtcdClusterConnection(options, time, logging.CreateLogger(LogCategory.Etcd), clients));
         _lanes = lanes ?? new ClusterLanes(clients, time, logging, ClusterLanes.IdentityOf("process"));
         _key = key;
         _time = time;
         _logging = logging;
         _metrics = metrics;
-        _clients = clients;
         _pollLogger = logging.CreateLogger(LogCategory.Poll);
         _poll = new StatusPoll(key, time, _pollLogger);
     }
@@ -145,14 +147,14 @@ public sealed class PolicySupervisor : IAsyncDisposable
     }
 
     /// <summary>The connection, kept across cycles (its member clients are expensive to build) and replaced when endpoints, timeouts or Secrets change.</summary>
-    private async Task<EtcdClusterConnection> ConnectionAsync(EtcdConnectionOptions options)
+    private async Task<IClusterConnection> ConnectionAsync(EtcdConnectionOptions options)
     {
         if (_connection is not null && !_connection.Options.ConnectsLike(options))
         {
             await _connection.DisposeAsync();
             _connection = null;
         }
-        return _connection ??= new EtcdClusterConnection(options, _time, _logging.CreateLogger(LogCategory.Etcd), _clients);
+        return _connection ??= _connect(options);
     }
 
     /// <summary>The analysis, kept across cycles (its watch runs between them) and restarted when what it analyses or how it connects changes.</summary>

@@ -21,7 +21,7 @@ public sealed class StatusPoll(PolicyKey key, TimeProvider time, ILogger logger)
     /// saw); returns the reason to start the cycle now (null when simply due) and the growth last
     /// measured, which the next cycle plans for whether it is hurried or due.
     /// </summary>
-    public async Task<(string? Reason, GrowthOutlook? Outlook)> UntilDueAsync(HygienePolicy policy, TimeSpan due, EtcdClusterConnection? etcd, ClusterSnapshot? last,
+    public async Task<(string? Reason, GrowthOutlook? Outlook)> UntilDueAsync(HygienePolicy policy, TimeSpan due, IClusterConnection? etcd, ClusterSnapshot? last,
         CancellationToken stopping)
     {
         var deadline = time.GetUtcNow() + due;
