@@ -24,18 +24,21 @@ public sealed class StatusPoll(PolicyKey key, TimeProvider time, ILogger logger)
     public async Task<(string? Reason, GrowthOutlook? Outlook)> UntilDueAsync(HygienePolicy policy, TimeSpan due, IClusterConnection? etcd, ClusterSnapshot? last,
         CancellationToken stopping)
     {
-        var deadline = time.GetUtcNow() + due;
+        // Counted on the monotonic clock: a wall clock stepped back must not postpone the next cycle.
+        var started = time.GetTimestamp();
         ClusterProbe? previous = null;
         GrowthOutlook? outlook = null;
         while (true)
         {
-            var left = deadline - time.GetUtcNow();
-            if (left <= TimeSpan.Zero)
+            var left = due - time.GetElapsedTime(started);
+            // Task.Delay waits whole milliseconds and not at all below one: a shorter remainder is due
+            // (the schedule explorer found the poll probing in a loop until the last fraction passed).
+            if (left < TimeSpan.FromMilliseconds(1))
             {
                 return (null, outlook);
             }
             await Task.Delay(left < policy.Alarms.CheckInterval ? left : policy.Alarms.CheckInterval, time, stopping);
-            if (etcd is null || last is null || time.GetUtcNow() >= deadline)
+            if (etcd is null || last is null || time.GetElapsedTime(started) >= due)
             {
                 continue;
             }
