@@ -9,7 +9,7 @@ public sealed class SimulatedTarget(int members, long quotaBytes, string version
     private readonly SimulatedEtcdCluster _cluster = new(new SimulatedClusterOptions { Members = members, QuotaBackendBytes = quotaBytes, Version = version }, TimeProvider.System);
     private SimulatedConnection? _connection;
 
-    public IEtcdMaintenance Maintenance => _connection ??= _cluster.Connect("conformance", timeouts.RequestTimeout, timeouts.DefragTimeout);
+    public IEtcdMaintenance Maintenance => _connection ??= _cluster.Connect("conformance", timeouts);
 
     public IReadOnlyList<ulong> MemberIds => _cluster.Members.Select(m => m.Id).ToList();
 

@@ -11,21 +11,25 @@ namespace EtcdHygiene.Testing.Simulation;
 /// as <see cref="EtcdOperationException"/> with etcd's kinds. A connection can be cut (its process
 /// was killed): every request after that throws <see cref="ProcessKilledException"/>.
 /// </summary>
-public sealed class SimulatedConnection : IEtcdMaintenance
+public sealed class SimulatedConnection : IClusterConnection
 {
     private readonly SimulatedEtcdCluster _cluster;
     private readonly TimeSpan _requestTimeout;
     private readonly TimeSpan _defragTimeout;
     private readonly TimeProvider _time;
 
-    internal SimulatedConnection(SimulatedEtcdCluster cluster, string actor, TimeSpan requestTimeout, TimeSpan defragTimeout, TimeProvider time)
+    internal SimulatedConnection(SimulatedEtcdCluster cluster, string actor, EtcdConnectionOptions options, TimeProvider time)
     {
         _cluster = cluster;
         Actor = actor;
-        _requestTimeout = requestTimeout;
-        _defragTimeout = defragTimeout;
+        Options = options;
+        _requestTimeout = options.RequestTimeout;
+        _defragTimeout = options.DefragTimeout;
         _time = time;
     }
+
+    /// <inheritdoc />
+    public EtcdConnectionOptions Options { get; }
 
     /// <summary>Who the cluster records as the requester.</summary>
     public string Actor { get; }
@@ -52,12 +56,20 @@ public sealed class SimulatedConnection : IEtcdMaintenance
         return _cluster.Snapshot(PolicyQuota);
     }
 
-    /// <summary>The alarms, as the runtime's status poll reads them; null when no member answers.</summary>
-    public IReadOnlyList<ActiveAlarm>? ProbeAlarms()
+    /// <inheritdoc />
+    public async Task<ClusterProbe> ProbeAsync(CancellationToken cancellationToken)
     {
         Alive();
-        return _cluster.Members.Any(m => m.Answers) ? _cluster.Alarms.ToList() : null;
+        if (_cluster.Members.Any(m => m.State == SimulatedMemberState.Hung))
+        {
+            await Task.Delay(_requestTimeout, _time, cancellationToken);
+            Alive();
+        }
+        return _cluster.Probe();
     }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <inheritdoc />
     public async Task CompactAsync(long revision, CancellationToken cancellationToken)
@@ -71,6 +83,7 @@ public sealed class SimulatedConnection : IEtcdMaintenance
                 await Unanswered(operation, "Compact", EtcdErrorKind.TimedOut, _defragTimeout, "etcdserver: request timed out (no leader)");
             }
             _cluster.Compact(revision);
+            operation.Applied = true;
         }
         catch (EtcdOperationException e)
         {
@@ -100,19 +113,21 @@ public sealed class SimulatedConnection : IEtcdMaintenance
         {
             // The member goes on to the end; the caller has given up.
             operation.Ended = _cluster.Now + took;
-            _ = FinishLaterAsync(member, took);
+            _ = FinishLaterAsync(operation, member, took);
             await Unanswered(operation, "Defragment", EtcdErrorKind.TimedOut, _defragTimeout, "context deadline exceeded", ended: false);
         }
         await Task.Delay(took, _time, CancellationToken.None);
         _cluster.FinishDefragmentation(member);
+        operation.Applied = true;
         operation.Ended = _cluster.Now;
         Alive();
     }
 
-    private async Task FinishLaterAsync(SimulatedMember member, TimeSpan took)
+    private async Task FinishLaterAsync(SimulatedOperation operation, SimulatedMember member, TimeSpan took)
     {
         await Task.Delay(took, _time, CancellationToken.None);
         _cluster.FinishDefragmentation(member);
+        operation.Applied = true;
     }
 
     /// <inheritdoc />
@@ -134,6 +149,7 @@ public sealed class SimulatedConnection : IEtcdMaintenance
             await Unanswered(operation, "MoveLeader", EtcdErrorKind.TimedOut, _requestTimeout, "etcdserver: request timed out, leader transfer took too long");
         }
         _cluster.MoveLeader(targetMemberId);
+        operation.Applied = true;
         operation.Ended = _cluster.Now;
     }
 
@@ -147,6 +163,7 @@ public sealed class SimulatedConnection : IEtcdMaintenance
             await Unanswered(operation, "AlarmDisarm", EtcdErrorKind.TimedOut, _requestTimeout, "etcdserver: request timed out (no leader)");
         }
         _cluster.DisarmNoSpace(memberId);
+        operation.Applied = true;
         operation.Ended = _cluster.Now;
     }
 
@@ -185,6 +202,7 @@ public sealed class SimulatedConnection : IEtcdMaintenance
 
     private void Alive()
     {
+        _cluster.Touch(Actor);
         if (Killed)
         {
             throw new ProcessKilledException(Actor);
@@ -194,3 +212,9 @@ public sealed class SimulatedConnection : IEtcdMaintenance
 
 /// <summary>The process behind a simulated connection was killed: nothing it does reaches the cluster any more.</summary>
 public sealed class ProcessKilledException(string actor) : Exception($"{actor} was killed");
+
+/// <summary>
+/// Something asks the simulated cluster again and again without time passing: it would spin on a
+/// real machine. An <see cref="OperationCanceledException"/>, so that no retry loop swallows it.
+/// </summary>
+public sealed class SimulationLivelockException(string message) : OperationCanceledException(message);

@@ -23,7 +23,7 @@ public sealed class SimulatedEtcdCluster
     private readonly List<ActiveAlarm> _alarms = [];
     private readonly List<(long LastRevision, long Bytes)> _history = [];
     private readonly List<SimulatedOperation> _operations = [];
-    private readonly List<(TimeSpan At, long Revision)> _revisions = [];
+    private readonly List<(TimeSpan At, long Revision, int Generation)> _revisions = [];
     private readonly Dictionary<string, List<LockEntry>> _locks = [];
     private long _liveBytes;
     private int _generation;
@@ -81,29 +81,46 @@ public sealed class SimulatedEtcdCluster
     /// <summary>Bytes of live data plus the history not compacted yet: what a member holds in use after a commit.</summary>
     public long LogicalInUseBytes => Options.InitialFileBytes + _liveBytes + _history.Sum(h => h.Bytes);
 
-    /// <summary>The newest revision that is at least <paramref name="age"/> old (monotonic time), or null.</summary>
-    public long? RevisionAged(TimeSpan age)
-    {
-        var now = Now;
-        long? found = null;
-        foreach (var (at, revision) in _revisions)
-        {
-            if (now - at >= age)
-            {
-                found = revision;
-            }
-        }
-        return found;
-    }
+    /// <summary>
+    /// The newest revision the cluster of <paramref name="generation"/> (see <see cref="Generation"/>)
+    /// had at <paramref name="at"/> (monotonic); 0 before it was created. What a retention window
+    /// ending then allows to be compacted.
+    /// </summary>
+    public long RevisionAt(TimeSpan at, int generation) =>
+        _revisions.LastOrDefault(r => r.Generation == generation && r.At <= at).Revision;
+
+    /// <summary>How many times the cluster was recreated.</summary>
+    public int Generation => _generation;
+
+    /// <summary>When each NOSPACE alarm was raised (monotonic).</summary>
+    public IReadOnlyList<TimeSpan> NoSpaceRaised => _noSpaceRaised;
+
+    private readonly List<TimeSpan> _noSpaceRaised = [];
 
     /// <summary>The monotonic time, from the clock the cluster was given.</summary>
     public TimeSpan Now => _time.GetElapsedTime(_started);
 
     private readonly long _started;
 
-    /// <summary>A connection for <paramref name="actor"/>, with its request and defragmentation timeouts.</summary>
-    public SimulatedConnection Connect(string actor, TimeSpan requestTimeout, TimeSpan defragTimeout) =>
-        new(this, actor, requestTimeout, defragTimeout, _time);
+    /// <summary>A connection for <paramref name="actor"/>, with the request and defragmentation timeouts of <paramref name="options"/>.</summary>
+    public SimulatedConnection Connect(string actor, EtcdConnectionOptions options) => new(this, actor, options, _time);
+
+    private TimeSpan _touchedAt = TimeSpan.MinValue;
+    private int _touches;
+
+    /// <summary>Counts a request; throws <see cref="SimulationLivelockException"/> past 10,000 at one instant.</summary>
+    internal void Touch(string actor)
+    {
+        if (Now != _touchedAt)
+        {
+            _touchedAt = Now;
+            _touches = 0;
+        }
+        if (++_touches > 10_000)
+        {
+            throw new SimulationLivelockException($"livelock: {actor} sent more than 10,000 requests at {Now} without time passing");
+        }
+    }
 
     /// <summary>The member with this id, or null.</summary>
     public SimulatedMember? Find(ulong id) => _members.FirstOrDefault(m => m.Id == id);
@@ -128,6 +145,7 @@ public sealed class SimulatedEtcdCluster
         if (over is not null)
         {
             _alarms.Add(new ActiveAlarm(LeaderId, AlarmKind.NoSpace));
+            _noSpaceRaised.Add(Now);
             return false;
         }
         _liveBytes += newKeys * entryBytes;
@@ -137,7 +155,7 @@ public sealed class SimulatedEtcdCluster
             _history.Add((Revision, rewrites * entryBytes));
         }
         _raftIndex += (ulong)(newKeys + rewrites);
-        _revisions.Add((Now, Revision));
+        _revisions.Add((Now, Revision, _generation));
         CommitAll();
         return true;
     }
@@ -237,6 +255,14 @@ public sealed class SimulatedEtcdCluster
         };
     }
 
+    internal ClusterProbe Probe() => new()
+    {
+        ObservedAt = _time.GetUtcNow(),
+        Members = _members.Where(m => m.Answers)
+            .Select(m => new MemberProbe(m.Id, m.FileBytes, _alarms.Select(a => a.Alarm).Distinct().ToList()))
+            .ToList(),
+    };
+
     private MemberSnapshot SnapshotOf(SimulatedMember member, long? policyQuota)
     {
         var url = $"http://sim-{ClusterId:x}-{member.Name}:2379";
@@ -308,6 +334,7 @@ public sealed class SimulatedEtcdCluster
         QuotaBytes = Options.QuotaBackendBytes,
         Revision = Revision,
         CompactRevision = CompactRevision,
+        Generation = _generation,
         LockHolders = _locks.ToDictionary(l => l.Key, l => LiveHead(l.Key)?.Identity),
     };
 
@@ -397,6 +424,7 @@ public sealed class SimulatedEtcdCluster
         queue.Add(entry);
         // A key put like any other: a revision, and a commit.
         Revision++;
+        _revisions.Add((Now, Revision, _generation));
         CommitAll();
         return entry;
     }
@@ -432,8 +460,7 @@ public sealed class SimulatedEtcdCluster
         _liveBytes = 0;
         _history.Clear();
         _alarms.Clear();
-        _revisions.Clear();
-        _revisions.Add((Now, 1));
+        _revisions.Add((Now, 1, _generation));
         _locks.Clear();
         _members.Clear();
         for (var i = 0; i < Options.Members + Options.Learners; i++)
@@ -459,8 +486,11 @@ public sealed class SimulatedEtcdCluster
         member.FileBytes = Math.Max(member.FileBytes, Grown(inUse));
     }
 
-    // bbolt grows its file ahead of the data it holds.
-    private static long Grown(long inUse) => RoundUp(inUse + inUse / 10);
+    /// <summary>
+    /// The size etcd reports for <paramref name="inUse"/> bytes: bbolt's high-water page mark, not
+    /// the file's length (which grows in 16 MiB allocations); freed pages are used again before it moves.
+    /// </summary>
+    private static long Grown(long inUse) => RoundUp(inUse);
 
     private static long RoundUp(long bytes) => (bytes + PageBytes - 1) / PageBytes * PageBytes;
 }

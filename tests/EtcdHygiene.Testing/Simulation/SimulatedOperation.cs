@@ -39,6 +39,9 @@ public sealed record SimulatedOperation
     /// <summary>When the cluster finished it (monotonic); for a defragmentation that outlived its timeout, when the member did.</summary>
     public TimeSpan Ended { get; internal set; }
 
+    /// <summary>True once the cluster carried it out (a defragmentation the caller gave up on may still be).</summary>
+    public bool Applied { get; internal set; }
+
     /// <summary>The error the caller got, or null.</summary>
     public string? Error { get; internal set; }
 
@@ -66,6 +69,9 @@ public sealed record SimulatedClusterState
 
     /// <summary>The compacted revision.</summary>
     public required long CompactRevision { get; init; }
+
+    /// <summary>How many times the cluster had been recreated.</summary>
+    public required int Generation { get; init; }
 
     /// <summary>Who holds each lock prefix (null: nobody).</summary>
     public required IReadOnlyDictionary<string, string?> LockHolders { get; init; }

@@ -15,8 +15,8 @@ public sealed class SimulationClock(DateTimeOffset start) : TimeProvider
     /// <summary>How long the simulation has run, on the monotonic clock.</summary>
     public TimeSpan Elapsed => TimeSpan.FromTicks(_monotonic);
 
-    /// <summary>How far the wall clock was stepped in all, forwards counting positive.</summary>
-    public TimeSpan Jumped { get; private set; }
+    /// <summary>How far the wall clock was stepped forwards in all (steps back not subtracted).</summary>
+    public TimeSpan JumpedForward { get; private set; }
 
     /// <inheritdoc />
     public override DateTimeOffset GetUtcNow() => _wall;
@@ -42,7 +42,10 @@ public sealed class SimulationClock(DateTimeOffset start) : TimeProvider
     public void Jump(TimeSpan by)
     {
         _wall += by;
-        Jumped += by;
+        if (by > TimeSpan.Zero)
+        {
+            JumpedForward += by;
+        }
     }
 
     /// <summary>When the next timer is due, on the monotonic clock; null when none is.</summary>

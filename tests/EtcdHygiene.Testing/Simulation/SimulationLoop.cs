@@ -62,10 +62,18 @@ public sealed class SimulationLoop(SimulationClock clock) : SynchronizationConte
         }
     }
 
+    /// <summary>More continuations than this at one instant is a livelock: something loops without waiting.</summary>
+    private const int MaxRunsPerInstant = 200_000;
+
     private void RunQueued()
     {
+        var runs = 0;
         while (true)
         {
+            if (++runs > MaxRunsPerInstant)
+            {
+                throw new InvalidOperationException($"livelock: more than {MaxRunsPerInstant} continuations ran at {clock.Elapsed} without the clock moving");
+            }
             (SendOrPostCallback Callback, object? State) next;
             lock (_work)
             {
