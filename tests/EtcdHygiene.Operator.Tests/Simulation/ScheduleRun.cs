@@ -1,0 +1,178 @@
+using EtcdHygiene.Core.Observation;
+using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Etcd;
+using EtcdHygiene.Operator.Metrics;
+using EtcdHygiene.Operator.Supervision;
+using EtcdHygiene.Testing.Simulation;
+using Prometheus;
+
+namespace EtcdHygiene.Operator.Tests.Simulation;
+
+/// <summary>
+/// Plays one schedule: the simulated cluster on a simulated clock, the processes with their
+/// policies started at once, the events at their times, until the horizon; then judges the
+/// cluster's record (<see cref="SafetyInvariants"/>) and the runtime's own conduct (no crash, a
+/// cycle at least every so often, a NOSPACE answered).
+/// </summary>
+internal static class ScheduleRun
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly EtcdClientPool Pool = new();
+
+    /// <summary>
+    /// The violations of the schedule, earliest first; empty when it kept every rule. With
+    /// <paramref name="trace"/>, what each cycle did and said, for a replay.
+    /// </summary>
+    public static List<Violation> Play(Schedule schedule, List<string>? trace = null)
+    {
+        var clock = new SimulationClock(Start);
+        var loop = new SimulationLoop(clock);
+        var cluster = new SimulatedEtcdCluster(new SimulatedClusterOptions
+        {
+            Members = schedule.Members,
+            QuotaBackendBytes = schedule.QuotaBytes,
+            Version = schedule.Version,
+        }, clock);
+        var disks = schedule.Processes.SelectMany(p => p).ToDictionary(p => p.Key, _ => new Disk());
+        var policies = new Dictionary<string, HygienePolicy>();
+        var cycles = new Dictionary<string, List<TimeSpan>>();
+        var lives = new List<(SimulatedProcess Process, TimeSpan From, TimeSpan? To)>();
+        var processes = new SimulatedProcess?[schedule.Processes.Count];
+        var incarnations = new int[schedule.Processes.Count];
+        var violations = new List<Violation>();
+        // A registry of its own: metrics kept from another schedule would make this one depend on it.
+        var metrics = new HygieneMetrics(Prometheus.Metrics.NewCustomRegistry());
+
+        SimulatedProcess StartProcess(int index)
+        {
+            var name = $"p{index}#{++incarnations[index]}";
+            foreach (var policy in schedule.Processes[index])
+            {
+                policies[SimulatedProcess.ActorOf(name, policy)] = policy;
+            }
+            var process = new SimulatedProcess(name, cluster, clock, metrics, Pool, schedule.Processes[index], disks,
+                (actor, cycle) =>
+                {
+                    (cycles.TryGetValue(actor, out var list) ? list : cycles[actor] = []).Add(clock.Elapsed);
+                    trace?.Add(Traced(clock.Elapsed, actor, cycle));
+                });
+            lives.Add((process, clock.Elapsed, null));
+            return processes[index] = process;
+        }
+
+        void Kill(int index)
+        {
+            if (processes[index] is { Killed: false } process)
+            {
+                process.Kill();
+                var i = lives.FindIndex(l => l.Process == process);
+                lives[i] = lives[i] with { To = clock.Elapsed };
+            }
+        }
+
+        try
+        {
+            loop.Run(async () =>
+            {
+                for (var i = 0; i < processes.Length; i++)
+                {
+                    StartProcess(i);
+                }
+                foreach (var e in schedule.Events)
+                {
+                    if (e.At > clock.Elapsed)
+                    {
+                        await Task.Delay(e.At - clock.Elapsed, clock);
+                    }
+                    Apply(e);
+                }
+                if (schedule.Horizon > clock.Elapsed)
+                {
+                    await Task.Delay(schedule.Horizon - clock.Elapsed, clock);
+                }
+                for (var i = 0; i < processes.Length; i++)
+                {
+                    Kill(i);
+                }
+            }, schedule.Horizon + TimeSpan.FromHours(1));
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            violations.Add(new Violation(0, clock.Elapsed, $"the simulation could not go on: {e.Message}"));
+        }
+
+        violations.AddRange(SafetyInvariants.Check(cluster, policies, clock.JumpedForward, Written, cycles));
+        foreach (var (process, from, to) in lives)
+        {
+            foreach (var crash in process.Runners.Where(r => r.IsFaulted && r.Exception!.InnerException is not ProcessKilledException))
+            {
+                violations.Add(new Violation(0, to ?? clock.Elapsed, $"{process.Name}'s runner crashed: {crash.Exception!.InnerException}"));
+            }
+        }
+        return violations.OrderBy(v => v.At).ToList();
+
+        // What the registry writes between two times (new keys and rewrites, with etcd's per-key cost).
+        long Written(TimeSpan from, TimeSpan to) =>
+            schedule.Events.Where(e => e.Kind == WorldEventKind.Write && e.At > from && e.At <= to).Sum(e => (e.Count + e.Count / 100) * (e.Bytes + 64));
+
+        void Apply(WorldEvent e)
+        {
+            if (e.Kind != WorldEventKind.Write)
+            {
+                trace?.Add($"{clock.Elapsed:hh\\:mm\\:ss\\.fff} world: {e}");
+            }
+            var members = cluster.Members;
+            var member = members[Math.Min(e.Target, members.Count - 1)].Id;
+            switch (e.Kind)
+            {
+                case WorldEventKind.Write:
+                    cluster.Write((int)(e.Count / 100), (int)e.Count, e.Bytes);
+                    break;
+                case WorldEventKind.StopMember:
+                    cluster.Stop(member);
+                    break;
+                case WorldEventKind.HangMember:
+                    cluster.Hang(member);
+                    break;
+                case WorldEventKind.StartMember:
+                    cluster.Start(member);
+                    break;
+                case WorldEventKind.Reelect:
+                    cluster.Reelect();
+                    break;
+                case WorldEventKind.RaiseCorrupt:
+                    cluster.RaiseCorrupt(member);
+                    break;
+                case WorldEventKind.AddLearner:
+                    cluster.AddLearner();
+                    break;
+                case WorldEventKind.Recreate:
+                    cluster.Recreate();
+                    break;
+                case WorldEventKind.ClockJump:
+                    clock.Jump(TimeSpan.FromSeconds(e.Count));
+                    break;
+                case WorldEventKind.KillProcess:
+                    Kill(e.Target);
+                    break;
+                case WorldEventKind.RestartProcess:
+                    if (processes[e.Target] is { Killed: true })
+                    {
+                        StartProcess(e.Target);
+                    }
+                    break;
+            }
+        }
+    }
+
+    private static string Traced(TimeSpan at, string actor, SupervisedCycle cycle)
+    {
+        var result = cycle.Result;
+        var sizes = string.Join(", ", result.Initial.Members.Select(m => m.Status is { } s ? $"{m.Name} {s.DbSizeBytes / 1024 / 1024}/{s.DbSizeInUseBytes / 1024 / 1024} MiB" : $"{m.Name} -"));
+        var steps = result.Steps.Select(s => $"    {s.Step.Title} {s.Result}{(s.Error is null ? "" : $" ({s.Error})")}: {s.Step.Reason}");
+        var notes = result.Notes.Select(n => $"    note {n.Code}: {n.Message}");
+        return $"{at:hh\\:mm\\:ss\\.fff} {actor}: cycle from {result.StartedAt:HH:mm:ss} saw [{sizes}], revision {result.Initial.Revision}, alarms [{string.Join(",", result.Initial.Alarms.Select(a => a.Alarm))}]; next in {cycle.NextCycleIn}\n" +
+               string.Join("\n", steps.Concat(notes));
+    }
+}
