@@ -76,6 +76,44 @@ public sealed class RegistryWorkloadVerificationTests
         Assert.Contains("/micro/registry/intruder/x: no writer of this workload wrote it", await registry.VerifyAsync(client));
     }
 
+    [Theory]
+    [InlineData(WriterBehaviour.Identical)]
+    [InlineData(WriterBehaviour.Changing)]
+    public async Task ALostAcknowledgedWrite_IsFound_EvenWhenAnUnansweredWriteWasApplied(WriterBehaviour behaviour)
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        var client = cluster.CreateClient();
+        await using var history = await KeyHistory.StartAsync(client, Shape.Prefix);
+        var (_, registry, key) = await WrittenAsync(cluster, behaviour);
+
+        // An acknowledged write etcd lost, then one it applied whose answer never came: etcd's
+        // version of the key counts as many puts as were acknowledged.
+        await registry.LoseAcknowledgedWriteAsync(key);
+        await registry.WriteUnansweredAsync(key);
+
+        // Counting versions cannot see it: the check without etcd's record of puts passes.
+        Assert.Empty(await registry.VerifyAsync(client));
+        var problem = Assert.Single(await registry.VerifyAsync(client, history));
+        Assert.Matches($"^{key}: lost: the write acknowledged at revision [0-9]+ is not among etcd's [0-9]+ puts of the key$", problem);
+    }
+
+    [Fact]
+    public async Task AnUnansweredWriteEtcdApplied_IsNoProblem_AndAPutNoWriterSentIs()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        var client = cluster.CreateClient();
+        await using var history = await KeyHistory.StartAsync(client, Shape.Prefix);
+        var (_, registry, key) = await WrittenAsync(cluster, WriterBehaviour.Changing);
+
+        await registry.WriteUnansweredAsync(key);
+        Assert.Empty(await registry.VerifyAsync(client, history));
+
+        // The control: a put of a value the writer never sent is seen, write by write.
+        await client.PutAsync(key, "{\"written\":\"behind the writer's back\"}");
+        var problems = await registry.VerifyAsync(client, history);
+        Assert.Contains(problems, p => p.StartsWith($"{key}: a put at revision", StringComparison.Ordinal));
+    }
+
     /// <summary>Four rounds of the workload, and the key of its first writer of <paramref name="behaviour"/>.</summary>
     private static async Task<(dotnet_etcd.EtcdClient Client, RegistryWorkload Registry, string Key)> WrittenAsync(EtcdTestCluster cluster, WriterBehaviour behaviour)
     {

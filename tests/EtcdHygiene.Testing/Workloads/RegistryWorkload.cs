@@ -143,14 +143,26 @@ public sealed class RegistryWorkload
     /// paused member forwards when it resumes). No other key may exist under the prefix. Returns
     /// the problems, empty when the data is intact. Only meaningful once the workload has stopped.
     /// </summary>
-    public async Task<IReadOnlyList<string>> VerifyAsync(EtcdClient client)
+    public async Task<IReadOnlyList<string>> VerifyAsync(EtcdClient client, KeyHistory? history = null)
     {
+        var problems = new List<string>();
+        if (history is not null)
+        {
+            // Exact, write by write: every acknowledged write is among etcd's puts of its key, at its
+            // revision with its value; every other put is one that went unanswered.
+            // A watch that was down while etcd compacted (a member killed under it) misses the puts
+            // before the compaction: those writes are left to the count of versions below.
+            await history.CatchUpAsync(TimeSpan.FromSeconds(60));
+            foreach (var node in _nodes)
+            {
+                problems.AddRange(node.CheckPuts(history.PutsOf(node.Key), history.WholeFrom).Select(p => $"{node.Key}: {p}"));
+            }
+        }
         var prefix = ByteString.CopyFromUtf8(_options.Prefix);
         var end = prefix.ToByteArray();
         end[^1]++;
         var stored = (await client.GetAsync(new RangeRequest { Key = prefix, RangeEnd = ByteString.CopyFrom(end) }))
             .Kvs.ToDictionary(kv => kv.Key.ToStringUtf8());
-        var problems = new List<string>();
         foreach (var node in _nodes)
         {
             if (node.Check(stored.GetValueOrDefault(node.Key)) is { } problem)
@@ -160,6 +172,31 @@ public sealed class RegistryWorkload
         }
         problems.AddRange(stored.Keys.Where(key => _nodes.All(n => n.Key != key)).Select(key => $"{key}: no writer of this workload wrote it"));
         return problems;
+    }
+
+    /// <summary>
+    /// Fault injection for the tests of the check itself: a write of <paramref name="key"/>'s writer
+    /// that etcd applies but whose answer never arrives.
+    /// </summary>
+    public async Task WriteUnansweredAsync(string key)
+    {
+        var node = _nodes.Single(n => n.Key == key);
+        var value = node.Next();
+        node.Sending(value);
+        await _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = value, Lease = node.LeaseId });
+    }
+
+    /// <summary>
+    /// Fault injection for the tests of the check itself: a write of <paramref name="key"/>'s writer
+    /// that etcd acknowledges at a revision and then loses (here: the revision is taken by a put of another key).
+    /// </summary>
+    public async Task LoseAcknowledgedWriteAsync(string key)
+    {
+        var node = _nodes.Single(n => n.Key == key);
+        var value = node.Next();
+        node.Sending(value);
+        var elsewhere = await _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("/elsewhere/lost-write"), Value = value });
+        node.Acknowledged(value, elsewhere.Header.Revision);
     }
 
     /// <summary>Writes that ended without an answer (timeouts, members gone, NOSPACE after a resend): etcd may or may not hold them.</summary>
@@ -174,6 +211,8 @@ public sealed class RegistryWorkload
         private ByteString? _acknowledged;
         private long _acknowledgedRevision;
         private long _acknowledgedCount;
+        // Every acknowledged write, for the exact check against etcd's record of puts.
+        private readonly List<(long Revision, ByteString Value)> _acknowledgedWrites = [];
         // Values of the writes that got no answer (a set: writers repeat values) and how many there were.
         private readonly HashSet<string> _unanswered = [];
         private long _unansweredCount;
@@ -215,8 +254,50 @@ public sealed class RegistryWorkload
                 _acknowledged = value;
                 _acknowledgedRevision = revision;
                 _acknowledgedCount++;
+                _acknowledgedWrites.Add((revision, value));
                 _sending = null;
             }
+        }
+
+        /// <summary>What is wrong with etcd's <paramref name="puts"/> of this key (revision → value), write by write, from revision <paramref name="wholeFrom"/> on.</summary>
+        public List<string> CheckPuts(IReadOnlyDictionary<long, ByteString> puts, long wholeFrom)
+        {
+            var problems = new List<string>();
+            lock (_unanswered)
+            {
+                var acknowledgedAt = new HashSet<long>();
+                foreach (var (revision, value) in _acknowledgedWrites)
+                {
+                    acknowledgedAt.Add(revision);
+                    if (revision < wholeFrom)
+                    {
+                        continue;
+                    }
+                    if (!puts.TryGetValue(revision, out var put))
+                    {
+                        problems.Add($"lost: the write acknowledged at revision {revision} is not among etcd's {puts.Count} puts of the key");
+                    }
+                    else if (put != value)
+                    {
+                        problems.Add($"revision {revision} holds another value than the write acknowledged there");
+                    }
+                }
+                var unanswered = new HashSet<string>(_unanswered);
+                if (_sending is { } inFlight)
+                {
+                    unanswered.Add(inFlight.ToStringUtf8());
+                }
+                var others = puts.Where(p => !acknowledgedAt.Contains(p.Key)).ToList();
+                foreach (var (revision, _) in others.Where(p => !unanswered.Contains(p.Value.ToStringUtf8())))
+                {
+                    problems.Add($"a put at revision {revision} that no write of its writer sent");
+                }
+                if (others.Count > UnansweredCount)
+                {
+                    problems.Add($"{others.Count} puts were never acknowledged, but only {UnansweredCount} writes went unanswered");
+                }
+            }
+            return problems;
         }
 
         /// <summary>What is wrong with <paramref name="stored"/> (this key as etcd holds it, null when absent), or null.</summary>
