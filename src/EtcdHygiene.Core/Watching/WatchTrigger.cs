@@ -87,12 +87,16 @@ public static class WatchTrigger
         }
         // Two intervals: the one until the next look, and one for the cycle to act.
         var ahead = 2 * policy.Alarms.CheckInterval;
+        // A member catching up after a restart grows to the size the others already had: that is
+        // not new data, and taken for a rate it made prevention drop the history at once (found by
+        // the schedule explorer). Only growth past the largest size of the last look counts.
+        var largest = previous.Members.Select(m => m.DbSizeBytes).DefaultIfEmpty(0).Max();
         var growth = new Dictionary<ulong, long>();
         foreach (var member in probe.Members)
         {
-            if (previous.Members.FirstOrDefault(m => m.Id == member.Id) is { } before && member.DbSizeBytes > before.DbSizeBytes)
+            if (previous.Members.FirstOrDefault(m => m.Id == member.Id) is { } before && member.DbSizeBytes > Math.Max(before.DbSizeBytes, largest))
             {
-                growth[member.Id] = (long)((member.DbSizeBytes - before.DbSizeBytes) * (ahead / elapsed));
+                growth[member.Id] = (long)((member.DbSizeBytes - Math.Max(before.DbSizeBytes, largest)) * (ahead / elapsed));
             }
         }
         return new GrowthOutlook(growth);

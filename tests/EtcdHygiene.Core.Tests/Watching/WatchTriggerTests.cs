@@ -84,4 +84,26 @@ public sealed class WatchTriggerTests
         Assert.Contains("m1 is at 67% of its quota and grows fast enough to pass 95%", finding.Reason);
         Assert.Equal(8 * MiB, finding.Outlook.Of(1));
     }
+
+    [Fact]
+    public void AMemberCatchingUpAfterARestart_IsNotGrowth_ButGrowthPastTheLargestMemberIs()
+    {
+        var policy = PolicyWith();
+        // m1 was down while the registry wrote: 4 MiB against the others' 16 MiB of a 24 MiB quota.
+        ClusterProbe Look(double seconds, long m1, long others) => new()
+        {
+            ObservedAt = T0.AddSeconds(seconds),
+            Members = [new MemberProbe(1, m1 * MiB, []), new MemberProbe(2, others * MiB, []), new MemberProbe(3, others * MiB, [])],
+        };
+
+        // Back, it replays the log up to the others' size in 2 s: 12 MiB it did not hold, no byte written.
+        Assert.Null(WatchTrigger.Check(policy, Last, Look(0, 4, 16), Look(2, 16, 16)));
+        Assert.Equal(0, WatchTrigger.Outlook(policy, Look(0, 4, 16), Look(2, 16, 16)).Of(1));
+        // The control: the whole cluster growing 4 MiB in 2 s is growth, and it would pass 95% within the next two looks.
+        var finding = WatchTrigger.Check(policy, Last, Look(0, 12, 12), Look(2, 16, 16));
+        Assert.NotNull(finding);
+        Assert.Equal(8 * MiB, finding.Outlook.Of(1));
+        // A member past the largest size of the last look grows by what it passed it.
+        Assert.Equal(4 * MiB, WatchTrigger.Outlook(policy, Look(0, 4, 16), Look(2, 18, 16)).Of(1));
+    }
 }

@@ -14,9 +14,9 @@ internal static class SafetyInvariants
     /// <summary>
     /// Every violation in the cluster's record, earliest first. <paramref name="written"/> says how
     /// many bytes the registry writes between two times: NOSPACE is "about to be" (and the pause and
-    /// the retention may give way, as for NOSPACE itself) when a member's file plus what the registry
-    /// wrote in the last two status polls and writes before the policy's next routine cycle reaches
-    /// the disarm ratio of the quota. Once near, it stays so for the rest of that policy's cycle
+    /// the retention may give way, as for NOSPACE itself) when a member's file plus twice what the
+    /// registry wrote in the last two status polls plus what it writes before the policy's next
+    /// routine cycle reaches the disarm ratio of the quota. Once near, it stays so for the rest of that policy's cycle
     /// (<paramref name="cycleEnds"/>): a recovery, or prevention, goes on until its cycle ends.
     /// </summary>
     public static List<Violation> Check(SimulatedEtcdCluster cluster, IReadOnlyDictionary<string, HygienePolicy> policies, TimeSpan jumpedForward,
@@ -51,9 +51,12 @@ internal static class SafetyInvariants
             {
                 Broken(9, $"{holder} holds the cluster's lock");
             }
-            // What the registry writes before the next routine cycle, or has just written (a rate the
-            // status poll measures and prevention plans for: it may act on a burst as if it went on).
-            var coming = written(op.Started - 2 * policy.Alarms.CheckInterval, op.Started + policy.Compaction.Interval);
+            // What the registry writes before the next routine cycle, and what it has just written
+            // counted twice: prevention plans for the growth between the poll's last two looks going
+            // on until the look after next (docs/architecture.md, "NOSPACE and prevention"), so a
+            // burst is taken for a rate.
+            var recent = written(op.Started - 2 * policy.Alarms.CheckInterval, op.Started);
+            var coming = 2 * recent + written(op.Started, op.Started + policy.Compaction.Interval);
             var urgent = before.Alarms.Any(a => a.Alarm == AlarmKind.NoSpace)
                 || before.Members.Any(m => m.FileBytes + coming >= policy.Alarms.DisarmBelowQuotaRatio * before.QuotaBytes);
             if (urgent)
@@ -117,7 +120,7 @@ internal static class SafetyInvariants
                     }
                     break;
             }
-            if (op.Kind == SimulatedOperationKind.Defragment && (op.Applied || op.Ended > op.Started))
+            if (op.Kind == SimulatedOperationKind.Defragment && (op.Applied || (op.HasEnded && op.Ended > op.Started && op.Error is null)))
             {
                 lastDefragmentation = op;
             }
@@ -128,7 +131,7 @@ internal static class SafetyInvariants
     /// <summary>Started and not ended at <paramref name="at"/>; a request that never ended is in flight for ever.</summary>
     private static bool InFlight(SimulatedOperation op, TimeSpan at) => op.Started <= at && (End(op) > at);
 
-    private static TimeSpan End(SimulatedOperation op) => op.Ended >= op.Started && (op.Ended > op.Started || op.Error is not null || op.Applied) ? op.Ended : TimeSpan.MaxValue;
+    private static TimeSpan End(SimulatedOperation op) => op.HasEnded ? op.Ended : TimeSpan.MaxValue;
 
     private static string Describe(SimulatedOperation op) => op.Kind switch
     {

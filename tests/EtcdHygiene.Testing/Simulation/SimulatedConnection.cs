@@ -40,8 +40,22 @@ public sealed class SimulatedConnection : IClusterConnection
     /// <summary>True once the process behind this connection was killed.</summary>
     public bool Killed { get; private set; }
 
-    /// <summary>Cuts the connection: the process behind it is gone.</summary>
-    public void Kill() => Killed = true;
+    /// <summary>
+    /// Cuts the connection: the process behind it is gone, and etcd drops the requests it left
+    /// waiting (the connection closed); work a member started for it (a defragmentation) goes on.
+    /// </summary>
+    public void Kill()
+    {
+        Killed = true;
+        foreach (var operation in _waiting)
+        {
+            operation.Error ??= "the process that sent it was killed";
+            operation.End(_cluster.Now);
+        }
+        _waiting.Clear();
+    }
+
+    private readonly HashSet<SimulatedOperation> _waiting = [];
 
     /// <inheritdoc />
     public async Task<ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken)
@@ -92,7 +106,7 @@ public sealed class SimulatedConnection : IClusterConnection
         }
         finally
         {
-            operation.Ended = _cluster.Now;
+            operation.End(_cluster.Now);
         }
     }
 
@@ -112,14 +126,14 @@ public sealed class SimulatedConnection : IClusterConnection
         if (took > _defragTimeout)
         {
             // The member goes on to the end; the caller has given up.
-            operation.Ended = _cluster.Now + took;
+            operation.End(_cluster.Now + took);
             _ = FinishLaterAsync(operation, member, took);
             await Unanswered(operation, "Defragment", EtcdErrorKind.TimedOut, _defragTimeout, "context deadline exceeded", ended: false);
         }
         await Task.Delay(took, _time, CancellationToken.None);
         _cluster.FinishDefragmentation(member);
         operation.Applied = true;
-        operation.Ended = _cluster.Now;
+        operation.End(_cluster.Now);
         Alive();
     }
 
@@ -150,7 +164,7 @@ public sealed class SimulatedConnection : IClusterConnection
         }
         _cluster.MoveLeader(targetMemberId);
         operation.Applied = true;
-        operation.Ended = _cluster.Now;
+        operation.End(_cluster.Now);
     }
 
     /// <inheritdoc />
@@ -164,7 +178,7 @@ public sealed class SimulatedConnection : IClusterConnection
         }
         _cluster.DisarmNoSpace(memberId);
         operation.Applied = true;
-        operation.Ended = _cluster.Now;
+        operation.End(_cluster.Now);
     }
 
     private SimulatedMember Member(ulong id, string what, SimulatedOperation operation)
@@ -184,18 +198,23 @@ public sealed class SimulatedConnection : IClusterConnection
     private void Fail(SimulatedOperation operation, EtcdErrorKind kind, string what, string detail)
     {
         operation.Error = detail;
-        operation.Ended = _cluster.Now;
+        operation.End(_cluster.Now);
         throw new EtcdOperationException(kind, what, null, detail);
     }
 
     private async Task Unanswered(SimulatedOperation operation, string what, EtcdErrorKind kind, TimeSpan timeout, string detail, bool ended = true)
     {
+        if (ended)
+        {
+            _waiting.Add(operation);
+        }
         await Task.Delay(timeout, _time, CancellationToken.None);
+        _waiting.Remove(operation);
         Alive();
         operation.Error = detail;
         if (ended)
         {
-            operation.Ended = _cluster.Now;
+            operation.End(_cluster.Now);
         }
         throw new EtcdOperationException(kind, what, null, detail);
     }

@@ -171,8 +171,14 @@ public sealed class SimulatedEtcdCluster
     /// <summary>Stops a member (connections refused); the others elect a new leader if it led.</summary>
     public void Stop(ulong id) => Leave(id, SimulatedMemberState.Stopped);
 
-    /// <summary>Hangs a member (SIGSTOP): requests to it time out; the others elect a new leader if it led.</summary>
-    public void Hang(ulong id) => Leave(id, SimulatedMemberState.Hung);
+    /// <summary>Hangs a running member (SIGSTOP): requests to it time out; the others elect a new leader if it led. A stopped member stays stopped.</summary>
+    public void Hang(ulong id)
+    {
+        if (Find(id)!.State == SimulatedMemberState.Running)
+        {
+            Leave(id, SimulatedMemberState.Hung);
+        }
+    }
 
     private void Leave(ulong id, SimulatedMemberState state)
     {

@@ -36,8 +36,24 @@ public sealed record SimulatedOperation
     /// <summary>When it arrived (monotonic).</summary>
     public required TimeSpan Started { get; init; }
 
-    /// <summary>When the cluster finished it (monotonic); for a defragmentation that outlived its timeout, when the member did.</summary>
-    public TimeSpan Ended { get; internal set; }
+    /// <summary>
+    /// When the cluster finished it (monotonic); for a defragmentation that outlived its timeout, when
+    /// the member did; for a request left waiting by a killed process, when the process died.
+    /// </summary>
+    public TimeSpan Ended { get; private set; }
+
+    /// <summary>True once <see cref="Ended"/> is known.</summary>
+    public bool HasEnded { get; private set; }
+
+    /// <summary>Sets the end, once: the first end known is the one that happened.</summary>
+    internal void End(TimeSpan at)
+    {
+        if (!HasEnded)
+        {
+            Ended = at;
+            HasEnded = true;
+        }
+    }
 
     /// <summary>True once the cluster carried it out (a defragmentation the caller gave up on may still be).</summary>
     public bool Applied { get; internal set; }

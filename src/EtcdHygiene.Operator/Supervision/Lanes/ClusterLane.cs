@@ -25,7 +25,7 @@ public sealed class ClusterLane : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _identity;
     private readonly IActingRight? _processRight;
-    private readonly SemaphoreSlim _turns = new(1, 1);
+    private readonly TurnQueue _turns = new();
     private readonly HashSet<PolicyKey> _policies = [];
     private readonly Dictionary<string, IClusterLock> _locks = [];
     // Per lock prefix: the holder this process last waited for, so that taking over is noticed.
