@@ -73,6 +73,7 @@ public sealed class HygieneCycle
         // so that the first turn looks again inside it.
         long? seenChanges = snapshot.ClusterId == known ? countBefore : null;
         DateTimeOffset? blockedSince = null;
+        var lookedAfterWaiting = false;
 
         if (policy.DryRun)
         {
@@ -140,6 +141,7 @@ public sealed class HygieneCycle
                 continue;
             }
             IMaintenanceTurn? turn = null;
+            var waitedSince = _time.GetTimestamp();
             if (_lanes is not null && clusterId is { } laneOf)
             {
                 try
@@ -163,8 +165,14 @@ public sealed class HygieneCycle
             {
                 AddNew(notes, [PlanNote.Warning(NoteCode.ActingWithoutClusterLock, warning)], policy);
             }
-            if (turn is not null && turn.Changes != seenChanges)
+            // A turn waited for long (another policy's step, and its look after it, on a member that
+            // stopped answering meanwhile) leaves the plan's observation stale even when nothing ran:
+            // the schedule explorer found a defragmentation sent 10 s after a voter hung. Look again.
+            // Once per step: a turn that is always slow to take (a slow lock request) must not stop the cycle.
+            var waitedLong = _time.GetElapsedTime(waitedSince) > StaleAfterWaiting && !lookedAfterWaiting;
+            if (turn is not null && (turn.Changes != seenChanges || waitedLong))
             {
+                lookedAfterWaiting |= waitedLong;
                 // Another policy or process may have acted since this cycle last looked: look again,
                 // inside the turn, so that nothing acts between this look and the step.
                 seenChanges = turn.Changes;
@@ -175,6 +183,7 @@ public sealed class HygieneCycle
                 continue;
             }
             paused = false;
+            lookedAfterWaiting = false;
             if (plan.Preempting)
             {
                 progress.RecordPreemption();
@@ -293,6 +302,9 @@ public sealed class HygieneCycle
     /// <summary>The plan has nothing to do only because something could not be seen or a member is not back yet.</summary>
     private static bool Retryable(HygienePlan plan) =>
         plan.Notes.Any(n => n.Code is NoteCode.DefragBlocked or NoteCode.ClusterUnreachable or NoteCode.AlarmsUnknown or NoteCode.QuotaUnknown);
+
+    /// <summary>How long a wait for the turn may take before the plan's observation counts as stale.</summary>
+    private static readonly TimeSpan StaleAfterWaiting = TimeSpan.FromSeconds(1);
 
     // Often enough that a member back from its defragmentation is seen at once, rarely enough not
     // to load a member that is still busy.

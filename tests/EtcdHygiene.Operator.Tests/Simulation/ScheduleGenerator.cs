@@ -25,9 +25,9 @@ public static class ScheduleGenerator
     public static Schedule Make(int seed)
     {
         var random = new Random(seed);
-        // Most worlds are short (the explorer's budget is 10,000 in a minute); one in five lives past
-        // the default retention of an hour, so that routine compactions are judged too.
-        var horizon = TimeSpan.FromMinutes(random.NextDouble() < 0.2 ? random.Next(65, 150) : random.Next(15, 40));
+        // Most worlds are short (the explorer's budget is 10,000 in a minute); about one in seven
+        // lives past the default retention of an hour, so that routine compactions are judged too.
+        var horizon = TimeSpan.FromMinutes(random.NextDouble() < 0.15 ? random.Next(65, 120) : random.Next(15, 30));
         var members = Pick(random, 3, 3, 3, 1, 5);
         var quota = Pick(random, 64 * MiB, 256 * MiB, 2048 * MiB);
         var processes = Enumerable.Range(0, Pick(random, 1, 1, 2))

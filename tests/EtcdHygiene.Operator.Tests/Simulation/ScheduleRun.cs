@@ -20,6 +20,10 @@ internal static class ScheduleRun
 
     private static readonly EtcdClientPool Pool = new();
 
+    // One per thread: the metrics are written, never read back by the runtime, and a registry per
+    // schedule would cost more than the schedule itself.
+    private static readonly ThreadLocal<HygieneMetrics> Metrics = new(() => new HygieneMetrics(Prometheus.Metrics.NewCustomRegistry()));
+
     /// <summary>
     /// The violations of the schedule, earliest first; empty when it kept every rule. With
     /// <paramref name="trace"/>, what each cycle did and said, for a replay.
@@ -41,8 +45,6 @@ internal static class ScheduleRun
         var processes = new SimulatedProcess?[schedule.Processes.Count];
         var incarnations = new int[schedule.Processes.Count];
         var violations = new List<Violation>();
-        // A registry of its own: metrics kept from another schedule would make this one depend on it.
-        var metrics = new HygieneMetrics(Prometheus.Metrics.NewCustomRegistry());
 
         SimulatedProcess StartProcess(int index)
         {
@@ -51,7 +53,7 @@ internal static class ScheduleRun
             {
                 policies[SimulatedProcess.ActorOf(name, policy)] = policy;
             }
-            var process = new SimulatedProcess(name, cluster, clock, metrics, Pool, schedule.Processes[index], disks,
+            var process = new SimulatedProcess(name, cluster, clock, Metrics.Value!, Pool, schedule.Processes[index], disks,
                 (actor, cycle) =>
                 {
                     (cycles.TryGetValue(actor, out var list) ? list : cycles[actor] = []).Add(clock.Elapsed);
