@@ -72,7 +72,7 @@ public sealed class HygieneCycle
         // The lane's count at this cycle's last look; unknown for a cluster the state did not name,
         // so that the first turn looks again inside it.
         long? seenChanges = snapshot.ClusterId == known ? countBefore : null;
-        DateTimeOffset? blockedSince = null;
+        long? blockedSince = null; // monotonic: a wall clock stepped back must not stretch the retries
         var lookedAfterWaiting = false;
 
         if (policy.DryRun)
@@ -93,8 +93,8 @@ public sealed class HygieneCycle
                 // While writes are refused (or about to be), one bad observation must not end the
                 // recovery: a member busy finishing its defragmentation, or slow on a loaded
                 // machine, is asked again until spec.etcd.requestTimeout has passed.
-                blockedSince ??= _time.GetUtcNow();
-                if (_time.GetUtcNow() - blockedSince < policy.Etcd.RequestTimeout)
+                blockedSince ??= _time.GetTimestamp();
+                if (_time.GetElapsedTime(blockedSince.Value) < policy.Etcd.RequestTimeout)
                 {
                     await Task.Delay(BlockedRetryPoll, _time, CancellationToken.None);
                     (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
@@ -319,9 +319,9 @@ public sealed class HygieneCycle
     /// </summary>
     private async Task<(ClusterSnapshot Snapshot, HygieneState State)> ObserveCompactedAsync(HygienePolicy policy, HygieneState state, ClusterSnapshot before)
     {
-        var deadline = _time.GetUtcNow() + CompactionSettleTimeout;
+        var began = _time.GetTimestamp(); // monotonic: a wall clock stepped back must not stretch the wait
         var previous = await ObserveAsync(policy, state, CancellationToken.None);
-        while (_time.GetUtcNow() < deadline)
+        while (_time.GetElapsedTime(began) < CompactionSettleTimeout)
         {
             await Task.Delay(CompactionSettlePoll, _time);
             var current = await ObserveAsync(policy, previous.State, CancellationToken.None);
