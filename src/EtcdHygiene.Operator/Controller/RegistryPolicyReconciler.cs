@@ -42,37 +42,33 @@ public sealed class RegistryPolicyReconciler(
         {
             return ReconcileResult.Done; // deleted since the cache saw it: its watch event follows
         }
-        var (policy, problems) = Read(resource, generation);
-        if (policy is null)
+        if (resource.Unreadable is { } unreadable)
         {
-            return await RefuseAsync(policyKey, subject, status, generation, problems, stopping);
+            return await RefuseAsync(policyKey, subject, status, generation, [$"the object cannot be read: {unreadable}"], stopping);
         }
-        if (tenancy.Admit(policy).Refusal is { } refusal)
+        var admission = PolicyAdmission.Decide(Manifest(resource, generation), tenancy);
+        if (admission.Problems.Count > 0)
+        {
+            return await RefuseAsync(policyKey, subject, status, generation, admission.Problems, stopping);
+        }
+        if (admission.Refusal is { } refusal)
         {
             return await RefuseNotAllowedAsync(policyKey, subject, status, generation, refusal, stopping);
         }
+        var policy = admission.Policy!;
 
         await runners.For(policyKey).EnsureAsync(generation, policy,
             new StatusFrontEnd(policyKey, generation, policy, subject, secrets, patcher, events, time, logger));
         return ReconcileResult.Done;
     }
 
-    /// <summary>The validated policy, or why there is none.</summary>
-    private static (HygienePolicy? Policy, IReadOnlyList<string> Problems) Read(RegistryPolicyResource resource, long generation)
+    private static RegistryPolicyManifest Manifest(RegistryPolicyResource resource, long generation) => new()
     {
-        if (resource.Unreadable is { } unreadable)
-        {
-            return (null, [$"the object cannot be read: {unreadable}"]);
-        }
-        var validation = PolicyValidator.Validate(new RegistryPolicyManifest
-        {
-            ApiVersion = resource.ApiVersion,
-            Kind = resource.Kind,
-            Metadata = new PolicyMetadata { Name = resource.Metadata.Name, Namespace = resource.Metadata.NamespaceProperty, Generation = generation },
-            Spec = resource.Spec,
-        });
-        return validation.IsValid ? (validation.Policy, []) : (null, validation.Problems);
-    }
+        ApiVersion = resource.ApiVersion,
+        Kind = resource.Kind,
+        Metadata = new PolicyMetadata { Name = resource.Metadata.Name, Namespace = resource.Metadata.NamespaceProperty, Generation = generation },
+        Spec = resource.Spec,
+    };
 
     /// <summary>An invalid or unreadable spec: say why, touch nothing, stop the cycles and the analysis that ran for the policy before.</summary>
     private async Task<ReconcileResult> RefuseAsync(PolicyKey policyKey, V1ObjectReference subject, PolicyStatusWriter status, long generation,
