@@ -19,7 +19,8 @@ internal static class SafetyInvariants
     /// routine cycle reaches the disarm ratio of the quota. Once near, it stays so for the rest of that policy's cycle
     /// (<paramref name="cycleEnds"/>): a recovery, or prevention, goes on until its cycle ends.
     /// </summary>
-    public static List<Violation> Check(SimulatedEtcdCluster cluster, IReadOnlyDictionary<string, HygienePolicy> policies, TimeSpan jumpedForward,
+    public static List<Violation> Check(SimulatedEtcdCluster cluster, IReadOnlyDictionary<string, HygienePolicy> policies,
+        IReadOnlyDictionary<string, PolicyDocument> documents, TimeSpan jumpedForward,
         Func<TimeSpan, TimeSpan, long> written, IReadOnlyDictionary<string, List<TimeSpan>> cycleEnds)
     {
         var violations = new List<Violation>();
@@ -34,6 +35,10 @@ internal static class SafetyInvariants
             var before = op.Before;
             void Broken(int rule, string what) => violations.Add(new Violation(rule, op.Started, $"{op.Actor} {Describe(op)}: {what}"));
 
+            if (documents[op.Actor].MustBeRefused)
+            {
+                Broken(documents[op.Actor].InvalidField is null ? 12 : 5, $"its policy should have been refused: {documents[op.Actor].Change}");
+            }
             if (policy.DryRun)
             {
                 Broken(7, "the policy is a dry run");

@@ -20,8 +20,8 @@ public sealed record Schedule
     /// <summary>The etcd version the members report.</summary>
     public required string Version { get; init; }
 
-    /// <summary>The policies each process runs (process index → policies); every policy names the one cluster.</summary>
-    public required IReadOnlyList<IReadOnlyList<HygienePolicy>> Processes { get; init; }
+    /// <summary>The policies each process is given (process index → policies); every admitted one names the one cluster.</summary>
+    public required IReadOnlyList<IReadOnlyList<PolicyDocument>> Processes { get; init; }
 
     /// <summary>How long the world runs.</summary>
     public required TimeSpan Horizon { get; init; }
@@ -32,15 +32,10 @@ public sealed record Schedule
     /// <inheritdoc />
     public override string ToString()
     {
-        var policies = Processes.Select((p, i) => $"  p{i}: " + string.Join("; ", p.Select(Describe)));
+        var policies = Processes.Select((p, i) => $"  p{i}: " + string.Join("; ", p));
         return $"seed {Seed}: {Members} members, quota {Quantity.FormatBytes(QuotaBytes)}, etcd {Version}, {Horizon.TotalMinutes:0} min\n" +
                string.Join("\n", policies) + "\n" +
                string.Join("\n", Events.Where(e => e.Kind != WorldEventKind.Write).Select(e => $"  {e}")) +
                $"\n  ({Events.Count(e => e.Kind == WorldEventKind.Write)} writes, {Quantity.FormatBytes(Events.Where(e => e.Kind == WorldEventKind.Write).Sum(e => e.Count * e.Bytes))} in all)";
     }
-
-    private static string Describe(HygienePolicy p) =>
-        $"{p.Key.Name} (retention {GoDuration.Format(p.Compaction.Retention)} {p.Compaction.Mode}, pause {GoDuration.Format(p.Defragmentation.PauseBetweenMembers)}" +
-        $"{(p.DryRun ? ", dry run" : "")}{(p.Defragmentation.MoveLeader ? ", moveLeader" : "")}" +
-        $"{(p.Alarms.DisarmNoSpace ? "" : ", no disarm")}, emergency {p.Alarms.EmergencyCompaction})";
 }

@@ -1,4 +1,5 @@
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Tenancy;
 
 namespace EtcdHygiene.Operator.Tests.Simulation;
 
@@ -12,14 +13,21 @@ public static class ScheduleGenerator
 {
     private const long MiB = 1024 * 1024;
 
-    /// <summary>The defaults, as a policy naming only its endpoints gets them.</summary>
-    private static readonly HygienePolicy Defaults = PolicyFile.Parse("""
-        apiVersion: etcdhygiene.io/v1alpha1
-        kind: RegistryPolicy
-        metadata: { name: registry }
-        spec:
-          etcd: { endpoints: ["http://simulated:2379"] }
-        """, "explorer");
+    /// <summary>The namespace the tenancy rules let name the simulated cluster.</summary>
+    public const string Namespace = "explorer";
+
+    /// <summary>The simulated cluster's address, as policies name it.</summary>
+    public const string Endpoint = "http://simulated:2379";
+
+    /// <summary>
+    /// The administrator's rules in every world: namespace <see cref="Namespace"/> may name the
+    /// simulated cluster, with the default limits (the shortest retention 5 minutes).
+    /// </summary>
+    public static readonly TenancyRules Tenancy = new()
+    {
+        Rules = [new TenantRule { Namespaces = [Namespace], Endpoints = [EndpointPattern.Parse("simulated:2379")], Path = "rules[0]" }],
+        Source = "the explorer's tenancy rules",
+    };
 
     /// <summary>The schedule of <paramref name="seed"/>.</summary>
     public static Schedule Make(int seed)
@@ -31,7 +39,7 @@ public static class ScheduleGenerator
         var members = Pick(random, 3, 3, 3, 1, 5);
         var quota = Pick(random, 64 * MiB, 256 * MiB, 2048 * MiB);
         var processes = Enumerable.Range(0, Pick(random, 1, 1, 2))
-            .Select(p => (IReadOnlyList<HygienePolicy>)Enumerable.Range(0, Pick(random, 1, 1, 2)).Select(i => PolicyFor(random, $"p{p}-policy{i}")).ToList())
+            .Select(p => (IReadOnlyList<PolicyDocument>)Enumerable.Range(0, Pick(random, 1, 1, 2)).Select(i => PolicyFor(random, $"p{p}-policy{i}")).ToList())
             .ToList();
 
         var events = new List<WorldEvent>();
@@ -91,23 +99,56 @@ public static class ScheduleGenerator
         };
     }
 
-    private static HygienePolicy PolicyFor(Random random, string name)
+    private static PolicyDocument PolicyFor(Random random, string name)
     {
-        var policy = Defaults with { Key = new PolicyKey("explorer", name) };
-        // One change in two policies at most: the defaults are what most users run.
-        return random.Next(16) switch
+        // The defaults, as a policy naming only its endpoints (and its credentials) gets them.
+        var spec = new RegistryPolicySpec
         {
-            0 => policy with { DryRun = true },
-            1 => policy with { Defragmentation = policy.Defragmentation with { MoveLeader = true } },
-            2 => policy with { Defragmentation = policy.Defragmentation with { PauseBetweenMembers = TimeSpan.Zero } },
-            3 => policy with { Defragmentation = policy.Defragmentation with { PauseBetweenMembers = TimeSpan.FromMinutes(2) } },
-            4 => policy with { Compaction = policy.Compaction with { Retention = TimeSpan.FromMinutes(10) } },
-            5 => policy with { Compaction = policy.Compaction with { Mode = CompactionMode.Revision } },
-            6 => policy with { Alarms = policy.Alarms with { EmergencyCompaction = EmergencyCompaction.RetentionOnly } },
-            7 => policy with { Alarms = policy.Alarms with { DisarmNoSpace = false } },
-            8 => policy with { Defragmentation = policy.Defragmentation with { MinDbSizeBytes = 8 * MiB, MinReclaimableBytes = 4 * MiB } },
-            _ => policy,
+            Etcd = new EtcdSpec { Endpoints = [Endpoint], CredentialsSecretRef = new SecretReference { Name = "etcd-credentials" } },
         };
+        // One in twenty is written wrong: invalid (to be refused by field) or outside the tenancy rules.
+        if (random.Next(20) == 0)
+        {
+            switch (random.Next(6))
+            {
+                case 0:
+                    spec.Compaction = new CompactionSpec { Retention = "-5m" };
+                    return new(Namespace, name, spec, "invalid retention -5m", InvalidField: "spec.compaction.retention");
+                case 1:
+                    spec.Alarms = new AlarmsSpec { DisarmBelowQuotaRatio = 1.5 };
+                    return new(Namespace, name, spec, "invalid disarmBelowQuotaRatio 1.5", InvalidField: "spec.alarms.disarmBelowQuotaRatio");
+                case 2:
+                    spec.Defragmentation = new DefragmentationSpec { PauseBetweenMembers = "soon" };
+                    return new(Namespace, name, spec, "invalid pauseBetweenMembers soon", InvalidField: "spec.defragmentation.pauseBetweenMembers");
+                case 3:
+                    spec.Compaction = new CompactionSpec { Retention = "2m" };
+                    return new(Namespace, name, spec, "retention 2m, below the tenancy's 5m", OutsideTenancy: true);
+                case 4:
+                    spec.Etcd.Endpoints = ["http://elsewhere:2379"];
+                    return new(Namespace, name, spec, "endpoint elsewhere:2379, not the tenancy's", OutsideTenancy: true);
+                default:
+                    return new("other-team", name, spec, "namespace other-team, which no tenancy rule covers", OutsideTenancy: true);
+            }
+        }
+        // One change in two policies at most: the defaults are what most users run.
+        string change;
+        switch (random.Next(16))
+        {
+            case 0: spec.DryRun = true; change = "dry run"; break;
+            case 1: spec.Defragmentation = new DefragmentationSpec { MoveLeader = true }; change = "moveLeader"; break;
+            case 2: spec.Defragmentation = new DefragmentationSpec { PauseBetweenMembers = "0s" }; change = "pause 0s"; break;
+            case 3: spec.Defragmentation = new DefragmentationSpec { PauseBetweenMembers = "2m" }; change = "pause 2m"; break;
+            case 4: spec.Compaction = new CompactionSpec { Retention = "10m" }; change = "retention 10m"; break;
+            case 5: spec.Compaction = new CompactionSpec { Mode = "Revision" }; change = "Revision mode"; break;
+            case 6: spec.Alarms = new AlarmsSpec { EmergencyCompaction = "RetentionOnly" }; change = "emergency RetentionOnly"; break;
+            case 7: spec.Alarms = new AlarmsSpec { DisarmNoSpace = false }; change = "no disarm"; break;
+            case 8:
+                spec.Defragmentation = new DefragmentationSpec { Rule = new DefragRuleSpec { MinDbSizeBytes = "8Mi", MinReclaimableBytes = "4Mi" } };
+                change = "defragment from 8Mi";
+                break;
+            default: change = "defaults"; break;
+        }
+        return new(Namespace, name, spec, change);
     }
 
     private static TimeSpan Time(Random random, TimeSpan horizon) => TimeSpan.FromSeconds(random.Next(1, (int)horizon.TotalSeconds));

@@ -1,5 +1,6 @@
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Tenancy;
 using EtcdHygiene.Etcd;
 using EtcdHygiene.Operator.Metrics;
 using EtcdHygiene.Operator.Supervision;
@@ -22,7 +23,11 @@ internal static class ScheduleRun
 
     // One per thread: the metrics are written, never read back by the runtime, and a registry per
     // schedule would cost more than the schedule itself.
-    private static readonly ThreadLocal<HygieneMetrics> Metrics = new(() => new HygieneMetrics(Prometheus.Metrics.NewCustomRegistry()));
+    private static readonly ThreadLocal<(CollectorRegistry Registry, HygieneMetrics Metrics)> Metrics = new(() =>
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        return (registry, new HygieneMetrics(registry));
+    });
 
     /// <summary>
     /// The violations of the schedule, earliest first; empty when it kept every rule. With
@@ -40,25 +45,51 @@ internal static class ScheduleRun
         }, clock);
         var disks = schedule.Processes.SelectMany(p => p).ToDictionary(p => p.Key, _ => new Disk());
         var policies = new Dictionary<string, HygienePolicy>();
-        var cycles = new Dictionary<string, List<TimeSpan>>();
+        var documents = new Dictionary<string, PolicyDocument>();
+        var connected = new HashSet<string>();
+        var cycles = new Dictionary<string, List<CycleSpan>>();
         var lives = new List<(SimulatedProcess Process, TimeSpan From, TimeSpan? To)>();
         var processes = new SimulatedProcess?[schedule.Processes.Count];
         var incarnations = new int[schedule.Processes.Count];
         var violations = new List<Violation>();
+        var secrets = new SecretWatch(SecretWatch.Password);
 
         SimulatedProcess StartProcess(int index)
         {
             var name = $"p{index}#{++incarnations[index]}";
-            foreach (var policy in schedule.Processes[index])
+            var admitted = new List<HygienePolicy>();
+            foreach (var document in schedule.Processes[index])
             {
-                policies[SimulatedProcess.ActorOf(name, policy)] = policy;
+                var actor = SimulatedProcess.ActorOf(name, document.Name);
+                documents[actor] = document;
+                var admission = PolicyAdmission.Decide(document.Manifest(), ScheduleGenerator.Tenancy);
+                violations.AddRange(AdmissionInvariants.Check(actor, document, admission, clock.Elapsed));
+                foreach (var text in admission.Problems.Append(admission.Refusal))
+                {
+                    secrets.Search($"{actor}'s refusal", text);
+                }
+                if (document.MustBeRefused && admission.Policy is null)
+                {
+                    ExplorerTally.Refused(document);
+                }
+                if (admission.Policy is { } policy)
+                {
+                    policies[actor] = policy;
+                    admitted.Add(policy);
+                }
             }
-            var process = new SimulatedProcess(name, cluster, clock, Metrics.Value!, Pool, schedule.Processes[index], disks,
+            var process = new SimulatedProcess(name, cluster, clock, Metrics.Value.Metrics, Pool, secrets, admitted, disks,
                 (actor, cycle) =>
                 {
-                    (cycles.TryGetValue(actor, out var list) ? list : cycles[actor] = []).Add(clock.Elapsed);
+                    // The cycle's start on the monotonic clock: its wall start less the wall clock's steps so far.
+                    var stepped = clock.GetUtcNow() - Start - clock.Elapsed;
+                    var span = new CycleSpan(cycle.Result.StartedAt - Start - stepped, clock.Elapsed,
+                        cycle.Result.Initial.Alarms.Any(a => a.Alarm == AlarmKind.NoSpace));
+                    (cycles.TryGetValue(actor, out var list) ? list : cycles[actor] = []).Add(span);
+                    SearchForSecrets(secrets, actor, cycle);
                     trace?.Add(Traced(clock.Elapsed, actor, cycle));
-                });
+                },
+                actor => connected.Add(actor));
             lives.Add((process, clock.Elapsed, null));
             return processes[index] = process;
         }
@@ -104,7 +135,18 @@ internal static class ScheduleRun
             violations.Add(new Violation(0, clock.Elapsed, $"the simulation could not go on: {e.Message}"));
         }
 
-        violations.AddRange(SafetyInvariants.Check(cluster, policies, clock.JumpedForward, Written, cycles));
+        var ends = cycles.ToDictionary(c => c.Key, c => c.Value.Select(span => span.End).ToList());
+        violations.AddRange(SafetyInvariants.Check(cluster, policies, documents, clock.JumpedForward, Written, ends));
+        violations.AddRange(AdmissionInvariants.Unreached(documents, connected, clock.Elapsed));
+        violations.AddRange(LivenessInvariants.Check(schedule, cluster, policies, cycles,
+            lives.Select(l => new ProcessLife(l.Process.Name, l.From, l.To ?? clock.Elapsed)).ToList()));
+        violations.AddRange(LeaderLastInvariant.Check(cluster, policies, ends));
+        // Rule 6 in the metrics too: what a scrape of this thread's registry would serve.
+        var scrape = new MemoryStream();
+        Metrics.Value.Registry.CollectAndExportAsTextAsync(scrape).GetAwaiter().GetResult();
+        secrets.Search("metrics", System.Text.Encoding.UTF8.GetString(scrape.ToArray()));
+        ExplorerTally.LogLines(secrets.Lines);
+        violations.AddRange(secrets.Leaks.Select(leak => new Violation(6, clock.Elapsed, $"the etcd password appears in {leak}")));
         foreach (var (process, from, to) in lives)
         {
             foreach (var crash in process.Runners.Where(r => r.IsFaulted && r.Exception!.InnerException is not ProcessKilledException))
@@ -165,6 +207,19 @@ internal static class ScheduleRun
                     }
                     break;
             }
+        }
+    }
+
+    /// <summary>What a cycle hands to status and events (steps, their errors, notes), searched for the password.</summary>
+    private static void SearchForSecrets(SecretWatch secrets, string actor, SupervisedCycle cycle)
+    {
+        foreach (var step in cycle.Result.Steps)
+        {
+            secrets.Search($"{actor}'s step", $"{step.Step.Title}: {step.Step.Reason} {step.Error}");
+        }
+        foreach (var note in cycle.Result.Notes)
+        {
+            secrets.Search($"{actor}'s note {note.Code}", note.Message);
         }
     }
 

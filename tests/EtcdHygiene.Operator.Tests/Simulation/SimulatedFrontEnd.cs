@@ -10,7 +10,8 @@ namespace EtcdHygiene.Operator.Tests.Simulation;
 /// <summary>
 /// A policy's front end in the explorer: its kept state lives on a <see cref="Disk"/> that outlives
 /// the process (as a state file or the RegistryPolicy's status does), and nothing is saved once
-/// the process is killed.
+/// the process is killed. Its connection carries the credentials Secret's password, which nothing
+/// the tool says may contain (rule 6).
 /// </summary>
 internal sealed class SimulatedFrontEnd(HygienePolicy policy, Disk disk, Func<bool> killed) : IPolicyFrontEnd, IPolicyStateStore, IFindingsAnnouncer
 {
@@ -19,6 +20,8 @@ internal sealed class SimulatedFrontEnd(HygienePolicy policy, Disk disk, Func<bo
         Endpoints = policy.Etcd.Endpoints,
         RequestTimeout = policy.Etcd.RequestTimeout,
         DefragTimeout = policy.Etcd.DefragTimeout,
+        // What the policy's credentialsSecretRef names, as the operator's SecretReader hands it over.
+        Credentials = new EtcdCredentials("registry-maintainer", SecretWatch.Password),
     };
 
     public Task<CycleInputs?> PrepareAsync(CancellationToken cancellationToken) =>

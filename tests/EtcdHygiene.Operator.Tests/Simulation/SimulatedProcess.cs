@@ -4,7 +4,7 @@ using EtcdHygiene.Operator.Metrics;
 using EtcdHygiene.Operator.Supervision;
 using EtcdHygiene.Operator.Supervision.Lanes;
 using EtcdHygiene.Testing.Simulation;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace EtcdHygiene.Operator.Tests.Simulation;
 
@@ -23,22 +23,23 @@ internal sealed class SimulatedProcess
     private readonly List<SimulatedConnection> _connections = [];
     private readonly List<Task> _runners = [];
 
-    public SimulatedProcess(string name, SimulatedEtcdCluster cluster, TimeProvider time, HygieneMetrics metrics, EtcdClientPool pool,
-        IReadOnlyList<HygienePolicy> policies, IReadOnlyDictionary<PolicyKey, Disk> disks, Action<string, SupervisedCycle> cycleEnded)
+    public SimulatedProcess(string name, SimulatedEtcdCluster cluster, TimeProvider time, HygieneMetrics metrics, EtcdClientPool pool, ILoggerFactory logging,
+        IReadOnlyList<HygienePolicy> policies, IReadOnlyDictionary<PolicyKey, Disk> disks, Action<string, SupervisedCycle> cycleEnded, Action<string> connected)
     {
         Name = name;
         _cluster = cluster;
-        var lanes = new ClusterLanes(pool, time, NullLoggerFactory.Instance, name, locks: (_, prefix, identity) => new SimulatedClusterLock(cluster, prefix, identity));
+        var lanes = new ClusterLanes(pool, time, logging, name, locks: (_, prefix, identity) => new SimulatedClusterLock(cluster, prefix, identity));
         foreach (var policy in policies)
         {
-            var actor = ActorOf(name, policy);
-            var supervisor = new PolicySupervisor(policy.Key, time, NullLoggerFactory.Instance, metrics, pool, lanes, options =>
+            var actor = ActorOf(name, policy.Key.Name);
+            var supervisor = new PolicySupervisor(policy.Key, time, logging, metrics, pool, lanes, options =>
             {
+                connected(actor);
                 var connection = cluster.Connect(actor, options);
                 _connections.Add(connection);
                 return connection;
             });
-            var runner = new PolicyRunner(supervisor, time, NullLogger.Instance);
+            var runner = new PolicyRunner(supervisor, time, logging.CreateLogger<PolicyRunner>());
             var frontEnd = new SimulatedFrontEnd(policy, disks[policy.Key], () => Killed);
             _runners.Add(runner.RunAsync(policy, frontEnd, once: false, _stop.Token, afterCycle: cycle => cycleEnded(actor, cycle)));
         }
@@ -54,7 +55,7 @@ internal sealed class SimulatedProcess
     public IReadOnlyList<Task> Runners => _runners;
 
     /// <summary>The name the cluster records for a policy of a process.</summary>
-    public static string ActorOf(string process, HygienePolicy policy) => $"{process}/{policy.Key.Name}";
+    public static string ActorOf(string process, string policy) => $"{process}/{policy}";
 
     /// <summary>SIGKILL: nothing more reaches the cluster; the lock keys live until their lease ends.</summary>
     public void Kill()
