@@ -5,6 +5,7 @@ using EtcdHygiene.Testing.Etcd;
 namespace EtcdHygiene.Operator.Tests.Commands;
 
 /// <summary><c>etcd-hygiene operator</c> as a pod runs it: kubeconfig, probes, metrics, SIGTERM.</summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class OperatorCommandTests
 {
     [Fact]

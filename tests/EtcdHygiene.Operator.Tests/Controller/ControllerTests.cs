@@ -12,6 +12,7 @@ using EtcdHygiene.Testing.Workloads;
 namespace EtcdHygiene.Operator.Tests.Controller;
 
 /// <summary>The operator against the in-process Kubernetes API, with real etcd behind it.</summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class ControllerTests
 {
     private static readonly JsonObject Quiet = new() { ["compaction"] = new JsonObject { ["interval"] = "1h" }, ["defragmentation"] = new JsonObject { ["pauseBetweenMembers"] = "0s" } };

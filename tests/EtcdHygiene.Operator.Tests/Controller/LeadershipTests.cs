@@ -13,6 +13,7 @@ namespace EtcdHygiene.Operator.Tests.Controller;
 /// against the test API server: a stop or a crash hands over at once, a short outage of the API
 /// server keeps the leader leading.
 /// </summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class LeadershipTests(ITestOutputHelper output)
 {
     private static readonly ResourceKind Leases = new("apis/coordination.k8s.io/v1", "leases");

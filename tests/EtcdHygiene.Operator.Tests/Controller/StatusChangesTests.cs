@@ -4,6 +4,7 @@ using EtcdHygiene.Operator.Controller.Status;
 
 namespace EtcdHygiene.Operator.Tests.Controller;
 
+[Trait("Etcd", "AnyVersion")]
 public sealed class StatusChangesTests
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace EtcdHygiene.Operator.Tests.Controller;
 /// The administrator's tenancy rules (<c>--tenancy-config</c>): a policy outside them is refused
 /// with a condition naming the setting, and the etcd it names never sees a connection.
 /// </summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class TenancyTests
 {
     [Fact]

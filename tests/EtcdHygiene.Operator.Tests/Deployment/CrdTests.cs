@@ -11,6 +11,7 @@ using YamlDotNet.RepresentationModel;
 namespace EtcdHygiene.Operator.Tests.Deployment;
 
 /// <summary>The committed CRD is the generated one, is structural, and accepts exactly what the validator accepts.</summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class CrdTests
 {
     private static readonly string Root = RepositoryRoot.Find();

@@ -9,6 +9,7 @@ using k8s.Models;
 namespace EtcdHygiene.Operator.Tests.Deployment;
 
 /// <summary>The chart, checked with real helm: lint, render, model types, hardening, schema, RBAC.</summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class HelmChartTests
 {
     private static readonly string Root = RepositoryRoot.Find();

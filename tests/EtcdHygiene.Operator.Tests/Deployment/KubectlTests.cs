@@ -12,6 +12,7 @@ namespace EtcdHygiene.Operator.Tests.Deployment;
 /// installing the chart — apply the samples, get the policies with their printer columns, describe
 /// one with its conditions and events — and what a mistake in a manifest looks like.
 /// </summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed partial class KubectlTests : IAsyncLifetime
 {
     private static readonly string Root = RepositoryRoot.Find();

@@ -16,6 +16,7 @@ namespace EtcdHygiene.Operator.Tests.EndToEnd;
 /// operator refuses the rest with InvalidSpec naming the field, nothing crashes and nothing reaches
 /// etcd; policy files with the same mistakes make the standalone commands exit 1 saying why.
 /// </summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class HostileInputTests
 {
     /// <summary>

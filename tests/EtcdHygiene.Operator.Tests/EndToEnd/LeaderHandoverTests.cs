@@ -9,6 +9,7 @@ namespace EtcdHygiene.Operator.Tests.EndToEnd;
 /// cluster, at the default policy (pause between members 10 s) and the default lease timings: the
 /// leader gets SIGTERM in the middle of a defragmentation.
 /// </summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed partial class LeaderHandoverTests
 {
     private static readonly TimeSpan DefaultPause = TimeSpan.FromSeconds(10);

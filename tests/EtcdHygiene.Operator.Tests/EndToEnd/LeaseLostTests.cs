@@ -11,6 +11,7 @@ namespace EtcdHygiene.Operator.Tests.EndToEnd;
 /// would go on with the next member once the pause is over; nothing may reach etcd from it after
 /// the loss.
 /// </summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed partial class LeaseLostTests
 {
     [Fact]

@@ -14,6 +14,7 @@ namespace EtcdHygiene.Operator.Tests.EndToEnd;
 /// Before the cluster lanes and lock, each of these showed every member defragmented twice, the
 /// second request arriving while the first ran.
 /// </summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class OneClusterManyActorsTests
 {
     private static readonly TimeSpan DefaultPause = TimeSpan.FromSeconds(10);

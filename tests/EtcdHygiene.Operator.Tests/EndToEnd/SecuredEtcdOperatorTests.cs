@@ -6,6 +6,7 @@ using EtcdHygiene.Testing.Etcd;
 namespace EtcdHygiene.Operator.Tests.EndToEnd;
 
 /// <summary>The operator against etcd with mutual TLS and authentication, its material taken from Secrets.</summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class SecuredEtcdOperatorTests
 {
     private const string Password = "Pa55-never-printed-7f3a";

@@ -9,6 +9,7 @@ namespace EtcdHygiene.Operator.Tests.EndToEnd;
 /// a defragmentation in flight (held by stopping its member) is waited for and recorded, and no
 /// step follows it. Before, the cycle went on defragmenting the other members.
 /// </summary>
+[Trait("Etcd", "AnyVersion")]
 public sealed class SuspendAndDeleteTests
 {
     private static readonly JsonObject Spec = new()
