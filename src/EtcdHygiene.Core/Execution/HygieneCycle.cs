@@ -49,14 +49,13 @@ public sealed class HygieneCycle
         long? countBefore = known is { } cluster && _lanes is not null ? _lanes.Changes(cluster) : null;
         var snapshot = await _etcd.ObserveAsync(stopping);
         var initial = snapshot;
-        state = state.BoundTo(snapshot, out var dropped);
+        state = ObservedState.AtFirstLook(policy, state, snapshot, out var dropped);
         if (dropped is not null)
         {
             // Said before anything is planned, so that status, events and logs tell why history looks new.
-            notes.Add(PlanNote.Warning(NoteCode.KeptStateDropped, dropped));
-            _logger.LogWarning("Policy {Policy}: {Code}: {Message}", policy.Key, NoteCode.KeptStateDropped, dropped);
+            notes.Add(dropped);
+            _logger.LogWarning("Policy {Policy}: {Code}: {Message}", policy.Key, dropped.Code, dropped.Message);
         }
-        state = Observed(policy, state, snapshot);
         // Queued only while etcd accepts writes: under an alarm the lease grant is refused anyway
         // (a raft proposal all the same), and a CORRUPT cluster must see nothing from us at all.
         if (_lanes is not null && !policy.DryRun && !policy.Suspend && snapshot is { AlarmsKnown: true, Alarms.Count: 0, ClusterId: { } observed })
@@ -276,27 +275,7 @@ public sealed class HygieneCycle
     private async Task<(ClusterSnapshot Snapshot, HygieneState State)> ObserveAsync(HygienePolicy policy, HygieneState state, CancellationToken cancellationToken)
     {
         var snapshot = await _etcd.ObserveAsync(cancellationToken);
-        return (snapshot, Observed(policy, state, snapshot));
-    }
-
-    /// <summary>
-    /// The kept state after an observation: a revision sample, the end of an unfinished
-    /// defragmentation once its member answers, and prevention allowed again once every member is
-    /// back below the disarm ratio.
-    /// </summary>
-    private static HygieneState Observed(HygienePolicy policy, HygieneState state, ClusterSnapshot snapshot)
-    {
-        state = DefragPause.SeenOver(state, snapshot);
-        if (policy.Compaction.Mode == CompactionMode.Periodic && snapshot.Revision is { } revision)
-        {
-            state = state.WithSample(snapshot.ObservedAt, revision, policy.Compaction.Retention);
-        }
-        if (state.PreventionGaveUpAt is not null && snapshot.Members.Count > 0
-            && snapshot.Members.All(m => policy.QuotaUsageOf(m) is { } usage && usage < policy.Alarms.DisarmBelowQuotaRatio))
-        {
-            state = state with { PreventionGaveUpAt = null };
-        }
-        return state;
+        return (snapshot, ObservedState.After(policy, state, snapshot));
     }
 
     /// <summary>The plan has nothing to do only because something could not be seen or a member is not back yet.</summary>

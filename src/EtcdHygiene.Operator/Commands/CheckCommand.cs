@@ -67,16 +67,12 @@ internal static class CheckCommand
                 await errors.WriteLineAsync(e.Message);
                 return Error;
             }
-            // Only for this plan: check never writes the state file.
-            state = state.BoundTo(snapshot, out var dropped);
-            if (policy.Compaction.Mode == CompactionMode.Periodic && snapshot.Revision is { } revision)
-            {
-                state = state.WithSample(snapshot.ObservedAt, revision, policy.Compaction.Retention);
-            }
+            // As a cycle's first look prepares it, only for this plan: check never writes the state file.
+            state = ObservedState.AtFirstLook(policy, state, snapshot, out var dropped);
             var plan = HygienePlanner.Plan(policy, snapshot, state, new CycleProgress(), TimeProvider.System);
             if (dropped is not null)
             {
-                plan = plan with { Notes = [PlanNote.Warning(NoteCode.KeptStateDropped, dropped), .. plan.Notes] };
+                plan = plan with { Notes = [dropped, .. plan.Notes] };
             }
             await output.WriteLineAsync(CheckReport.Render(policy, snapshot, plan));
             await output.WriteLineAsync(await MaintainerAsync(policy, source, snapshot, clients, clusters, cancellationToken));
