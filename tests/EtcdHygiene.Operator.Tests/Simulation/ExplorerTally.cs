@@ -12,6 +12,8 @@ internal static class ExplorerTally
     private static long _logLines;
     private static long _leaderInPlace;
     private static long _cycleGaps;
+    private static long _defragmentationCrashes;
+    private static long _writesLostKnowingly;
 
     public static void NoSpaceJudged() => Interlocked.Increment(ref _noSpaceJudged);
 
@@ -24,6 +26,15 @@ internal static class ExplorerTally
 
     public static void CycleGaps(int gaps) => Interlocked.Add(ref _cycleGaps, gaps);
 
+    public static void DefragmentationCrash(bool lostWrites)
+    {
+        Interlocked.Increment(ref _defragmentationCrashes);
+        if (lostWrites)
+        {
+            Interlocked.Increment(ref _writesLostKnowingly);
+        }
+    }
+
     /// <summary>Each count by name, and zeroes them for the next run.</summary>
     public static IReadOnlyDictionary<string, long> Take() => new Dictionary<string, long>
     {
@@ -33,5 +44,7 @@ internal static class ExplorerTally
         ["log lines searched for the password (rule 6)"] = Interlocked.Exchange(ref _logLines, 0),
         ["leaders defragmented in place (rule 2, leader last)"] = Interlocked.Exchange(ref _leaderInPlace, 0),
         ["gaps between cycles judged (rule 4)"] = Interlocked.Exchange(ref _cycleGaps, 0),
+        ["members crashed while defragmenting (rule 10)"] = Interlocked.Exchange(ref _defragmentationCrashes, 0),
+        ["of them losing writes (rule 10's positive control: allowed by allowUnsafeEtcdVersions when no rule broke)"] = Interlocked.Exchange(ref _writesLostKnowingly, 0),
     };
 }

@@ -20,6 +20,9 @@ public sealed record Schedule
     /// <summary>The etcd version the members report.</summary>
     public required string Version { get; init; }
 
+    /// <summary>True when that version has etcd's defect: a crash during a defragmentation loses acknowledged writes.</summary>
+    public required bool DefragCrashLosesWrites { get; init; }
+
     /// <summary>The policies each process is given (process index → policies); every admitted one names the one cluster.</summary>
     public required IReadOnlyList<IReadOnlyList<PolicyDocument>> Processes { get; init; }
 
@@ -33,7 +36,7 @@ public sealed record Schedule
     public override string ToString()
     {
         var policies = Processes.Select((p, i) => $"  p{i}: " + string.Join("; ", p));
-        return $"seed {Seed}: {Members} members, quota {Quantity.FormatBytes(QuotaBytes)}, etcd {Version}, {Horizon.TotalMinutes:0} min\n" +
+        return $"seed {Seed}: {Members} members, quota {Quantity.FormatBytes(QuotaBytes)}, etcd {Version}{(DefragCrashLosesWrites ? " (crash while defragmenting loses writes)" : "")}, {Horizon.TotalMinutes:0} min\n" +
                string.Join("\n", policies) + "\n" +
                string.Join("\n", Events.Where(e => e.Kind != WorldEventKind.Write).Select(e => $"  {e}")) +
                $"\n  ({Events.Count(e => e.Kind == WorldEventKind.Write)} writes, {Quantity.FormatBytes(Events.Where(e => e.Kind == WorldEventKind.Write).Sum(e => e.Count * e.Bytes))} in all)";

@@ -42,6 +42,9 @@ public static class ScheduleGenerator
             .Select(p => (IReadOnlyList<PolicyDocument>)Enumerable.Range(0, Pick(random, 1, 1, 2)).Select(i => PolicyFor(random, $"p{p}-policy{i}")).ToList())
             .ToList();
 
+        // One world in ten runs a version etcd's advisory names: a member that crashes while it
+        // defragments loses acknowledged writes (before 3.4.22, and 3.5.0 to 3.5.5).
+        var (version, affected) = random.NextDouble() < 0.1 ? Pick(random, ("3.4.20", true), ("3.5.4", true)) : Pick(random, ("3.4.23", false), ("3.5.30", false));
         var events = new List<WorldEvent>();
         // The registry: a burst every 30 s, so that the whole horizon writes this share of the quota.
         var share = Pick(random, 0.3, 1.0, 3.0, 10.0);
@@ -80,6 +83,10 @@ public static class ScheduleGenerator
         {
             events.Add(new WorldEvent(Time(random, horizon), WorldEventKind.ClockJump, Count: Pick(random, -3600, -300, -30, 30, 300, 3600)));
         }
+        if (random.NextDouble() < 0.3)
+        {
+            events.Add(new WorldEvent(Time(random, horizon), WorldEventKind.CrashWhileDefragmenting, Count: random.Next(5, 300)));
+        }
         for (var i = random.NextDouble() < 0.3 ? random.Next(1, 3) : 0; i > 0; i--)
         {
             var at = Time(random, horizon);
@@ -92,7 +99,8 @@ public static class ScheduleGenerator
             Seed = seed,
             Members = members,
             QuotaBytes = quota,
-            Version = Pick(random, "3.4.23", "3.5.30"),
+            Version = version,
+            DefragCrashLosesWrites = affected,
             Processes = processes,
             Horizon = horizon,
             Events = events.OrderBy(e => e.At).ToList(),
@@ -146,6 +154,7 @@ public static class ScheduleGenerator
                 spec.Defragmentation = new DefragmentationSpec { Rule = new DefragRuleSpec { MinDbSizeBytes = "8Mi", MinReclaimableBytes = "4Mi" } };
                 change = "defragment from 8Mi";
                 break;
+            case 9: spec.Defragmentation = new DefragmentationSpec { AllowUnsafeEtcdVersions = true }; change = "allowUnsafeEtcdVersions"; break;
             default: change = "defaults"; break;
         }
         return new(Namespace, name, spec, change);

@@ -42,7 +42,26 @@ internal static class ScheduleRun
             Members = schedule.Members,
             QuotaBackendBytes = schedule.QuotaBytes,
             Version = schedule.Version,
+            DefragCrashLosesWrites = schedule.DefragCrashLosesWrites,
         }, clock);
+        TimeSpan? crashArmed = null; // the restart delay of a crash waiting for the next defragmentation
+        cluster.DefragmentationStarted = (member, took) =>
+        {
+            if (crashArmed is { } back)
+            {
+                crashArmed = null;
+                _ = CrashAsync(member, took / 2, back);
+            }
+        };
+
+        async Task CrashAsync(ulong member, TimeSpan after, TimeSpan back)
+        {
+            await Task.Delay(after, clock);
+            trace?.Add($"{clock.Elapsed:hh\\:mm\\:ss\\.fff} world: {member:x} crashes while defragmenting");
+            cluster.Stop(member);
+            await Task.Delay(back, clock);
+            cluster.Start(member);
+        }
         var disks = schedule.Processes.SelectMany(p => p).ToDictionary(p => p.Key, _ => new Disk());
         var policies = new Dictionary<string, HygienePolicy>();
         var documents = new Dictionary<string, PolicyDocument>();
@@ -141,6 +160,7 @@ internal static class ScheduleRun
         violations.AddRange(LivenessInvariants.Check(schedule, cluster, policies, cycles,
             lives.Select(l => new ProcessLife(l.Process.Name, l.From, l.To ?? clock.Elapsed)).ToList()));
         violations.AddRange(LeaderLastInvariant.Check(cluster, policies, ends));
+        violations.AddRange(DataLossInvariant.Check(cluster, policies));
         // Rule 6 in the metrics too: what a scrape of this thread's registry would serve.
         var scrape = new MemoryStream();
         Metrics.Value.Registry.CollectAndExportAsTextAsync(scrape).GetAwaiter().GetResult();
@@ -199,6 +219,9 @@ internal static class ScheduleRun
                     break;
                 case WorldEventKind.KillProcess:
                     Kill(e.Target);
+                    break;
+                case WorldEventKind.CrashWhileDefragmenting:
+                    crashArmed = TimeSpan.FromSeconds(e.Count);
                     break;
                 case WorldEventKind.RestartProcess:
                     if (processes[e.Target] is { Killed: true })

@@ -25,6 +25,11 @@ public enum WorldEventKind
     KillProcess,
     /// <summary>A killed process starts again with the state it had saved.</summary>
     RestartProcess,
+    /// <summary>
+    /// The next member to defragment from then on crashes halfway through (the OOM killer, say)
+    /// and starts again <see cref="WorldEvent.Count"/> seconds later.
+    /// </summary>
+    CrashWhileDefragmenting,
 }
 
 /// <summary>One event of a schedule, at a time since its start (monotonic).</summary>
@@ -42,6 +47,7 @@ public sealed record WorldEvent(TimeSpan At, WorldEventKind Kind, int Target = 0
         WorldEventKind.ClockJump => $"{At:hh\\:mm\\:ss} wall clock {(Count >= 0 ? "+" : "")}{Count}s",
         WorldEventKind.KillProcess or WorldEventKind.RestartProcess => $"{At:hh\\:mm\\:ss} {Kind} p{Target}",
         WorldEventKind.Reelect or WorldEventKind.AddLearner or WorldEventKind.Recreate => $"{At:hh\\:mm\\:ss} {Kind}",
+        WorldEventKind.CrashWhileDefragmenting => $"{At:hh\\:mm\\:ss} the next member to defragment crashes halfway, back after {Count}s",
         _ => $"{At:hh\\:mm\\:ss} {Kind} m{Target}",
     };
 }

@@ -21,4 +21,11 @@ public sealed record SimulatedClusterOptions
     /// <summary>How fast a member rewrites its file while defragmenting.</summary>
     public long DefragBytesPerSecond { get; init; } = 100L * 1024 * 1024;
 
+    /// <summary>
+    /// True for the versions etcd's advisory names (before 3.4.22, 3.5.0 to 3.5.5): a member that
+    /// crashes during an online defragmentation comes back with inconsistent data, acknowledged
+    /// writes lost. Said by the world, not judged from <see cref="Version"/>, so that the tool's own
+    /// table of those versions is checked against it rather than used by it.
+    /// </summary>
+    public bool DefragCrashLosesWrites { get; init; }
 }

@@ -122,26 +122,37 @@ public sealed class SimulatedConnection : IClusterConnection
             await Unanswered(operation, "Defragment", EtcdErrorKind.Unreachable, _defragTimeout, "context deadline exceeded");
         }
         var took = _cluster.DefragmentationTime(member);
+        var stops = member.Stops;
         member.DefragmentingUntil = _cluster.Now + took;
+        _cluster.DefragmentationStarted?.Invoke(memberId, took);
         if (took > _defragTimeout)
         {
             // The member goes on to the end; the caller has given up.
             operation.End(_cluster.Now + took);
-            _ = FinishLaterAsync(operation, member, took);
+            _ = FinishLaterAsync(operation, member, took, stops);
             await Unanswered(operation, "Defragment", EtcdErrorKind.TimedOut, _defragTimeout, "context deadline exceeded", ended: false);
         }
         await Task.Delay(took, _time, CancellationToken.None);
+        if (member.Stops != stops)
+        {
+            // Stopped meanwhile: the defragmentation ended with the process, the connection with it.
+            Alive();
+            Fail(operation, EtcdErrorKind.Unreachable, "Defragment", "connection reset: the member stopped while defragmenting");
+        }
         _cluster.FinishDefragmentation(member);
         operation.Applied = true;
         operation.End(_cluster.Now);
         Alive();
     }
 
-    private async Task FinishLaterAsync(SimulatedOperation operation, SimulatedMember member, TimeSpan took)
+    private async Task FinishLaterAsync(SimulatedOperation operation, SimulatedMember member, TimeSpan took, int stops)
     {
         await Task.Delay(took, _time, CancellationToken.None);
-        _cluster.FinishDefragmentation(member);
-        operation.Applied = true;
+        if (member.Stops == stops)
+        {
+            _cluster.FinishDefragmentation(member);
+            operation.Applied = true;
+        }
     }
 
     /// <inheritdoc />

@@ -177,8 +177,35 @@ public sealed class SimulatedEtcdCluster
         }
     }
 
-    /// <summary>Stops a member (connections refused); the others elect a new leader if it led.</summary>
-    public void Stop(ulong id) => Leave(id, SimulatedMemberState.Stopped);
+    /// <summary>
+    /// Stops a member (connections refused); the others elect a new leader if it led. Stopped during
+    /// a defragmentation, its defragmentation ends there, and on a version with etcd's defect
+    /// (<see cref="SimulatedClusterOptions.DefragCrashLosesWrites"/>) it loses acknowledged writes.
+    /// </summary>
+    public void Stop(ulong id)
+    {
+        var member = Find(id)!;
+        if (member.State != SimulatedMemberState.Stopped && member.DefragmentingUntil > Now)
+        {
+            member.DefragmentingUntil = Now;
+            _crashes.Add(new DefragmentationCrash(Now, id, Options.DefragCrashLosesWrites));
+            // A defragmentation its sender gave up on (timed out, or the sender was killed) ends here too.
+            foreach (var op in _operations.Where(o => o.Kind == SimulatedOperationKind.Defragment && o.MemberId == id && (!o.HasEnded || o.Ended > Now)))
+            {
+                op.CutShort(Now);
+            }
+        }
+        member.Stops++;
+        Leave(id, SimulatedMemberState.Stopped);
+    }
+
+    /// <summary>Members stopped while they defragmented, and whether they lost writes.</summary>
+    public IReadOnlyList<DefragmentationCrash> DefragmentationCrashes => _crashes;
+
+    private readonly List<DefragmentationCrash> _crashes = [];
+
+    /// <summary>Called when a member starts defragmenting (its id), for a world that crashes it then.</summary>
+    public Action<ulong, TimeSpan>? DefragmentationStarted { get; set; }
 
     /// <summary>Hangs a running member (SIGSTOP): requests to it time out; the others elect a new leader if it led. A stopped member stays stopped.</summary>
     public void Hang(ulong id)

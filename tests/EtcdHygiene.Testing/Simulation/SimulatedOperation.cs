@@ -55,6 +55,16 @@ public sealed record SimulatedOperation
         }
     }
 
+    /// <summary>Ends it earlier than it was to end: the member stopped under a defragmentation that outlived its timeout.</summary>
+    internal void CutShort(TimeSpan at)
+    {
+        if (!HasEnded || Ended > at)
+        {
+            Ended = at;
+            HasEnded = true;
+        }
+    }
+
     /// <summary>True once the cluster carried it out (a defragmentation the caller gave up on may still be).</summary>
     public bool Applied { get; internal set; }
 
