@@ -1,69 +1,75 @@
 namespace EtcdHygiene.Core.Policy;
 
 /// <summary>The CamelCase reasons of the conditions in a RegistryPolicy's status, by condition.</summary>
-public static class ConditionReason
+public readonly record struct ConditionReason(string Value)
 {
     // Ready
     /// <summary>Ready: the last cycle succeeded.</summary>
-    public const string CycleSucceeded = nameof(CycleSucceeded);
+    public static readonly ConditionReason CycleSucceeded = new(nameof(CycleSucceeded));
     /// <summary>Ready: a step of the last cycle failed.</summary>
-    public const string StepFailed = nameof(StepFailed);
+    public static readonly ConditionReason StepFailed = new(nameof(StepFailed));
     /// <summary>Ready: a member raised CORRUPT.</summary>
-    public const string CorruptAlarm = nameof(CorruptAlarm);
+    public static readonly ConditionReason CorruptAlarm = new(nameof(CorruptAlarm));
     /// <summary>Ready: NOSPACE is active.</summary>
-    public const string NoSpaceAlarm = nameof(NoSpaceAlarm);
+    public static readonly ConditionReason NoSpaceAlarm = new(nameof(NoSpaceAlarm));
     /// <summary>Ready: the cluster or its alarms could not be observed.</summary>
-    public const string ClusterUnreachable = nameof(ClusterUnreachable);
+    public static readonly ConditionReason ClusterUnreachable = new(nameof(ClusterUnreachable));
     /// <summary>Ready: the policy is outside what the administrator lets its namespace maintain (the operator's tenancy rules).</summary>
-    public const string NotAllowed = nameof(NotAllowed);
+    public static readonly ConditionReason NotAllowed = new(nameof(NotAllowed));
     /// <summary>Ready: a Secret the policy names is missing or incomplete.</summary>
-    public const string SecretUnavailable = nameof(SecretUnavailable);
+    public static readonly ConditionReason SecretUnavailable = new(nameof(SecretUnavailable));
 
     // Degraded
     /// <summary>Degraded: a member is unreachable or unhealthy.</summary>
-    public const string MemberUnavailable = nameof(MemberUnavailable);
+    public static readonly ConditionReason MemberUnavailable = new(nameof(MemberUnavailable));
     /// <summary>Degraded (False): every member answers.</summary>
-    public const string AllMembersHealthy = nameof(AllMembersHealthy);
+    public static readonly ConditionReason AllMembersHealthy = new(nameof(AllMembersHealthy));
 
     // Progressing
     /// <summary>Progressing: the last cycle executed steps.</summary>
-    public const string StepsExecuted = nameof(StepsExecuted);
+    public static readonly ConditionReason StepsExecuted = new(nameof(StepsExecuted));
     /// <summary>Progressing (False): nothing to do.</summary>
-    public const string Idle = nameof(Idle);
+    public static readonly ConditionReason Idle = new(nameof(Idle));
     /// <summary>Progressing (False): another process holds the etcd cluster's lock; this policy waits for it.</summary>
-    public const string MaintainedElsewhere = nameof(MaintainedElsewhere);
+    public static readonly ConditionReason MaintainedElsewhere = new(nameof(MaintainedElsewhere));
 
     // QuotaPressure
     /// <summary>QuotaPressure: a member is above the quota usage threshold.</summary>
-    public const string AboveQuotaUsageThreshold = nameof(AboveQuotaUsageThreshold);
+    public static readonly ConditionReason AboveQuotaUsageThreshold = new(nameof(AboveQuotaUsageThreshold));
     /// <summary>QuotaPressure (False).</summary>
-    public const string BelowQuotaUsageThreshold = nameof(BelowQuotaUsageThreshold);
+    public static readonly ConditionReason BelowQuotaUsageThreshold = new(nameof(BelowQuotaUsageThreshold));
 
     // NoSpaceAlarm
     /// <summary>NoSpaceAlarm: active.</summary>
-    public const string NoSpaceActive = nameof(NoSpaceActive);
+    public static readonly ConditionReason NoSpaceActive = new(nameof(NoSpaceActive));
     /// <summary>NoSpaceAlarm (False).</summary>
-    public const string NoAlarm = nameof(NoAlarm);
+    public static readonly ConditionReason NoAlarm = new(nameof(NoAlarm));
 
     // DefragBlocked
     /// <summary>DefragBlocked: refused for safety.</summary>
-    public const string DefragBlocked = nameof(DefragBlocked);
+    public static readonly ConditionReason DefragBlocked = new(nameof(DefragBlocked));
     /// <summary>DefragBlocked (False).</summary>
-    public const string NotBlocked = nameof(NotBlocked);
+    public static readonly ConditionReason NotBlocked = new(nameof(NotBlocked));
 
     // InvalidSpec
     /// <summary>InvalidSpec, and Ready False: the spec cannot be acted on.</summary>
-    public const string InvalidSpec = nameof(InvalidSpec);
+    public static readonly ConditionReason InvalidSpec = new(nameof(InvalidSpec));
     /// <summary>InvalidSpec (False).</summary>
-    public const string SpecValid = nameof(SpecValid);
+    public static readonly ConditionReason SpecValid = new(nameof(SpecValid));
 
     // ChurnDetected
     /// <summary>ChurnDetected: a group rewrites unchanged content.</summary>
-    public const string NoOpRewrites = nameof(NoOpRewrites);
+    public static readonly ConditionReason NoOpRewrites = new(nameof(NoOpRewrites));
     /// <summary>ChurnDetected (False).</summary>
-    public const string NoChurn = nameof(NoChurn);
+    public static readonly ConditionReason NoChurn = new(nameof(NoChurn));
     /// <summary>ChurnDetected (False): the policy analyses no prefixes.</summary>
-    public const string AnalysisDisabled = nameof(AnalysisDisabled);
+    public static readonly ConditionReason AnalysisDisabled = new(nameof(AnalysisDisabled));
     /// <summary>ChurnDetected (Unknown): the analysis cannot read etcd.</summary>
-    public const string AnalysisUnavailable = nameof(AnalysisUnavailable);
+    public static readonly ConditionReason AnalysisUnavailable = new(nameof(AnalysisUnavailable));
+
+    /// <summary>The wire value.</summary>
+    public override string ToString() => Value;
+
+    /// <summary>Read as the wire string (status objects and tests compare strings); the other way needs <c>new</c>, so a reason never passes for a type.</summary>
+    public static implicit operator string(ConditionReason value) => value.Value;
 }

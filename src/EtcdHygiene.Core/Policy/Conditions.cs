@@ -6,12 +6,12 @@ namespace EtcdHygiene.Core.Policy;
 /// </summary>
 public static class Conditions
 {
-    /// <summary>Sets <paramref name="type"/> (a <see cref="ConditionType"/>) to True or False.</summary>
-    public static void Set(List<PolicyCondition> conditions, string type, bool holds, string reason, string message, long generation, DateTimeOffset now) =>
+    /// <summary>Sets <paramref name="type"/> to True or False.</summary>
+    public static void Set(List<PolicyCondition> conditions, ConditionType type, bool holds, ConditionReason reason, string message, long generation, DateTimeOffset now) =>
         Set(conditions, type, ConditionStatus.Of(holds), reason, message, generation, now);
 
-    /// <summary>Sets <paramref name="type"/> to <paramref name="status"/> (a <see cref="ConditionStatus"/>), keeping the transition time unless it flips.</summary>
-    public static void Set(List<PolicyCondition> conditions, string type, string status, string reason, string message, long generation, DateTimeOffset now)
+    /// <summary>Sets <paramref name="type"/> to <paramref name="status"/>, keeping the transition time unless it flips.</summary>
+    public static void Set(List<PolicyCondition> conditions, ConditionType type, ConditionStatus status, ConditionReason reason, string message, long generation, DateTimeOffset now)
     {
         var existing = conditions.FirstOrDefault(c => c.Type == type);
         var transition = existing?.Status == status ? existing.LastTransitionTime : StatusTime.Write(now);

@@ -148,7 +148,7 @@ public sealed class PolicyCondition
 
     /// <summary>True, False or Unknown.</summary>
     [Required]
-    [AllowedValues(ConditionStatus.True, ConditionStatus.False, ConditionStatus.Unknown)]
+    [AllowedValues(nameof(ConditionStatus.True), nameof(ConditionStatus.False), nameof(ConditionStatus.Unknown))]
     public string? Status { get; set; }
 
     /// <summary>CamelCase reason.</summary>

@@ -13,12 +13,6 @@ namespace EtcdHygiene.Operator.Controller;
 /// </summary>
 public static class CycleEvents
 {
-    /// <summary>Event reasons that are not a planner's note code.</summary>
-    public const string StepFailed = nameof(StepFailed), DryRun = nameof(DryRun), EmergencyCompaction = nameof(EmergencyCompaction),
-        Compacted = nameof(Compacted), LeaderMoved = nameof(LeaderMoved), Defragmented = nameof(Defragmented), NoSpaceDisarmed = nameof(NoSpaceDisarmed),
-        ChurnDetected = nameof(ChurnDetected), InvalidSpec = nameof(InvalidSpec), NotAllowed = nameof(NotAllowed), SecretUnavailable = nameof(SecretUnavailable),
-        AnalysisUnavailable = nameof(AnalysisUnavailable);
-
     /// <summary>The events of one cycle, in the order things happened.</summary>
     public static IEnumerable<PolicyEvent> Of(CycleResult result)
     {
@@ -28,7 +22,7 @@ public static class CycleEvents
         }
         foreach (var note in result.Notes.Where(n => n.Severity == NoteSeverity.Warning))
         {
-            yield return new PolicyEvent(PolicyEvent.Warning, note.Code.ToString(), note.Message);
+            yield return new PolicyEvent(PolicyEvent.Warning, EventReason.Of(note.Code), note.Message);
         }
     }
 
@@ -40,11 +34,11 @@ public static class CycleEvents
     {
         foreach (var group in findings.ToAnnounce)
         {
-            yield return new PolicyEvent(PolicyEvent.Warning, ChurnDetected, ChurnRule.Describe(group) + ChurnRule.Example(group));
+            yield return new PolicyEvent(PolicyEvent.Warning, EventReason.ChurnDetected, ChurnRule.Describe(group) + ChurnRule.Example(group));
         }
         if (findings.ProblemToAnnounce is { } problem)
         {
-            yield return new PolicyEvent(PolicyEvent.Warning, AnalysisUnavailable,
+            yield return new PolicyEvent(PolicyEvent.Warning, EventReason.AnalysisUnavailable,
                 $"the churn analysis cannot read etcd, and retrying cannot cure it: {problem}. Hygiene goes on without it");
         }
     }
@@ -54,17 +48,17 @@ public static class CycleEvents
         var step = outcome.Step;
         return outcome.Result switch
         {
-            StepResult.Failed => new(PolicyEvent.Warning, StepFailed, $"{step.Title} failed: {outcome.Error}"),
-            StepResult.DryRun => new(PolicyEvent.Normal, DryRun, $"would {step.Title}: {step.Reason}"),
+            StepResult.Failed => new(PolicyEvent.Warning, EventReason.StepFailed, $"{step.Title} failed: {outcome.Error}"),
+            StepResult.DryRun => new(PolicyEvent.Normal, EventReason.DryRun, $"would {step.Title}: {step.Reason}"),
             _ => step.Kind switch
             {
-                StepKind.Compact when step.Compaction == CompactionKind.Emergency => new(PolicyEvent.Warning, EmergencyCompaction, $"{step.Title}: {step.Reason}"),
-                StepKind.Compact => new(PolicyEvent.Normal, Compacted, $"{step.Title}: {step.Reason}"),
-                StepKind.MoveLeader => new(PolicyEvent.Normal, LeaderMoved, $"{step.Title}: {step.Reason}"),
-                StepKind.Defragment => new(PolicyEvent.Normal, Defragmented,
+                StepKind.Compact when step.Compaction == CompactionKind.Emergency => new(PolicyEvent.Warning, EventReason.EmergencyCompaction, $"{step.Title}: {step.Reason}"),
+                StepKind.Compact => new(PolicyEvent.Normal, EventReason.Compacted, $"{step.Title}: {step.Reason}"),
+                StepKind.MoveLeader => new(PolicyEvent.Normal, EventReason.LeaderMoved, $"{step.Title}: {step.Reason}"),
+                StepKind.Defragment => new(PolicyEvent.Normal, EventReason.Defragmented,
                     $"{step.Title} in {outcome.Duration.TotalSeconds:0.0}s, reclaimed {Quantity.FormatBytes(outcome.ReclaimedBytes ?? 0)}: {step.Reason}"),
-                StepKind.DisarmNoSpace => new(PolicyEvent.Normal, NoSpaceDisarmed, $"{step.Title}: {step.Reason}"),
-                _ => new(PolicyEvent.Normal, step.Kind.ToString(), step.Reason),
+                StepKind.DisarmNoSpace => new(PolicyEvent.Normal, EventReason.NoSpaceDisarmed, $"{step.Title}: {step.Reason}"),
+                _ => new(PolicyEvent.Normal, new EventReason(step.Kind.ToString()), step.Reason),
             },
         };
     }

@@ -4,7 +4,7 @@ namespace EtcdHygiene.Operator.Controller;
 /// <param name="Type">Normal or Warning.</param>
 /// <param name="Reason">CamelCase reason.</param>
 /// <param name="Message">What happened and why.</param>
-public sealed record PolicyEvent(string Type, string Reason, string Message)
+public sealed record PolicyEvent(string Type, EventReason Reason, string Message)
 {
     /// <summary>Normal, as Kubernetes spells it.</summary>
     public const string Normal = nameof(Normal);

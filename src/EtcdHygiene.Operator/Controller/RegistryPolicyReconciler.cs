@@ -77,7 +77,7 @@ public sealed class RegistryPolicyReconciler(
         var text = string.Join("; ", problems);
         logger.LogWarning("Policy {Policy}: invalid spec: {Problems}", policyKey, text);
         await runners.StopAsync(policyKey);
-        await events.RecordAsync(subject, PolicyEvent.Warning, CycleEvents.InvalidSpec, text, stopping);
+        await events.RecordAsync(subject, PolicyEvent.Warning, EventReason.InvalidSpec, text, stopping);
         await status.ApplyAsync(StatusChanges.InvalidSpec(generation, problems, time.GetUtcNow()));
         return ReconcileResult.Done;
     }
@@ -88,7 +88,7 @@ public sealed class RegistryPolicyReconciler(
     {
         logger.LogWarning("Policy {Policy} is not allowed: {Refusal}", policyKey, refusal);
         await runners.StopAsync(policyKey);
-        await events.RecordAsync(subject, PolicyEvent.Warning, CycleEvents.NotAllowed, refusal, stopping);
+        await events.RecordAsync(subject, PolicyEvent.Warning, EventReason.NotAllowed, refusal, stopping);
         await status.ApplyAsync(StatusChanges.NotAllowed(generation, refusal, time.GetUtcNow()));
         return ReconcileResult.Done;
     }

@@ -32,7 +32,7 @@ public sealed class StatusFrontEnd(PolicyKey key, long generation, HygienePolicy
         }
         catch (SecretUnavailableException e)
         {
-            await events.RecordAsync(subject, PolicyEvent.Warning, CycleEvents.SecretUnavailable, e.Message, cancellationToken);
+            await events.RecordAsync(subject, PolicyEvent.Warning, EventReason.SecretUnavailable, e.Message, cancellationToken);
             await status.ApplyAsync(StatusChanges.SecretUnavailable(generation, e.Message, time.GetUtcNow()));
             return null;
         }

@@ -214,7 +214,7 @@ public sealed class HygieneMetrics
             _info.WithLabels(ns, name, member, version).Set(1);
         }
         var alarms = snapshot.AlarmsKnown
-            ? snapshot.Alarms.Select(a => (Member: snapshot.Member(a.MemberId)?.Name is { Length: > 0 } n ? n : a.MemberId.ToString("x"), Alarm: a.Alarm.ToString().ToUpperInvariant())).ToHashSet()
+            ? snapshot.Alarms.Select(a => (Member: snapshot.Member(a.MemberId)?.Name is { Length: > 0 } n ? n : a.MemberId.ToString("x"), Alarm: a.Alarm.WireName())).ToHashSet()
             : _alarms.GetValueOrDefault(policy.Key) ?? [];
         foreach (var cleared in (_alarms.GetValueOrDefault(policy.Key) ?? []).Except(alarms))
         {

@@ -17,7 +17,7 @@ public static class CheckReport
         foreach (var member in snapshot.Members)
         {
             var quota = policy.QuotaOf(member);
-            var alarms = string.Join(",", snapshot.Alarms.Where(a => a.MemberId == member.Id).Select(a => a.Alarm.ToString().ToUpperInvariant()));
+            var alarms = string.Join(",", snapshot.Alarms.Where(a => a.MemberId == member.Id).Select(a => a.Alarm.WireName()));
             var role = member.IsLeader ? "leader" : member.IsLearner ? "learner" : "";
             table.Add(
                 member.DisplayName,
@@ -49,7 +49,7 @@ public static class CheckReport
         text.AppendLine();
         if (plan.Steps.Count == 0 && snapshot.Alarms.Count > 0)
         {
-            var alarms = string.Join(", ", snapshot.Alarms.Select(a => a.Alarm.ToString().ToUpperInvariant()).Distinct());
+            var alarms = string.Join(", ", snapshot.Alarms.Select(a => a.Alarm.WireName()).Distinct());
             text.AppendLine($"Plan: {alarms} is active and nothing etcd-hygiene may do clears it: a person must act (the warnings below say why).");
         }
         else if (plan.Steps.Count == 0)

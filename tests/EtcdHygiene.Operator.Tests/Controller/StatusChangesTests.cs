@@ -54,10 +54,10 @@ public sealed class StatusChangesTests
         var conditions = new List<Core.Policy.PolicyCondition>();
         var t0 = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
 
-        Conditions.Set(conditions, ConditionType.Ready, true, "CycleSucceeded", "a", 1, t0);
-        Conditions.Set(conditions, ConditionType.Ready, true, "CycleSucceeded", "b", 2, t0.AddMinutes(5));
+        Conditions.Set(conditions, ConditionType.Ready, true, ConditionReason.CycleSucceeded, "a", 1, t0);
+        Conditions.Set(conditions, ConditionType.Ready, true, ConditionReason.CycleSucceeded, "b", 2, t0.AddMinutes(5));
         var unchanged = conditions.Single().LastTransitionTime;
-        Conditions.Set(conditions, ConditionType.Ready, false, "NoSpaceAlarm", "c", 2, t0.AddMinutes(9));
+        Conditions.Set(conditions, ConditionType.Ready, false, ConditionReason.NoSpaceAlarm, "c", 2, t0.AddMinutes(9));
 
         Assert.Equal("2026-11-25T12:00:00Z", unchanged);
         var flipped = Assert.Single(conditions);

@@ -169,8 +169,8 @@ public sealed class PolicySupervisorTests
             Assert.Equal((ConditionStatus.True, ConditionReason.CycleSucceeded), ((string?)ready["status"], (string?)ready["reason"]));
             Assert.NotEmpty(stored["hotKeys"]!.AsArray());
             var reasons = kube.Api.List(OperatorFixture.Events).Select(e => (string?)e["reason"]).ToList();
-            Assert.Equal(3, kube.EventCount("registry", CycleEvents.Defragmented));
-            Assert.Contains(CycleEvents.NoSpaceDisarmed, reasons);
+            Assert.Equal(3, kube.EventCount("registry", EventReason.Defragmented));
+            Assert.Contains(EventReason.NoSpaceDisarmed, reasons);
             Assert.Contains(nameof(NoteCode.NoSpaceAlarm), reasons);
         }
 
