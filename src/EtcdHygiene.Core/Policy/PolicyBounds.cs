@@ -27,4 +27,7 @@ public static class PolicyBounds
     /// string literal: its backslashes are doubled.
     /// </summary>
     public const string CronCelPattern = @"^\\s*(@[a-z_]+|[0-9A-Za-z*?/,#-]+(\\s+[0-9A-Za-z*?/,#-]+){4})\\s*$";
+
+    /// <summary>The shortest spec.alarms.checkInterval: every check reads every member's Status.</summary>
+    public const string MinCheckInterval = "200ms";
 }

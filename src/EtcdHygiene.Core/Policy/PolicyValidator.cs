@@ -189,9 +189,9 @@ public static partial class PolicyValidator
             problems.Add($"{path}.preemptAboveQuotaRatio must be above disarmBelowQuotaRatio ({ratio}), or 0 to turn prevention off (got {preempt})");
         }
         var check = Duration($"{path}.checkInterval", spec.CheckInterval, defaults.CheckInterval, problems, positive: true);
-        if (check > TimeSpan.Zero && check < TimeSpan.FromMilliseconds(200))
+        if (check > TimeSpan.Zero && GoDuration.TryParse(PolicyBounds.MinCheckInterval, out var shortest) && check < shortest)
         {
-            problems.Add($"{path}.checkInterval must be at least 200ms (got {Show(spec.CheckInterval)}): every check reads every member's Status");
+            problems.Add($"{path}.checkInterval must be at least {PolicyBounds.MinCheckInterval} (got {Show(spec.CheckInterval)}): every check reads every member's Status");
         }
         return new AlarmSettings
         {

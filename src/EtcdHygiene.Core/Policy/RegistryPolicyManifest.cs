@@ -220,10 +220,10 @@ public sealed class DefragRuleSpec
 }
 
 /// <summary><c>spec.alarms</c>.</summary>
-[CelRule("!has(self.preemptAboveQuotaRatio) || self.preemptAboveQuotaRatio == 0.0 || self.preemptAboveQuotaRatio > (has(self.disarmBelowQuotaRatio) ? self.disarmBelowQuotaRatio : 0.8)",
+[CelRule("!has(self.preemptAboveQuotaRatio) || self.preemptAboveQuotaRatio == 0.0 || self.preemptAboveQuotaRatio > (has(self.disarmBelowQuotaRatio) ? self.disarmBelowQuotaRatio : default(disarmBelowQuotaRatio))",
     "preemptAboveQuotaRatio must be above disarmBelowQuotaRatio, or 0 to turn prevention off")]
-[CelRule("!has(self.checkInterval) || duration(self.checkInterval) >= duration('200ms')",
-    "checkInterval must be at least 200ms: every check reads every member's Status")]
+[CelRule("!has(self.checkInterval) || duration(self.checkInterval) >= duration('" + PolicyBounds.MinCheckInterval + "')",
+    "checkInterval must be at least " + PolicyBounds.MinCheckInterval + ": every check reads every member's Status")]
 public sealed class AlarmsSpec
 {
     /// <summary>Disarm NOSPACE when safe.</summary>

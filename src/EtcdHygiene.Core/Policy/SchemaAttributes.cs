@@ -24,7 +24,11 @@ public sealed class TextFormatAttribute(TextFormat format) : Attribute
 /// A cross-field rule the API server checks (CEL, <c>x-kubernetes-validations</c>); the validator
 /// checks the same rule for policy files.
 /// </summary>
-/// <param name="rule">The CEL expression, evaluated with <c>self</c> the annotated object.</param>
+/// <param name="rule">
+/// The CEL expression, evaluated with <c>self</c> the annotated object. <c>default(field)</c> stands
+/// for that field's <see cref="System.ComponentModel.DefaultValueAttribute"/>, which the CRD
+/// generator writes in, so that a default is defined once (<see cref="PolicyDefaults"/>).
+/// </param>
 /// <param name="message">What a person reads when it fails.</param>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Property, AllowMultiple = true)]
 public sealed class CelRuleAttribute(string rule, string message) : Attribute

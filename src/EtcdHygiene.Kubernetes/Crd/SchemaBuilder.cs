@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using EtcdHygiene.Core.Policy;
 using k8s.Models;
 
@@ -11,7 +13,7 @@ namespace EtcdHygiene.Kubernetes.Crd;
 /// descriptions from the XML docs, bounds, enums, defaults and formats from the attributes, and
 /// CEL rules from <see cref="CelRuleAttribute"/>.
 /// </summary>
-internal sealed class SchemaBuilder(XmlDocumentation docs)
+internal sealed partial class SchemaBuilder(XmlDocumentation docs)
 {
     public const string DurationPattern = @"^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h))+)$";
     public const string QuantityPattern = @"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$";
@@ -36,7 +38,8 @@ internal sealed class SchemaBuilder(XmlDocumentation docs)
             }
         }
         schema.Required = required.Count > 0 ? required : null;
-        var rules = type.GetCustomAttributes<CelRuleAttribute>().Select(r => new V1ValidationRule { Rule = r.Rule, Message = r.Message, FieldPath = r.FieldPath }).ToList();
+        var rules = type.GetCustomAttributes<CelRuleAttribute>()
+            .Select(r => new V1ValidationRule { Rule = WithDefaults(r.Rule, type), Message = r.Message, FieldPath = r.FieldPath }).ToList();
         schema.XKubernetesValidations = rules.Count > 0 ? rules : null;
         return schema;
     }
@@ -132,6 +135,26 @@ internal sealed class SchemaBuilder(XmlDocumentation docs)
         }
         return schema;
     }
+
+    /// <summary>A CEL rule with each <c>default(field)</c> replaced by that field's default, as a CEL literal.</summary>
+    private static string WithDefaults(string rule, Type type) => DefaultToken().Replace(rule, match =>
+    {
+        var field = match.Groups[1].Value;
+        var property = type.GetProperties().FirstOrDefault(p => JsonName(p) == field)
+                       ?? throw new InvalidOperationException($"CEL rule of {type.Name}: default({field}) names no field");
+        return property.GetCustomAttribute<DefaultValueAttribute>()?.Value switch
+        {
+            double d => d.ToString("R", CultureInfo.InvariantCulture) is var text && text.Contains('.') ? text : text + ".0",
+            long l => l.ToString(CultureInfo.InvariantCulture),
+            int i => i.ToString(CultureInfo.InvariantCulture),
+            bool b => b ? "true" : "false",
+            string text => $"'{text}'",
+            var other => throw new InvalidOperationException($"CEL rule of {type.Name}: default({field}) has no default a rule can use ({other})"),
+        };
+    });
+
+    [GeneratedRegex(@"default\((\w+)\)")]
+    private static partial Regex DefaultToken();
 
     private static string JsonName(PropertyInfo property) => char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
 }
