@@ -1,3 +1,4 @@
+using EtcdHygiene.Operator.Standalone;
 using System.Text.Json.Nodes;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
@@ -63,7 +64,7 @@ internal static class EventsBenchmark
         await using var api = await FakeKubernetesApi.StartAsync();
         var kind = new ResourceKind($"apis/{RegistryPolicyCrd.Group}/{RegistryPolicyCrd.Version}", RegistryPolicyCrd.Plural);
         using var folder = new PolicyFolder();
-        var policy = PolicyFile.Load(folder.WriteDefaults("registry", cluster.ClientUrls));
+        var policy = PolicyFileReader.Load(folder.WriteDefaults("registry", cluster.ClientUrls));
         var applied = api.Apply(kind, policy.Key.Namespace, new JsonObject
         {
             ["apiVersion"] = $"{RegistryPolicyCrd.Group}/{RegistryPolicyCrd.Version}",

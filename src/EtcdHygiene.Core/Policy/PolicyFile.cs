@@ -6,7 +6,7 @@ namespace EtcdHygiene.Core.Policy;
 
 /// <summary>
 /// Reads a RegistryPolicy from YAML — the same manifest a user would <c>kubectl apply</c> — for the
-/// standalone <c>run</c> and <c>check</c> commands. Every failure is a <see cref="PolicyFileException"/>
+/// standalone <c>run</c> and <c>check</c> commands (which read the file: <c>PolicyFileReader</c>). Every failure is a <see cref="PolicyFileException"/>
 /// whose message names the file and, where it can, the line and the field.
 /// </summary>
 public static class PolicyFile
@@ -14,21 +14,6 @@ public static class PolicyFile
     private static readonly IDeserializer Yaml = new DeserializerBuilder()
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
         .Build();
-
-    /// <summary>Loads and validates a policy file.</summary>
-    public static HygienePolicy Load(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new PolicyFileException($"{path}: cannot read the policy file: {e.Message}");
-        }
-        return Parse(text, path);
-    }
 
     /// <summary>Parses and validates policy YAML; <paramref name="source"/> names it in messages.</summary>
     public static HygienePolicy Parse(string yaml, string source)

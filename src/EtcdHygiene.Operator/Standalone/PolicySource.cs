@@ -21,7 +21,7 @@ public sealed record PolicySource(HygienePolicy Policy, string Path, EtcdConnect
     {
         var sources = paths.Select(p =>
         {
-            var policy = PolicyFile.Load(p);
+            var policy = PolicyFileReader.Load(p);
             return new PolicySource(policy, p, MountedSecrets.OptionsFor(policy, p, secretsDirectory), secretsDirectory);
         }).ToList();
         var duplicate = sources.GroupBy(s => s.Policy.Key).FirstOrDefault(g => g.Count() > 1);

@@ -202,14 +202,6 @@ public sealed class PolicyFileTests
     }
 
     [Fact]
-    public void AMissingFile_SaysSo()
-    {
-        var error = Assert.Throws<PolicyFileException>(() => PolicyFile.Load("/nonexistent/policy.yaml"));
-
-        Assert.Contains("/nonexistent/policy.yaml: cannot read the policy file", error.Message);
-    }
-
-    [Fact]
     public void AManifestExportedFromACluster_WithStatusAndManagedMetadata_Loads()
     {
         var policy = PolicyFile.Parse("""

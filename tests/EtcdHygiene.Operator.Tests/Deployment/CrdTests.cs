@@ -1,3 +1,4 @@
+using EtcdHygiene.Operator.Standalone;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EtcdHygiene.Core.Policy;
@@ -95,7 +96,7 @@ public sealed class CrdTests
         var result = Schema().Evaluate(Element(YamlJson.ToJson(File.ReadAllText(path))), new EvaluationOptions { OutputFormat = OutputFormat.List });
 
         Assert.True(result.IsValid, string.Join("; ", (result.Details ?? []).Where(HasErrors).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
-        PolicyFile.Load(path);
+        PolicyFileReader.Load(path);
     }
 
     [Theory]

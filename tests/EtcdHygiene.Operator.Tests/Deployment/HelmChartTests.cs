@@ -157,7 +157,7 @@ public sealed class HelmChartTests
 
         foreach (var sample in new[] { "bitnami-etcd.yaml", "go-micro-registry.yaml", "tls-and-auth.yaml" })
         {
-            var policy = EtcdHygiene.Core.Policy.PolicyFile.Load(Path.Combine(Root, "config", "samples", sample));
+            var policy = EtcdHygiene.Operator.Standalone.PolicyFileReader.Load(Path.Combine(Root, "config", "samples", sample));
             Assert.Null(allowed.Admit(policy).Refusal);
             Assert.NotNull(defaults.Admit(policy).Refusal);
         }

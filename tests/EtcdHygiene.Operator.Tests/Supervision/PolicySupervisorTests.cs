@@ -35,7 +35,7 @@ public sealed class PolicySupervisorTests
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 3, QuotaBackendBytes = 16 * MiB });
         await new RegistryWorkload(cluster.CreateClient(), new RegistryWorkloadOptions { Services = 10, NodesPerService = 5, Writers = 8 }).FillUntilNoSpaceAsync();
         using var folder = new PolicyFolder();
-        var policy = PolicyFile.Load(folder.Write("registry", cluster.ClientUrls, """
+        var policy = PolicyFileReader.Load(folder.Write("registry", cluster.ClientUrls, """
               defragmentation: { pauseBetweenMembers: 1s }
               analysis: { prefixes: ["/micro/registry/"] }
             """));
