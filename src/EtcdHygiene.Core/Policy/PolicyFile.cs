@@ -1,3 +1,4 @@
+using EtcdHygiene.Core.Api;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Cronos;
+using EtcdHygiene.Core.Api;
 
 namespace EtcdHygiene.Core.Policy;
 

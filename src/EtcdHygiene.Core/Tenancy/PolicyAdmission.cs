@@ -1,3 +1,4 @@
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 
 namespace EtcdHygiene.Core.Tenancy;

@@ -1,3 +1,4 @@
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 using k8s;
 using k8s.Models;

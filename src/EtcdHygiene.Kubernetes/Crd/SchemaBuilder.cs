@@ -1,8 +1,9 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Reflection;
 using System.Globalization;
+using System.Reflection;
 using System.Text.RegularExpressions;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 using k8s.Models;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Kubernetes.Crd;
 using k8s;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 using k8s;
 using k8s.Autorest;

@@ -1,3 +1,4 @@
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Core.Tenancy;
 using EtcdHygiene.Kubernetes.Resources;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EtcdHygiene.Core.Analysis;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 
 namespace EtcdHygiene.Operator.Reporting;

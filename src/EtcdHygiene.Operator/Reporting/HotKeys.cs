@@ -1,6 +1,7 @@
 using System.Globalization;
 using EtcdHygiene.Core.Analysis;
 using EtcdHygiene.Core.Analysis.Paths;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 
 namespace EtcdHygiene.Operator.Reporting;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Kubernetes.Crd;
 using EtcdHygiene.Kubernetes.Runtime;

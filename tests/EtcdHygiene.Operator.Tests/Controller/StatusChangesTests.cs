@@ -1,3 +1,4 @@
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Operator.Controller.Status;
@@ -11,7 +12,7 @@ public sealed class StatusChangesTests
     public void RevisionSamples_SurviveStatusWithoutLosingPrecision()
     {
         var at = new DateTimeOffset(2026, 11, 25, 12, 0, 0, 900, TimeSpan.Zero);
-        var status = new Core.Policy.RegistryPolicyStatus
+        var status = new Core.Api.RegistryPolicyStatus
         {
             RevisionSamples = [new() { Time = at.UtcDateTime.ToString("o"), Revision = 42 }],
         };
@@ -36,7 +37,7 @@ public sealed class StatusChangesTests
         };
         var now = started.AddSeconds(34);
         var pause = TimeSpan.FromSeconds(10);
-        var fromStatus = StatusChanges.StateFrom(StatusChanges.WithState(state)(new Core.Policy.RegistryPolicyStatus()));
+        var fromStatus = StatusChanges.StateFrom(StatusChanges.WithState(state)(new Core.Api.RegistryPolicyStatus()));
         using var folder = new Testing.Cli.PolicyFolder();
         var files = new Operator.Standalone.StateFiles(folder.StateDirectory);
         var key = new PolicyKey("default", "registry");
@@ -51,7 +52,7 @@ public sealed class StatusChangesTests
     [Fact]
     public void Conditions_KeepTheirTransitionTime_UntilTheyFlip()
     {
-        var conditions = new List<Core.Policy.PolicyCondition>();
+        var conditions = new List<Core.Api.PolicyCondition>();
         var t0 = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
 
         Conditions.Set(conditions, ConditionType.Ready, true, ConditionReason.CycleSucceeded, "a", 1, t0);
@@ -76,7 +77,7 @@ public sealed class StatusChangesTests
         }
         var report = analyzer.Report(t0.AddMinutes(1));
 
-        var status = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, report, problem: null,
+        var status = StatusChanges.WithFindings(new Core.Api.RegistryPolicyStatus(), 3, report, problem: null,
             new Core.Analysis.Forecast(7_200_000, t0.AddHours(5)), t0.AddMinutes(1));
 
         var hot = Assert.Single(status.HotKeys!);
@@ -92,18 +93,18 @@ public sealed class StatusChangesTests
         Assert.Equal(("$.a", "Reordered", 239L, 239L, "[0] 1, [1] 2", "[0] 2, [1] 1"),
             (flipping.Path, flipping.Kind, flipping.Writes!.Value, flipping.Examined!.Value, flipping.Before, flipping.After));
 
-        var disabled = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, report: null, problem: null, forecast: null, t0);
+        var disabled = StatusChanges.WithFindings(new Core.Api.RegistryPolicyStatus(), 3, report: null, problem: null, forecast: null, t0);
         Assert.Equal(("False", "AnalysisDisabled"), (disabled.Conditions![0].Status, disabled.Conditions[0].Reason));
         Assert.Empty(disabled.HotKeys!);
 
-        var blind = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, new Core.Analysis.ChurnAnalyzer(new(), t0).Report(t0), "etcd unreachable", null, t0);
+        var blind = StatusChanges.WithFindings(new Core.Api.RegistryPolicyStatus(), 3, new Core.Analysis.ChurnAnalyzer(new(), t0).Report(t0), "etcd unreachable", null, t0);
         Assert.Equal(("Unknown", "AnalysisUnavailable"), (blind.Conditions![0].Status, blind.Conditions[0].Reason));
         // Writes read before a failure retrying cannot cure do not hide it; before a passing one they stand.
         var quiet = new Core.Analysis.ChurnAnalyzer(new(), t0);
         quiet.Record("/other/k"u8, "v"u8, 0, 1, 1, false, t0);
-        var stuck = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, quiet.Report(t0), "permission denied", null, t0, stuck: true);
+        var stuck = StatusChanges.WithFindings(new Core.Api.RegistryPolicyStatus(), 3, quiet.Report(t0), "permission denied", null, t0, stuck: true);
         Assert.Equal(("Unknown", "AnalysisUnavailable"), (stuck.Conditions![0].Status, stuck.Conditions[0].Reason));
-        var passing = StatusChanges.WithFindings(new Core.Policy.RegistryPolicyStatus(), 3, quiet.Report(t0), "etcd unreachable", null, t0);
+        var passing = StatusChanges.WithFindings(new Core.Api.RegistryPolicyStatus(), 3, quiet.Report(t0), "etcd unreachable", null, t0);
         Assert.Equal(("False", "NoChurn"), (passing.Conditions![0].Status, passing.Conditions[0].Reason));
     }
 
@@ -141,8 +142,8 @@ public sealed class StatusChangesTests
         };
         var waiting = new PlanNote(NoteCode.MaintainedElsewhere, "etcd-hygiene run on vm-3 (pid 812) maintains etcd cluster 5e3c (it holds the lock under /etcd-hygiene/maintainer/)");
 
-        var status = StatusChanges.AfterCycle(policy, Cycle(waiting), now)(new Core.Policy.RegistryPolicyStatus());
-        var idle = StatusChanges.AfterCycle(policy, Cycle(), now)(new Core.Policy.RegistryPolicyStatus());
+        var status = StatusChanges.AfterCycle(policy, Cycle(waiting), now)(new Core.Api.RegistryPolicyStatus());
+        var idle = StatusChanges.AfterCycle(policy, Cycle(), now)(new Core.Api.RegistryPolicyStatus());
 
         var progressing = status.Conditions!.Single(c => c.Type == ConditionType.Progressing);
         Assert.Equal((ConditionStatus.False, ConditionReason.MaintainedElsewhere, waiting.Message), (progressing.Status, progressing.Reason, progressing.Message));

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;

@@ -1,8 +1,9 @@
-using EtcdHygiene.Operator.Tests.Deployment;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Kubernetes.Resources;
+using EtcdHygiene.Operator.Tests.Deployment;
 using EtcdHygiene.Testing.Cli;
 using EtcdHygiene.Testing.Etcd;
 using EtcdHygiene.Testing.Kubernetes;

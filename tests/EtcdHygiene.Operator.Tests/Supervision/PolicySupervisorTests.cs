@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Kubernetes.Runtime;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using EtcdHygiene.Core.Analysis;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Observation;
 using EtcdHygiene.Core.Planning;

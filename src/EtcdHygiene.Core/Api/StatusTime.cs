@@ -1,6 +1,7 @@
 using System.Globalization;
+using EtcdHygiene.Core.Policy;
 
-namespace EtcdHygiene.Core.Policy;
+namespace EtcdHygiene.Core.Api;
 
 /// <summary>
 /// The one timestamp format of status and state: RFC 3339 in UTC, with the fraction of a second

@@ -1,4 +1,5 @@
-namespace EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Policy;
+namespace EtcdHygiene.Core.Api;
 
 /// <summary>The three values of a condition's <c>status</c>, as Kubernetes spells them.</summary>
 public readonly record struct ConditionStatus(string Value)

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EtcdHygiene.Core.Policy;
 
-namespace EtcdHygiene.Core.Policy;
+namespace EtcdHygiene.Core.Api;
 
 /// <summary>
 /// Quantities are int-or-string in the CRD (<c>2Gi</c> or <c>2147483648</c>); the API types hold

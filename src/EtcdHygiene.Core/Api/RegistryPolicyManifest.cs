@@ -1,8 +1,9 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using EtcdHygiene.Core.Policy;
 
-namespace EtcdHygiene.Core.Policy;
+namespace EtcdHygiene.Core.Api;
 
 /// <summary>
 /// A RegistryPolicy as written by people: the Kubernetes manifest a user would <c>kubectl apply</c>,

@@ -1,4 +1,5 @@
-namespace EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Policy;
+namespace EtcdHygiene.Core.Api;
 
 /// <summary>The condition types a RegistryPolicy's status carries (metav1.Condition's <c>type</c>).</summary>
 public readonly record struct ConditionType(string Value)

@@ -1,4 +1,5 @@
-namespace EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Policy;
+namespace EtcdHygiene.Core.Api;
 
 /// <summary>
 /// metav1.Condition rules for status: one condition per type, lastTransitionTime moves only when

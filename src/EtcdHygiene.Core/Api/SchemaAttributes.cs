@@ -1,4 +1,5 @@
-namespace EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Policy;
+namespace EtcdHygiene.Core.Api;
 
 /// <summary>How a string field of the API is written, so the CRD can check it before we do.</summary>
 public enum TextFormat

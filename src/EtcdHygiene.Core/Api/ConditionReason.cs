@@ -1,4 +1,5 @@
-namespace EtcdHygiene.Core.Policy;
+using EtcdHygiene.Core.Policy;
+namespace EtcdHygiene.Core.Api;
 
 /// <summary>The CamelCase reasons of the conditions in a RegistryPolicy's status, by condition.</summary>
 public readonly record struct ConditionReason(string Value)

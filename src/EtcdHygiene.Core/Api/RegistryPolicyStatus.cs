@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using EtcdHygiene.Core.Policy;
 
-namespace EtcdHygiene.Core.Policy;
+namespace EtcdHygiene.Core.Api;
 
 /// <summary><c>status</c> of a RegistryPolicy: what the operator last saw and did.</summary>
 public sealed class RegistryPolicyStatus
