@@ -309,7 +309,8 @@ public sealed class SimulatedEtcdCluster
 
     private MemberSnapshot SnapshotOf(SimulatedMember member, long? policyQuota)
     {
-        var url = $"http://sim-{ClusterId:x}-{member.Name}:2379";
+        // Made once per cluster and member: every look of every policy asks for it.
+        var url = member.Url is { } known && known.Cluster == ClusterId ? known.Text : (member.Url = (ClusterId, $"http://sim-{ClusterId:x}-{member.Name}:2379")).Value.Text;
         var snapshot = new MemberSnapshot
         {
             Id = member.Id,
@@ -339,7 +340,7 @@ public sealed class SimulatedEtcdCluster
                 LeaderId = LeaderId,
                 RaftIndex = _raftIndex,
                 RaftTerm = _term,
-                Errors = _alarms.Select(a => $"memberID:{a.MemberId:x} alarm:{(a.Alarm == AlarmKind.NoSpace ? "NOSPACE" : "CORRUPT")}").ToList(),
+                Errors = _alarms.Count == 0 ? [] : _alarms.Select(a => $"memberID:{a.MemberId:x} alarm:{(a.Alarm == AlarmKind.NoSpace ? "NOSPACE" : "CORRUPT")}").ToList(),
                 ClusterId = ClusterId,
             },
             Health = busy ? MemberHealth.Unhealthy("context deadline exceeded (defragmenting)")

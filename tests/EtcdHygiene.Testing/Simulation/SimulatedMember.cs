@@ -54,6 +54,9 @@ public sealed class SimulatedMember
     /// <summary>The revision it compacted to.</summary>
     public long CompactRevision { get; internal set; }
 
+    /// <summary>Its client URL, made for the cluster id it was made for.</summary>
+    internal (ulong Cluster, string Text)? Url { get; set; }
+
     /// <summary>How many times it was stopped: a request that began before a stop ends with it.</summary>
     internal int Stops { get; set; }
 
