@@ -94,9 +94,12 @@ internal static class SafetyInvariants
                     {
                         Broken(2, "the cluster has no leader");
                     }
-                    if (before.Members.FirstOrDefault(m => !m.Learner && m.Id != op.MemberId && m.State != SimulatedMemberState.Running) is { Id: > 0 } down)
+                    // The cycle looks again before each member, and again after any wait for its turn longer than a
+                    // second: its look may be that old when the request arrives, so a voter down for less is not counted.
+                    if (before.Members.FirstOrDefault(m => !m.Learner && m.Id != op.MemberId && m.State != SimulatedMemberState.Running
+                                                           && op.Started - m.StateSince >= LookAge) is { Id: > 0 } down)
                     {
-                        Broken(2, $"voter {down.Id:x} is {down.State}");
+                        Broken(2, $"voter {down.Id:x} is {down.State} since {down.StateSince:hh\\:mm\\:ss\\.fff}");
                     }
                     if (before.Members.FirstOrDefault(m => m.Defragmenting) is { Id: > 0 } busy)
                     {
@@ -132,6 +135,9 @@ internal static class SafetyInvariants
         }
         return violations;
     }
+
+    /// <summary>How old the cycle's look may be when its request arrives (HygieneCycle looks again after a longer wait for its turn).</summary>
+    private static readonly TimeSpan LookAge = TimeSpan.FromSeconds(1);
 
     /// <summary>Started and not ended at <paramref name="at"/>; a request that never ended is in flight for ever.</summary>
     private static bool InFlight(SimulatedOperation op, TimeSpan at) => op.Started <= at && (End(op) > at);

@@ -374,7 +374,7 @@ public sealed class SimulatedEtcdCluster
     public SimulatedClusterState State() => new()
     {
         Alarms = _alarms.ToList(),
-        Members = _members.Select(m => (m.Id, m.IsLearner, m.State, m.FileBytes, m.DefragmentingUntil > Now)).ToList(),
+        Members = _members.Select(m => (m.Id, m.IsLearner, m.State, m.StateSince, m.FileBytes, m.DefragmentingUntil > Now)).ToList(),
         LeaderId = LeaderId,
         QuotaBytes = Options.QuotaBackendBytes,
         Revision = Revision,
@@ -516,7 +516,7 @@ public sealed class SimulatedEtcdCluster
     }
 
     private SimulatedMember NewMember(int index, bool learner) =>
-        new(ClusterId ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1)), $"m{index}", learner, Options.InitialFileBytes);
+        new(ClusterId ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1)), $"m{index}", learner, Options.InitialFileBytes) { Clock = () => Now };
 
     private void Elect(ulong id)
     {

@@ -34,7 +34,26 @@ public sealed class SimulatedMember
     public bool IsLearner { get; internal set; }
 
     /// <summary>How it answers.</summary>
-    public SimulatedMemberState State { get; internal set; } = SimulatedMemberState.Running;
+    public SimulatedMemberState State
+    {
+        get => _state;
+        internal set
+        {
+            if (value != _state)
+            {
+                _state = value;
+                StateSince = Clock();
+            }
+        }
+    }
+
+    private SimulatedMemberState _state = SimulatedMemberState.Running;
+
+    /// <summary>Since when (monotonic) it has been in <see cref="State"/>.</summary>
+    public TimeSpan StateSince { get; private set; }
+
+    /// <summary>The cluster's clock, read when the state changes.</summary>
+    internal Func<TimeSpan> Clock { get; set; } = () => TimeSpan.Zero;
 
     /// <summary>The physical size of its backend file: what the quota is checked against.</summary>
     public long FileBytes { get; internal set; }

@@ -82,7 +82,7 @@ public sealed record SimulatedClusterState
     public required IReadOnlyList<ActiveAlarm> Alarms { get; init; }
 
     /// <summary>Each member: id, learner, state, file size, whether it is defragmenting.</summary>
-    public required IReadOnlyList<(ulong Id, bool Learner, SimulatedMemberState State, long FileBytes, bool Defragmenting)> Members { get; init; }
+    public required IReadOnlyList<(ulong Id, bool Learner, SimulatedMemberState State, TimeSpan StateSince, long FileBytes, bool Defragmenting)> Members { get; init; }
 
     /// <summary>The leader's id, 0 without one.</summary>
     public required ulong LeaderId { get; init; }
