@@ -65,6 +65,25 @@ public sealed class RegistryWorkloadVerificationTests
     }
 
     [Fact]
+    public async Task Leases_AreKeptAlive_SoARunLongerThanTheirTtl_KeepsItsKeys()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
+        var kept = new RegistryWorkload(cluster.CreateClient(), Shape with { LeaseTtlSeconds = 3, Prefix = "/kept/" });
+        var dropped = new RegistryWorkload(cluster.CreateClient(), Shape with { LeaseTtlSeconds = 3, Prefix = "/dropped/", KeepLeasesAlive = false });
+
+        // Three TTLs of registrations, one a second.
+        using (var run = new CancellationTokenSource(TimeSpan.FromSeconds(9)))
+        {
+            await Task.WhenAll(kept.RunAsync(run.Token), dropped.RunAsync(run.Token));
+        }
+
+        var client = cluster.CreateClient();
+        Assert.Equal(Shape.Services * Shape.NodesPerService, (await client.GetRangeAsync("/kept/")).Count);
+        // Control: without keep-alives the first lease ran out mid-run and its keys went with it.
+        Assert.True((await client.GetRangeAsync("/dropped/")).Count < Shape.Services * Shape.NodesPerService);
+    }
+
+    [Fact]
     public async Task AKeyNoWriterOwns_IsSeen()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });

@@ -107,6 +107,17 @@ public sealed class RegistryWorkload
             if (node.LeaseId == 0)
             {
                 node.LeaseId = (await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = _options.LeaseTtlSeconds }, cancellationToken: cancellationToken)).ID;
+                node.LeaseRenewed = Environment.TickCount64;
+            }
+            else if (_options.KeepLeasesAlive && Environment.TickCount64 - node.LeaseRenewed > _options.LeaseTtlSeconds * 1000 / 3)
+            {
+                // As a registered service does: renew the lease a few times per TTL, or etcd deletes the key.
+                node.LeaseId = await RenewAsync(node.LeaseId, cancellationToken) ? node.LeaseId : 0;
+                node.LeaseRenewed = Environment.TickCount64;
+                if (node.LeaseId == 0)
+                {
+                    node.LeaseId = (await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = _options.LeaseTtlSeconds }, cancellationToken: cancellationToken)).ID;
+                }
             }
             var value = node.Next();
             node.Sending(value);
@@ -131,6 +142,27 @@ public sealed class RegistryWorkload
             // The write's deadline passed (the client reports it as a cancellation): no answer, maybe applied.
             Stats.RecordFailure();
         }
+    }
+
+    /// <summary>One keep-alive round trip; false when etcd no longer knows the lease (it expired).</summary>
+    private async Task<bool> RenewAsync(long leaseId, CancellationToken cancellationToken)
+    {
+        using var answered = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        answered.CancelAfter(TimeSpan.FromSeconds(10));
+        long? ttl = null;
+        try
+        {
+            await _client.LeaseKeepAlive(new LeaseKeepAliveRequest { ID = leaseId }, r =>
+            {
+                ttl = r.TTL;
+                answered.Cancel();
+            }, answered.Token);
+        }
+        catch (Exception) when (ttl is not null || !cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by the answer itself, or no answer in time: the next registration tries again.
+        }
+        return ttl is not { } left || left > 0;
     }
 
     /// <summary>
@@ -221,6 +253,7 @@ public sealed class RegistryWorkload
         public WriterBehaviour Behaviour => behaviour;
         public int Weight => weight;
         public long LeaseId { get; set; }
+        public long LeaseRenewed { get; set; }
 
         public long UnansweredCount
         {

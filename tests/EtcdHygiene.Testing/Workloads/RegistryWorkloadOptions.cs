@@ -28,6 +28,9 @@ public sealed record RegistryWorkloadOptions
     /// <summary>TTL of each node's lease (go-micro's RegisterTTL); granted once, kept for the run.</summary>
     public long LeaseTtlSeconds { get; init; } = 600;
 
+    /// <summary>Renew each node's lease a few times per TTL, as registered services do (off: the keys go when the lease ends).</summary>
+    public bool KeepLeasesAlive { get; init; } = true;
+
     /// <summary>Share of nodes writing identical bytes.</summary>
     public double IdenticalShare { get; init; } = 0.2;
 
