@@ -1,4 +1,3 @@
-using EtcdHygiene.Core.Policy;
 namespace EtcdHygiene.Core.Api;
 
 /// <summary>The CamelCase reasons of the conditions in a RegistryPolicy's status, by condition.</summary>

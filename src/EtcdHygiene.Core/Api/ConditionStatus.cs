@@ -1,4 +1,3 @@
-using EtcdHygiene.Core.Policy;
 namespace EtcdHygiene.Core.Api;
 
 /// <summary>The three values of a condition's <c>status</c>, as Kubernetes spells them.</summary>

@@ -1,4 +1,3 @@
-using EtcdHygiene.Core.Policy;
 namespace EtcdHygiene.Core.Api;
 
 /// <summary>The condition types a RegistryPolicy's status carries (metav1.Condition's <c>type</c>).</summary>

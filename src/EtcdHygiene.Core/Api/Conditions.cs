@@ -1,4 +1,3 @@
-using EtcdHygiene.Core.Policy;
 namespace EtcdHygiene.Core.Api;
 
 /// <summary>

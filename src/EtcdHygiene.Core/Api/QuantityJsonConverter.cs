@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using EtcdHygiene.Core.Policy;
 
 namespace EtcdHygiene.Core.Api;
 

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using EtcdHygiene.Core.Policy;
 
 namespace EtcdHygiene.Core.Api;
 

@@ -1,4 +1,5 @@
 using EtcdHygiene.Core.Policy;
+
 namespace EtcdHygiene.Core.Api;
 
 /// <summary>How a string field of the API is written, so the CRD can check it before we do.</summary>

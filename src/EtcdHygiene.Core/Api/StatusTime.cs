@@ -1,5 +1,4 @@
 using System.Globalization;
-using EtcdHygiene.Core.Policy;
 
 namespace EtcdHygiene.Core.Api;
 
