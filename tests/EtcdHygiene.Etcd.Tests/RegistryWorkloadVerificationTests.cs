@@ -68,11 +68,11 @@ public sealed class RegistryWorkloadVerificationTests
     public async Task Leases_AreKeptAlive_SoARunLongerThanTheirTtl_KeepsItsKeys()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new() { Members = 1 });
-        var kept = new RegistryWorkload(cluster.CreateClient(), Shape with { LeaseTtlSeconds = 3, Prefix = "/kept/" });
-        var dropped = new RegistryWorkload(cluster.CreateClient(), Shape with { LeaseTtlSeconds = 3, Prefix = "/dropped/", KeepLeasesAlive = false });
+        var kept = new RegistryWorkload(cluster.CreateClient(), Shape with { LeaseTtlSeconds = 5, Prefix = "/kept/" });
+        var dropped = new RegistryWorkload(cluster.CreateClient(), Shape with { LeaseTtlSeconds = 5, Prefix = "/dropped/", KeepLeasesAlive = false });
 
-        // Three TTLs of registrations, one a second.
-        using (var run = new CancellationTokenSource(TimeSpan.FromSeconds(9)))
+        // Three TTLs of registrations, one a second (a TTL of 5 s leaves a loaded machine seconds to renew).
+        using (var run = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
         {
             await Task.WhenAll(kept.RunAsync(run.Token), dropped.RunAsync(run.Token));
         }
