@@ -40,6 +40,7 @@ public sealed class HygieneCycle
     {
         hooks ??= new CycleHooks();
         var startedAt = _time.GetUtcNow();
+        var began = _time.GetTimestamp();
         var progress = new CycleProgress { Outlook = outlook ?? GrowthOutlook.None };
         var outcomes = new List<StepOutcome>();
         var notes = new List<PlanNote>();
@@ -64,15 +65,9 @@ public sealed class HygieneCycle
         }
         var firstPlan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
         var plan = firstPlan;
-        var maxSteps = 4 * Math.Max(1, snapshot.Members.Count) + 8;
+        // The lane's count is unknown for a cluster the state did not name, so that the first turn looks again inside it.
+        var course = CycleCourse.Start(snapshot, snapshot.ClusterId == known ? countBefore : null);
         var interrupted = false;
-        var paused = false;
-        var urgent = false;
-        // The lane's count at this cycle's last look; unknown for a cluster the state did not name,
-        // so that the first turn looks again inside it.
-        long? seenChanges = snapshot.ClusterId == known ? countBefore : null;
-        long? blockedSince = null; // monotonic: a wall clock stepped back must not stretch the retries
-        var lookedAfterWaiting = false;
 
         if (policy.DryRun)
         {
@@ -81,64 +76,41 @@ public sealed class HygieneCycle
             {
                 _logger.LogInformation("Policy {Policy}: dry run, would {Step}: {Reason}", policy.Key, step.Title, step.Reason);
             }
+            AddNew(notes, plan.Notes, policy);
         }
 
+        // Execute what the course decides: every decision is CycleCourse's, made from the latest plan.
         while (!policy.DryRun)
         {
             AddNew(notes, plan.Notes, policy);
-            urgent |= plan.Urgent;
-            if (!plan.HasSteps && urgent && Retryable(plan) && !stopping.IsCancellationRequested)
-            {
-                // While writes are refused (or about to be), one bad observation must not end the
-                // recovery: a member busy finishing its defragmentation, or slow on a loaded
-                // machine, is asked again until spec.etcd.requestTimeout has passed.
-                blockedSince ??= _time.GetTimestamp();
-                if (_time.GetElapsedTime(blockedSince.Value) < policy.Etcd.RequestTimeout)
-                {
-                    await Task.Delay(BlockedRetryPoll, _time, CancellationToken.None);
-                    (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
-                    plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
-                    continue;
-                }
-            }
-            if (!plan.HasSteps || outcomes.Count >= maxSteps)
-            {
-                break;
-            }
-            blockedSince = null;
-            if (stopping.IsCancellationRequested)
-            {
-                interrupted = true;
-                break;
-            }
-            var step = plan.Steps[0];
-            // While writes are refused the pause is not waited: before the next member the plan
-            // already requires the one just defragmented to answer a health read and the quorum to hold.
             var clusterId = snapshot.ClusterId;
             var clusterLast = clusterId is { } lastOf ? _lanes?.LastDefragmentation(lastOf) : null;
-            if (step.Kind == StepKind.Defragment && !plan.Urgent && !paused
-                && DefragPause.Left(policy.Defragmentation.PauseBetweenMembers, state, _time.GetUtcNow(), clusterLast) is { } left)
+            (var move, course) = course.Next(policy, plan, state, new CycleMoment(_time.GetUtcNow(), _time.GetElapsedTime(began)), clusterLast, stopping.IsCancellationRequested);
+            if (move is CycleMove.End end)
             {
-                // The pause counts from the last defragmentation in this cycle, an earlier one, an
-                // earlier process (the state is saved before every defragmentation), so a restart
-                // never shortens it, or another policy of the same cluster.
-                _logger.LogInformation("Policy {Policy}: {Step} in {Seconds:0.0}s: spec.defragmentation.pauseBetweenMembers has not passed since the last defragmentation",
-                    policy.Key, step.Title, left.TotalSeconds);
+                interrupted = end.Reason == CycleEnd.Stopping;
+                break;
+            }
+            if (move is CycleMove.Wait wait)
+            {
+                if (wait.Announce)
+                {
+                    _logger.Log(wait.EndsOnStop ? LogLevel.Information : LogLevel.Debug, "Policy {Policy}: {Wait}", policy.Key, wait.Message);
+                }
                 try
                 {
-                    await Task.Delay(left, _time, stopping);
+                    await Task.Delay(wait.Duration, _time, wait.EndsOnStop ? stopping : CancellationToken.None);
                 }
                 catch (OperationCanceledException)
                 {
                     interrupted = true;
                     break;
                 }
-                // The cluster may have changed during the pause: observe and plan again before touching a member.
-                paused = true;
                 (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
                 plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
                 continue;
             }
+            var step = ((CycleMove.Act)move).Step;
             IMaintenanceTurn? turn = null;
             var waitedSince = _time.GetTimestamp();
             if (_lanes is not null && clusterId is { } laneOf)
@@ -164,25 +136,14 @@ public sealed class HygieneCycle
             {
                 AddNew(notes, [PlanNote.Warning(NoteCode.ActingWithoutClusterLock, warning)], policy);
             }
-            // A turn waited for long (another policy's step, and its look after it, on a member that
-            // stopped answering meanwhile) leaves the plan's observation stale even when nothing ran:
-            // the schedule explorer found a defragmentation sent 10 s after a voter hung. Look again.
-            // Once per step: a turn that is always slow to take (a slow lock request) must not stop the cycle.
-            var waitedLong = _time.GetElapsedTime(waitedSince) > StaleAfterWaiting && !lookedAfterWaiting;
-            if (turn is not null && (turn.Changes != seenChanges || waitedLong))
+            if (turn is not null && course.LookAgainInTurn(turn.Changes, _time.GetElapsedTime(waitedSince)) is { } lookingAgain)
             {
-                lookedAfterWaiting |= waitedLong;
-                // Another policy or process may have acted since this cycle last looked: look again,
-                // inside the turn, so that nothing acts between this look and the step.
-                seenChanges = turn.Changes;
-                // A pause already waited may have been cut short by another policy's defragmentation since.
-                paused = false;
+                // Looked at inside the turn, so that nothing acts between this look and the step.
+                course = lookingAgain;
                 (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
                 plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
                 continue;
             }
-            paused = false;
-            lookedAfterWaiting = false;
             if (plan.Preempting)
             {
                 progress.RecordPreemption();
@@ -191,7 +152,7 @@ public sealed class HygieneCycle
             await RunHookAsync(policy, "before the step", () => hooks.BeforeStep?.Invoke(step, snapshot));
             if (step.Kind == StepKind.Defragment)
             {
-                state = state with { UnfinishedDefrag = new DefragStart(step.MemberId!.Value.ToString("x"), step.MemberName ?? "", _time.GetUtcNow()) };
+                state = KeptHistory.BeforeDefragmentation(state, step, _time.GetUtcNow());
                 if (await SaveBeforeDefragmentationAsync(policy, hooks, state) is { } unsaved)
                 {
                     // A defragmentation nobody recorded could be repeated at once by a restarted
@@ -209,13 +170,11 @@ public sealed class HygieneCycle
                 break;
             }
             var outcome = await ExecuteAsync(policy, step);
-            if (turn is not null)
-            {
-                seenChanges = turn.Acted(step, _time.GetUtcNow());
-            }
+            course = course.Acted(turn?.Acted(step, _time.GetUtcNow()));
             if (outcome.Result == StepResult.Succeeded)
             {
-                (state, var reclaim) = Record(state, step, progress, snapshot);
+                var sizeBefore = step.Kind == StepKind.Defragment ? snapshot.Member(step.MemberId!.Value)?.Status?.DbSizeBytes : null;
+                state = KeptHistory.AfterStep(state, step, progress, _time.GetUtcNow());
                 if (step.Kind is StepKind.Compact or StepKind.Defragment)
                 {
                     await RunHookAsync(policy, "saving progress", () => hooks.SaveProgress?.Invoke(state));
@@ -224,37 +183,26 @@ public sealed class HygieneCycle
                     ? await ObserveCompactedAsync(policy, state, snapshot)
                     : await ObserveAsync(policy, state, CancellationToken.None);
                 state = after.State;
-                if (reclaim is { } before && after.Snapshot.Member(step.MemberId!.Value)?.Status is { } status)
+                if (sizeBefore is { } before && after.Snapshot.Member(step.MemberId!.Value)?.Status is { } status)
                 {
                     outcome = outcome with { ReclaimedBytes = Math.Max(0, before - status.DbSizeBytes) };
                 }
                 snapshot = after.Snapshot;
+                if (SlowDefragmentation.Note(step, outcome.Duration) is { } slow)
+                {
+                    AddNew(notes, [slow], policy);
+                }
             }
             outcomes.Add(outcome);
-            if (SlowDefragmentation(outcome) is { } slow)
-            {
-                AddNew(notes, [slow], policy);
-            }
             if (outcome.Result == StepResult.Failed)
             {
                 break;
             }
             plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
         }
-        if (policy.DryRun)
-        {
-            AddNew(notes, plan.Notes, policy);
-        }
 
-        if (notes.Any(n => n.Code == NoteCode.LiveDataFillsQuota && n.Severity == NoteSeverity.Warning))
-        {
-            state = state with { PreventionGaveUpAt = _time.GetUtcNow() };
-        }
-        var reclaimed = outcomes.Sum(o => o.ReclaimedBytes ?? 0);
-        if (outcomes.Any(o => o.Step.Kind == StepKind.Defragment && o.Result == StepResult.Succeeded))
-        {
-            state = state with { LastDefragReclaimedBytes = reclaimed };
-        }
+        var defragmented = outcomes.Any(o => o.Step.Kind == StepKind.Defragment && o.Result == StepResult.Succeeded);
+        state = KeptHistory.AtCycleEnd(state, notes, defragmented ? outcomes.Sum(o => o.ReclaimedBytes ?? 0) : null, _time.GetUtcNow());
         return new CycleResult
         {
             Initial = initial,
@@ -278,33 +226,16 @@ public sealed class HygieneCycle
         return (snapshot, ObservedState.After(policy, state, snapshot));
     }
 
-    /// <summary>The plan has nothing to do only because something could not be seen or a member is not back yet.</summary>
-    private static bool Retryable(HygienePlan plan) =>
-        plan.Notes.Any(n => n.Code is NoteCode.DefragBlocked or NoteCode.ClusterUnreachable or NoteCode.AlarmsUnknown or NoteCode.QuotaUnknown);
-
-    /// <summary>How long a wait for the turn may take before the plan's observation counts as stale.</summary>
-    private static readonly TimeSpan StaleAfterWaiting = TimeSpan.FromSeconds(1);
-
-    // Often enough that a member back from its defragmentation is seen at once, rarely enough not
-    // to load a member that is still busy.
-    private static readonly TimeSpan BlockedRetryPoll = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>
-    /// A physical compaction returns once the member that took the request has applied it; the
-    /// others apply it a moment later, and etcd reports the freed pages in dbSizeInUse only after
-    /// its next backend commits. Planning at once would see unfragmented followers and a fragmented
-    /// leader, and defragment in the wrong order. So wait, boundedly, until every member has
-    /// finished the compaction and its in-use size has stopped falling.
-    /// </summary>
+    /// <summary>Looks until <see cref="CompactionSettle"/> says the compaction seen sent after <paramref name="before"/> has settled, or its timeout passed.</summary>
     private async Task<(ClusterSnapshot Snapshot, HygieneState State)> ObserveCompactedAsync(HygienePolicy policy, HygieneState state, ClusterSnapshot before)
     {
         var began = _time.GetTimestamp(); // monotonic: a wall clock stepped back must not stretch the wait
         var previous = await ObserveAsync(policy, state, CancellationToken.None);
-        while (_time.GetElapsedTime(began) < CompactionSettleTimeout)
+        while (_time.GetElapsedTime(began) < CompactionSettle.Timeout)
         {
-            await Task.Delay(CompactionSettlePoll, _time);
+            await Task.Delay(CompactionSettle.Poll, _time);
             var current = await ObserveAsync(policy, previous.State, CancellationToken.None);
-            var settled = Applied(before, current.Snapshot) && Steady(previous.Snapshot, current.Snapshot);
+            var settled = CompactionSettle.Settled(before, previous.Snapshot, current.Snapshot);
             previous = current;
             if (settled)
             {
@@ -312,24 +243,7 @@ public sealed class HygieneCycle
             }
         }
         return previous;
-
-        static bool Applied(ClusterSnapshot before, ClusterSnapshot after) =>
-            after.Members.Where(m => m.Reachable).All(m =>
-                m.FinishedCompactions is null
-                || before.Member(m.Id)?.FinishedCompactions is not { } earlier
-                || m.FinishedCompactions > earlier);
-
-        // Registries keep writing, so "steady" allows the small drift of ordinary traffic.
-        static bool Steady(ClusterSnapshot previous, ClusterSnapshot current) =>
-            current.Members.Where(m => m.Reachable).All(m =>
-                previous.Member(m.Id)?.Status is { } earlier
-                && Math.Abs(earlier.DbSizeInUseBytes - m.Status!.DbSizeInUseBytes) <= Math.Max(64 * 1024, m.Status.DbSizeBytes / 100));
     }
-
-    private static readonly TimeSpan CompactionSettleTimeout = TimeSpan.FromSeconds(10);
-    // Just above etcd's default backend batch interval (100 ms): two readings that far apart have a
-    // commit between them, so an in-use size that has not dropped yet cannot pass for steady.
-    private static readonly TimeSpan CompactionSettlePoll = TimeSpan.FromMilliseconds(120);
 
     private async Task<StepOutcome> ExecuteAsync(HygienePolicy policy, HygieneStep step)
     {
@@ -360,46 +274,11 @@ public sealed class HygieneCycle
         }
     }
 
-    /// <summary>
-    /// etcd ends a request after 5 s plus two election timeouts (7 s at its defaults). A member
-    /// applies nothing while it defragments, so a defragmentation longer than that times out the
-    /// writes sent through that member, whichever tool runs it (README, Performance: about 8 s for
-    /// an 867 MiB file on etcd 3.4 here). Said as a warning, because the registry's owners see
-    /// failed registrations and nothing else would tell them why.
-    /// </summary>
-    private static readonly TimeSpan EtcdRequestTimeout = TimeSpan.FromSeconds(7);
-
-    private static PlanNote? SlowDefragmentation(StepOutcome outcome) =>
-        outcome is { Result: StepResult.Succeeded, Step.Kind: StepKind.Defragment } && outcome.Duration > EtcdRequestTimeout
-            ? PlanNote.Warning(NoteCode.SlowDefragmentation,
-                $"defragmenting {outcome.Step.MemberName} took {outcome.Duration.TotalSeconds:0.0}s, longer than etcd's request timeout (5s plus two election timeouts, 7s by default): " +
-                $"any write sent through {outcome.Step.MemberName} meanwhile timed out. Keep the database smaller (compaction), defragment in a quiet window (spec.defragmentation.schedule), " +
-                "or let clients fail over (etcd's --experimental-stop-grpc-service-on-defrag, with clients that check health)")
-            : null;
-
     private async Task DisarmAllAsync(IReadOnlyList<ulong> members)
     {
         foreach (var member in members)
         {
             await _etcd.DisarmNoSpaceAsync(member, CancellationToken.None);
-        }
-    }
-
-    /// <summary>Updates kept history and cycle progress after a successful step.</summary>
-    private (HygieneState, long? SizeBeforeDefrag) Record(HygieneState state, HygieneStep step, CycleProgress progress, ClusterSnapshot before)
-    {
-        var now = _time.GetUtcNow();
-        switch (step.Kind)
-        {
-            case StepKind.Compact:
-                progress.RecordCompaction(step.Compaction!.Value);
-                return (state with { LastCompactionTime = now, LastCompactedRevision = step.Revision }, null);
-            case StepKind.Defragment:
-                progress.RecordDefragmentation(step.MemberId!.Value);
-                var times = new Dictionary<string, DateTimeOffset>(state.LastDefragTimes) { [step.MemberId.Value.ToString("x")] = now };
-                return (state with { LastDefragTimes = times, LastDefragTime = now, UnfinishedDefrag = null }, before.Member(step.MemberId.Value)?.Status?.DbSizeBytes);
-            default:
-                return (state, null);
         }
     }
 
