@@ -38,23 +38,54 @@ public sealed class HygieneCycle
     /// </summary>
     public async Task<CycleResult> RunAsync(HygienePolicy policy, HygieneState state, CancellationToken stopping, CycleHooks? hooks = null, GrowthOutlook? outlook = null)
     {
-        hooks ??= new CycleHooks();
+        var run = await FirstLookAsync(policy, state, hooks ?? new CycleHooks(), new CycleProgress { Outlook = outlook ?? GrowthOutlook.None }, stopping);
+        if (policy.DryRun)
+        {
+            run.Outcomes.AddRange(run.Plan.Steps.Select(s => new StepOutcome { Step = s, Result = StepResult.DryRun }));
+            foreach (var step in run.Plan.Steps)
+            {
+                _logger.LogInformation("Policy {Policy}: dry run, would {Step}: {Reason}", policy.Key, step.Title, step.Reason);
+            }
+            AddNew(run, run.Plan.Notes);
+        }
+        else
+        {
+            // Execute what the course decides: every decision is CycleCourse's, made from the latest plan.
+            while (await MoveAsync(run, stopping))
+            {
+            }
+        }
+
+        var defragmented = run.Outcomes.Any(o => o.Step.Kind == StepKind.Defragment && o.Result == StepResult.Succeeded);
+        var kept = KeptHistory.AtCycleEnd(run.State, run.Notes, defragmented ? run.Outcomes.Sum(o => o.ReclaimedBytes ?? 0) : null, _time.GetUtcNow());
+        return new CycleResult
+        {
+            Initial = run.Initial,
+            Final = run.Snapshot,
+            InitialPlan = run.FirstPlan,
+            Steps = run.Outcomes,
+            Notes = run.Notes,
+            State = kept,
+            StartedAt = run.StartedAt,
+            FinishedAt = _time.GetUtcNow(),
+            Interrupted = run.Interrupted,
+        };
+    }
+
+    /// <summary>The first look: the kept state bound to the cluster seen, the policy queued on its lane, the first plan.</summary>
+    private async Task<CycleRun> FirstLookAsync(HygienePolicy policy, HygieneState state, CycleHooks hooks, CycleProgress progress, CancellationToken stopping)
+    {
         var startedAt = _time.GetUtcNow();
         var began = _time.GetTimestamp();
-        var progress = new CycleProgress { Outlook = outlook ?? GrowthOutlook.None };
-        var outcomes = new List<StepOutcome>();
-        var notes = new List<PlanNote>();
         // The lane's count, read before the first look for the cluster the kept state names: a step
         // that ends after this read changes it, so the first turn looks again only when needed.
         var known = KnownCluster(state);
         long? countBefore = known is { } cluster && _lanes is not null ? _lanes.Changes(cluster) : null;
         var snapshot = await _etcd.ObserveAsync(stopping);
-        var initial = snapshot;
         state = ObservedState.AtFirstLook(policy, state, snapshot, out var dropped);
         if (dropped is not null)
         {
             // Said before anything is planned, so that status, events and logs tell why history looks new.
-            notes.Add(dropped);
             _logger.LogWarning("Policy {Policy}: {Code}: {Message}", policy.Key, dropped.Code, dropped.Message);
         }
         // Queued only while etcd accepts writes: under an alarm the lease grant is refused anyway
@@ -63,158 +94,172 @@ public sealed class HygieneCycle
         {
             await _lanes.QueueAsync(observed, policy, stopping);
         }
-        var firstPlan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
-        var plan = firstPlan;
-        // The lane's count is unknown for a cluster the state did not name, so that the first turn looks again inside it.
-        var course = CycleCourse.Start(snapshot, snapshot.ClusterId == known ? countBefore : null);
-        var interrupted = false;
-
-        if (policy.DryRun)
+        var plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
+        var run = new CycleRun
         {
-            outcomes.AddRange(plan.Steps.Select(s => new StepOutcome { Step = s, Result = StepResult.DryRun }));
-            foreach (var step in plan.Steps)
-            {
-                _logger.LogInformation("Policy {Policy}: dry run, would {Step}: {Reason}", policy.Key, step.Title, step.Reason);
-            }
-            AddNew(notes, plan.Notes, policy);
-        }
-
-        // Execute what the course decides: every decision is CycleCourse's, made from the latest plan.
-        while (!policy.DryRun)
-        {
-            AddNew(notes, plan.Notes, policy);
-            var clusterId = snapshot.ClusterId;
-            var clusterLast = clusterId is { } lastOf ? _lanes?.LastDefragmentation(lastOf) : null;
-            (var move, course) = course.Next(policy, plan, state, new CycleMoment(_time.GetUtcNow(), _time.GetElapsedTime(began)), clusterLast, stopping.IsCancellationRequested);
-            if (move is CycleMove.End end)
-            {
-                interrupted = end.Reason == CycleEnd.Stopping;
-                break;
-            }
-            if (move is CycleMove.Wait wait)
-            {
-                if (wait.Announce)
-                {
-                    _logger.Log(wait.EndsOnStop ? LogLevel.Information : LogLevel.Debug, "Policy {Policy}: {Wait}", policy.Key, wait.Message);
-                }
-                try
-                {
-                    await Task.Delay(wait.Duration, _time, wait.EndsOnStop ? stopping : CancellationToken.None);
-                }
-                catch (OperationCanceledException)
-                {
-                    interrupted = true;
-                    break;
-                }
-                (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
-                plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
-                continue;
-            }
-            var step = ((CycleMove.Act)move).Step;
-            IMaintenanceTurn? turn = null;
-            var waitedSince = _time.GetTimestamp();
-            if (_lanes is not null && clusterId is { } laneOf)
-            {
-                try
-                {
-                    turn = await _lanes.EnterAsync(laneOf, policy, plan.Urgent, stopping);
-                }
-                catch (OperationCanceledException)
-                {
-                    interrupted = true;
-                    break;
-                }
-            }
-            await using var held = turn;
-            if (turn?.Refused is { } refused)
-            {
-                AddNew(notes, [new PlanNote(NoteCode.MaintainedElsewhere, refused)], policy);
-                _logger.LogInformation("Policy {Policy}: {Step} not done: {Reason}", policy.Key, step.Title, refused);
-                break;
-            }
-            if (turn?.Warning is { } warning)
-            {
-                AddNew(notes, [PlanNote.Warning(NoteCode.ActingWithoutClusterLock, warning)], policy);
-            }
-            if (turn is not null && course.LookAgainInTurn(turn.Changes, _time.GetElapsedTime(waitedSince)) is { } lookingAgain)
-            {
-                // Looked at inside the turn, so that nothing acts between this look and the step.
-                course = lookingAgain;
-                (snapshot, state) = await ObserveAsync(policy, state, CancellationToken.None);
-                plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
-                continue;
-            }
-            if (plan.Preempting)
-            {
-                progress.RecordPreemption();
-            }
-
-            await RunHookAsync(policy, "before the step", () => hooks.BeforeStep?.Invoke(step, snapshot));
-            if (step.Kind == StepKind.Defragment)
-            {
-                state = KeptHistory.BeforeDefragmentation(state, step, _time.GetUtcNow());
-                if (await SaveBeforeDefragmentationAsync(policy, hooks, state) is { } unsaved)
-                {
-                    // A defragmentation nobody recorded could be repeated at once by a restarted
-                    // process, without the pause: better not to start it.
-                    AddNew(notes, [PlanNote.Warning(NoteCode.ProgressNotSaved, $"{step.Title} not started: the kept state could not be saved first ({unsaved})")], policy);
-                    interrupted = true;
-                    break;
-                }
-            }
-            // The fence, after every hook and save, immediately before the request.
-            if (turn?.WhyNotEntitled() is { } lost)
-            {
-                AddNew(notes, [PlanNote.Warning(NoteCode.ActingRightLost, $"{step.Title} not started: {lost}")], policy);
-                interrupted = true;
-                break;
-            }
-            var outcome = await ExecuteAsync(policy, step);
-            course = course.Acted(turn?.Acted(step, _time.GetUtcNow()));
-            if (outcome.Result == StepResult.Succeeded)
-            {
-                var sizeBefore = step.Kind == StepKind.Defragment ? snapshot.Member(step.MemberId!.Value)?.Status?.DbSizeBytes : null;
-                state = KeptHistory.AfterStep(state, step, progress, _time.GetUtcNow());
-                if (step.Kind is StepKind.Compact or StepKind.Defragment)
-                {
-                    await RunHookAsync(policy, "saving progress", () => hooks.SaveProgress?.Invoke(state));
-                }
-                var after = step.Kind == StepKind.Compact
-                    ? await ObserveCompactedAsync(policy, state, snapshot)
-                    : await ObserveAsync(policy, state, CancellationToken.None);
-                state = after.State;
-                if (sizeBefore is { } before && after.Snapshot.Member(step.MemberId!.Value)?.Status is { } status)
-                {
-                    outcome = outcome with { ReclaimedBytes = Math.Max(0, before - status.DbSizeBytes) };
-                }
-                snapshot = after.Snapshot;
-                if (SlowDefragmentation.Note(step, outcome.Duration) is { } slow)
-                {
-                    AddNew(notes, [slow], policy);
-                }
-            }
-            outcomes.Add(outcome);
-            if (outcome.Result == StepResult.Failed)
-            {
-                break;
-            }
-            plan = HygienePlanner.Plan(policy, snapshot, state, progress, _time);
-        }
-
-        var defragmented = outcomes.Any(o => o.Step.Kind == StepKind.Defragment && o.Result == StepResult.Succeeded);
-        state = KeptHistory.AtCycleEnd(state, notes, defragmented ? outcomes.Sum(o => o.ReclaimedBytes ?? 0) : null, _time.GetUtcNow());
-        return new CycleResult
-        {
-            Initial = initial,
-            Final = snapshot,
-            InitialPlan = firstPlan,
-            Steps = outcomes,
-            Notes = notes,
-            State = state,
-            StartedAt = startedAt,
-            FinishedAt = _time.GetUtcNow(),
-            Interrupted = interrupted,
+            Policy = policy, Hooks = hooks, Progress = progress, StartedAt = startedAt, Began = began,
+            Initial = snapshot, FirstPlan = plan, Snapshot = snapshot, State = state, Plan = plan,
+            // The lane's count is unknown for a cluster the state did not name, so that the first turn looks again inside it.
+            Course = CycleCourse.Start(snapshot, snapshot.ClusterId == known ? countBefore : null),
         };
+        if (dropped is not null)
+        {
+            run.Notes.Add(dropped);
+        }
+        return run;
+    }
+
+    /// <summary>Asks the course for the next move and makes it; false when the cycle is over.</summary>
+    private async Task<bool> MoveAsync(CycleRun run, CancellationToken stopping)
+    {
+        AddNew(run, run.Plan.Notes);
+        var clusterLast = run.Snapshot.ClusterId is { } cluster ? _lanes?.LastDefragmentation(cluster) : null;
+        var now = new CycleMoment(_time.GetUtcNow(), _time.GetElapsedTime(run.Began));
+        (var move, run.Course) = run.Course.Next(run.Policy, run.Plan, run.State, now, clusterLast, stopping.IsCancellationRequested);
+        switch (move)
+        {
+            case CycleMove.Wait wait:
+                return await WaitAsync(run, wait, stopping);
+            case CycleMove.Act act:
+                return await ActAsync(run, act.Step, stopping);
+            default:
+                run.Interrupted = move is CycleMove.End { Reason: CycleEnd.Stopping };
+                return false;
+        }
+    }
+
+    /// <summary>Waits as the course said, then looks and plans again; false when a shutdown ended the wait.</summary>
+    private async Task<bool> WaitAsync(CycleRun run, CycleMove.Wait wait, CancellationToken stopping)
+    {
+        if (wait.Announce)
+        {
+            _logger.Log(wait.EndsOnStop ? LogLevel.Information : LogLevel.Debug, "Policy {Policy}: {Wait}", run.Policy.Key, wait.Message);
+        }
+        try
+        {
+            await Task.Delay(wait.Duration, _time, wait.EndsOnStop ? stopping : CancellationToken.None);
+        }
+        catch (OperationCanceledException)
+        {
+            run.Interrupted = true;
+            return false;
+        }
+        await LookAsync(run);
+        return true;
+    }
+
+    /// <summary>
+    /// Takes the lane's turn and sends <paramref name="step"/> — unless the turn is refused, the
+    /// course wants another look inside it, the state cannot be saved first, or the right to act was
+    /// lost — then records it and looks again. False when the cycle is over.
+    /// </summary>
+    private async Task<bool> ActAsync(CycleRun run, HygieneStep step, CancellationToken stopping)
+    {
+        var policy = run.Policy;
+        IMaintenanceTurn? turn = null;
+        var waitedSince = _time.GetTimestamp();
+        if (_lanes is not null && run.Snapshot.ClusterId is { } lane)
+        {
+            try
+            {
+                turn = await _lanes.EnterAsync(lane, policy, run.Plan.Urgent, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                run.Interrupted = true;
+                return false;
+            }
+        }
+        // Held for the step and the look after it.
+        await using var held = turn;
+        if (turn?.Refused is { } refused)
+        {
+            AddNew(run, [new PlanNote(NoteCode.MaintainedElsewhere, refused)]);
+            _logger.LogInformation("Policy {Policy}: {Step} not done: {Reason}", policy.Key, step.Title, refused);
+            return false;
+        }
+        if (turn?.Warning is { } warning)
+        {
+            AddNew(run, [PlanNote.Warning(NoteCode.ActingWithoutClusterLock, warning)]);
+        }
+        if (turn is not null && run.Course.LookAgainInTurn(turn.Changes, _time.GetElapsedTime(waitedSince)) is { } lookingAgain)
+        {
+            // Looked at inside the turn, so that nothing acts between this look and the step.
+            run.Course = lookingAgain;
+            await LookAsync(run);
+            return true;
+        }
+        if (run.Plan.Preempting)
+        {
+            run.Progress.RecordPreemption();
+        }
+
+        var snapshot = run.Snapshot;
+        await RunHookAsync(policy, "before the step", () => run.Hooks.BeforeStep?.Invoke(step, snapshot));
+        if (step.Kind == StepKind.Defragment)
+        {
+            run.State = KeptHistory.BeforeDefragmentation(run.State, step, _time.GetUtcNow());
+            if (await SaveBeforeDefragmentationAsync(policy, run.Hooks, run.State) is { } unsaved)
+            {
+                // A defragmentation nobody recorded could be repeated at once by a restarted
+                // process, without the pause: better not to start it.
+                AddNew(run, [PlanNote.Warning(NoteCode.ProgressNotSaved, $"{step.Title} not started: the kept state could not be saved first ({unsaved})")]);
+                run.Interrupted = true;
+                return false;
+            }
+        }
+        // The fence, after every hook and save, immediately before the request.
+        if (turn?.WhyNotEntitled() is { } lost)
+        {
+            AddNew(run, [PlanNote.Warning(NoteCode.ActingRightLost, $"{step.Title} not started: {lost}")]);
+            run.Interrupted = true;
+            return false;
+        }
+        var outcome = await ExecuteAsync(policy, step);
+        run.Course = run.Course.Acted(turn?.Acted(step, _time.GetUtcNow()));
+        if (outcome.Result == StepResult.Succeeded)
+        {
+            outcome = await RecordAsync(run, outcome);
+        }
+        run.Outcomes.Add(outcome);
+        if (outcome.Result == StepResult.Failed)
+        {
+            return false;
+        }
+        run.Plan = HygienePlanner.Plan(policy, run.Snapshot, run.State, run.Progress, _time);
+        return true;
+    }
+
+    /// <summary>After a step that succeeded: the kept state saved, a look (after a compaction, once it settled), what a defragmentation gave back.</summary>
+    private async Task<StepOutcome> RecordAsync(CycleRun run, StepOutcome outcome)
+    {
+        var step = outcome.Step;
+        var sizeBefore = step.Kind == StepKind.Defragment ? run.Snapshot.Member(step.MemberId!.Value)?.Status?.DbSizeBytes : null;
+        run.State = KeptHistory.AfterStep(run.State, step, run.Progress, _time.GetUtcNow());
+        if (step.Kind is StepKind.Compact or StepKind.Defragment)
+        {
+            var state = run.State;
+            await RunHookAsync(run.Policy, "saving progress", () => run.Hooks.SaveProgress?.Invoke(state));
+        }
+        (run.Snapshot, run.State) = step.Kind == StepKind.Compact
+            ? await ObserveCompactedAsync(run.Policy, run.State, run.Snapshot)
+            : await ObserveAsync(run.Policy, run.State, CancellationToken.None);
+        if (sizeBefore is { } before && run.Snapshot.Member(step.MemberId!.Value)?.Status is { } status)
+        {
+            outcome = outcome with { ReclaimedBytes = Math.Max(0, before - status.DbSizeBytes) };
+        }
+        if (SlowDefragmentation.Note(step, outcome.Duration) is { } slow)
+        {
+            AddNew(run, [slow]);
+        }
+        return outcome;
+    }
+
+    /// <summary>Looks at the cluster and plans again.</summary>
+    private async Task LookAsync(CycleRun run)
+    {
+        (run.Snapshot, run.State) = await ObserveAsync(run.Policy, run.State, CancellationToken.None);
+        run.Plan = HygienePlanner.Plan(run.Policy, run.Snapshot, run.State, run.Progress, _time);
     }
 
     private static ulong? KnownCluster(HygieneState state) =>
@@ -319,13 +364,13 @@ public sealed class HygieneCycle
         }
     }
 
-    private void AddNew(List<PlanNote> notes, IReadOnlyList<PlanNote> fresh, HygienePolicy policy)
+    private void AddNew(CycleRun run, IReadOnlyList<PlanNote> fresh)
     {
-        foreach (var note in fresh.Where(n => !notes.Contains(n)))
+        foreach (var note in fresh.Where(n => !run.Notes.Contains(n)))
         {
-            notes.Add(note);
+            run.Notes.Add(note);
             _logger.Log(note.Severity == NoteSeverity.Warning ? LogLevel.Warning : LogLevel.Debug,
-                "Policy {Policy}: {Code}: {Message}", policy.Key, note.Code, note.Message);
+                "Policy {Policy}: {Code}: {Message}", run.Policy.Key, note.Code, note.Message);
         }
     }
 }
