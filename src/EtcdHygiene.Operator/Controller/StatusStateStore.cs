@@ -1,3 +1,4 @@
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Execution;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Kubernetes.Runtime;
@@ -10,7 +11,7 @@ namespace EtcdHygiene.Operator.Controller;
 public sealed class StatusStateStore(PolicyStatusWriter status) : IPolicyStateStore
 {
     /// <inheritdoc />
-    public Task<HygieneState> LoadAsync(CancellationToken cancellationToken) => Task.FromResult(StatusChanges.StateFrom(status.Current));
+    public Task<HygieneState> LoadAsync(CancellationToken cancellationToken) => Task.FromResult(KeptStateStatus.Read(status.Current));
 
     /// <inheritdoc />
     public async Task SaveAsync(HygieneState state)

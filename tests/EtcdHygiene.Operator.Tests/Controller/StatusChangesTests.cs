@@ -17,7 +17,7 @@ public sealed class StatusChangesTests
             RevisionSamples = [new() { Time = at.UtcDateTime.ToString("o"), Revision = 42 }],
         };
 
-        var state = StatusChanges.StateFrom(status);
+        var state = KeptStateStatus.Read(status);
 
         // Rounding down to 12:00:00 would make the sample look older and let compaction
         // drop history that is still inside the retention window.
@@ -37,7 +37,7 @@ public sealed class StatusChangesTests
         };
         var now = started.AddSeconds(34);
         var pause = TimeSpan.FromSeconds(10);
-        var fromStatus = StatusChanges.StateFrom(StatusChanges.WithState(state)(new Core.Api.RegistryPolicyStatus()));
+        var fromStatus = KeptStateStatus.Read(StatusChanges.WithState(state)(new Core.Api.RegistryPolicyStatus()));
         using var folder = new Testing.Cli.PolicyFolder();
         var files = new Operator.Standalone.StateFiles(folder.StateDirectory);
         var key = new PolicyKey("default", "registry");
@@ -113,7 +113,7 @@ public sealed class StatusChangesTests
     {
         var status = new RegistryPolicyStatus { ClusterId = "abc", CompactedRevision = 6119, PreventionGaveUpAt = "2026-11-25T12:00:00Z" };
 
-        var state = StatusChanges.StateFrom(status);
+        var state = KeptStateStatus.Read(status);
         Assert.Equal(("abc", 6119L, new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero)), (state.ClusterId, state.LastCompactedRevision!.Value, state.PreventionGaveUpAt!.Value));
 
         // The cycle dropped it for another cluster: status follows, and keeps nothing of the old one.

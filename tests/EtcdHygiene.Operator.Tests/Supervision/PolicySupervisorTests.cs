@@ -160,7 +160,7 @@ public sealed class PolicySupervisorTests
         }
 
         public override HygieneState ReadBack() =>
-            StatusChanges.StateFrom(System.Text.Json.JsonSerializer.Deserialize<RegistryPolicyStatus>(
+            KeptStateStatus.Read(System.Text.Json.JsonSerializer.Deserialize<RegistryPolicyStatus>(
                 kube.Api.Get(OperatorFixture.Policies, "default", "registry")!["status"]!.ToJsonString(), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));
 
         public override void AssertToldTheRecovery()

@@ -13,41 +13,21 @@ namespace EtcdHygiene.Operator.Controller.Status;
 /// <summary>
 /// Every change the operator makes to a RegistryPolicy's status, each a small function from the
 /// status as it is to the status as it should be (every field it does not own kept as it was),
-/// applied by the one <see cref="PolicyStatusWriter"/>; and the kept state read back from status.
+/// applied by the one <see cref="PolicyStatusWriter"/>. The kept state's own fields are mapped by
+/// <see cref="KeptStateStatus"/>, both ways.
 /// </summary>
 public static class StatusChanges
 {
-    /// <summary>The kept history stored in <paramref name="status"/> (revision samples survive operator restarts there).</summary>
-    public static HygieneState StateFrom(RegistryPolicyStatus? status) => new()
-    {
-        ClusterId = status?.ClusterId,
-        PreventionGaveUpAt = StatusTime.Read(status?.PreventionGaveUpAt),
-        Samples = (status?.RevisionSamples ?? [])
-            .Where(s => s.Time is not null && s.Revision is not null)
-            .Select(s => new RevisionSample(StatusTime.Read(s.Time)!.Value, s.Revision!.Value))
-            .ToList(),
-        LastCompactionTime = StatusTime.Read(status?.LastCompactionTime),
-        LastCompactedRevision = status?.CompactedRevision,
-        LastDefragTime = StatusTime.Read(status?.LastDefrag?.Time),
-        LastDefragReclaimedBytes = status?.LastDefrag?.ReclaimedBytes,
-        LastDefragTimes = (status?.Members ?? [])
-            .Where(m => m.Id is not null && m.LastDefragTime is not null)
-            .ToDictionary(m => m.Id!, m => StatusTime.Read(m.LastDefragTime)!.Value),
-        UnfinishedDefrag = status?.UnfinishedDefrag is { MemberId: { } id, StartedAt: { } started } unfinished
-            ? new DefragStart(id, unfinished.MemberName ?? "", StatusTime.Read(started)!.Value, StatusTime.Read(unfinished.SeenOverAt))
-            : null,
-    };
-
     /// <summary>
     /// The kept history of <paramref name="state"/> written into status: what the operator saves in
     /// the middle of a cycle, so that a replica killed there restarts knowing what it already did.
     /// </summary>
     public static Func<RegistryPolicyStatus, RegistryPolicyStatus> WithState(HygieneState state) =>
-        status => WithState(status, state, addMembers: true);
+        status => KeptStateStatus.Write(status, state, addMembers: true);
 
     /// <summary>What the operator saw and did in <paramref name="result"/>: conditions, members, the kept state.</summary>
     public static Func<RegistryPolicyStatus, RegistryPolicyStatus> AfterCycle(HygienePolicy policy, CycleResult result, DateTimeOffset now) =>
-        previous => WithState(CycleStatus(policy, result, previous, now), result.State, addMembers: false);
+        previous => KeptStateStatus.Write(CycleStatus(policy, result, previous, now), result.State, addMembers: false);
 
     /// <summary>
     /// The analysis' findings: hot key groups, the growth forecast and the ChurnDetected condition.
@@ -89,48 +69,6 @@ public static class StatusChanges
             status.ObservedGeneration = generation;
             return status;
         };
-
-    /// <summary>
-    /// <paramref name="addMembers"/>: whether a member the state knows and the status does not is
-    /// added (mid-cycle, before the first full status exists) or left out (a member no longer in the cluster).
-    /// </summary>
-    private static RegistryPolicyStatus WithState(RegistryPolicyStatus status, HygieneState state, bool addMembers)
-    {
-        var members = status.Members ?? [];
-        foreach (var (id, time) in state.LastDefragTimes)
-        {
-            var member = members.FirstOrDefault(m => m.Id == id);
-            if (member is null && addMembers)
-            {
-                member = new MemberStatusEntry { Id = id };
-                members.Add(member);
-            }
-            member?.LastDefragTime = StatusTime.Write(time);
-        }
-        status.Members = members;
-        if (state.ClusterId != status.ClusterId)
-        {
-            // Another cluster's compacted revision would mislead whoever reads status.
-            status.CompactedRevision = null;
-        }
-        status.ClusterId = state.ClusterId;
-        status.PreventionGaveUpAt = StatusTime.Write(state.PreventionGaveUpAt);
-        if (state.LastCompactedRevision is { } compacted && compacted > (status.CompactedRevision ?? 0))
-        {
-            status.CompactedRevision = compacted;
-        }
-        status.LastCompactionTime = StatusTime.Write(state.LastCompactionTime);
-        status.LastDefrag = state.LastDefragTime is null ? null : new LastDefragStatus { Time = StatusTime.Write(state.LastDefragTime), ReclaimedBytes = state.LastDefragReclaimedBytes };
-        status.UnfinishedDefrag = state.UnfinishedDefrag is not { } unfinished ? null : new UnfinishedDefragStatus
-        {
-            MemberId = unfinished.MemberId,
-            MemberName = unfinished.MemberName,
-            StartedAt = StatusTime.Write(unfinished.StartedAt),
-            SeenOverAt = StatusTime.Write(unfinished.SeenOverAt),
-        };
-        status.RevisionSamples = state.Samples.Select(s => new RevisionSampleStatus { Time = StatusTime.Write(s.At), Revision = s.Revision }).ToList();
-        return status;
-    }
 
     private static RegistryPolicyStatus CycleStatus(HygienePolicy policy, CycleResult result, RegistryPolicyStatus previous, DateTimeOffset now)
     {
