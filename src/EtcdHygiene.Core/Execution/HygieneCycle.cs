@@ -133,7 +133,7 @@ public sealed class HygieneCycle
     {
         if (wait.Announce)
         {
-            _logger.Log(wait.EndsOnStop ? LogLevel.Information : LogLevel.Debug, "Policy {Policy}: {Wait}", run.Policy.Key, wait.Message);
+            _logger.LogInformation("Policy {Policy}: {Wait}", run.Policy.Key, wait.Message);
         }
         try
         {

@@ -56,8 +56,7 @@ public sealed record CycleCourse
             if (at.SinceStart - since < policy.Etcd.RequestTimeout)
             {
                 return (new CycleMove.Wait(BlockedRetryPoll, WaitReason.MemberNotBack,
-                    $"nothing can be done until a member answers ({string.Join(", ", plan.Notes.Where(IsRetryable).Select(n => n.Code).Distinct())}): asking again",
-                    Announce: course.BlockedSince is null),
+                    $"nothing can be done until a member answers ({string.Join(", ", plan.Notes.Where(IsRetryable).Select(n => n.Code).Distinct())}): asking again"),
                     course with { BlockedSince = since });
             }
         }

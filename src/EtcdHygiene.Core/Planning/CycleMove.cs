@@ -15,10 +15,9 @@ public abstract record CycleMove
 
     /// <summary>
     /// Wait <paramref name="Duration"/>, then look at the cluster and plan again.
-    /// <paramref name="Message"/> says why, for the log; <paramref name="Announce"/> is false for a
-    /// wait that only repeats the one before it (the retry near NOSPACE asks every 200 ms).
+    /// <paramref name="Message"/> says why.
     /// </summary>
-    public sealed record Wait(TimeSpan Duration, WaitReason Reason, string Message, bool Announce = true) : CycleMove
+    public sealed record Wait(TimeSpan Duration, WaitReason Reason, string Message) : CycleMove
     {
         /// <summary>
         /// True when a shutdown ends the wait, and the cycle with it: the pause between members
@@ -26,6 +25,12 @@ public abstract record CycleMove
         /// be left half-done.
         /// </summary>
         public bool EndsOnStop => Reason == WaitReason.PauseBetweenMembers;
+
+        /// <summary>
+        /// True for a wait worth a line in the log: the pause. The retry near NOSPACE asks every
+        /// 200 ms, and the note that blocked the plan already says why.
+        /// </summary>
+        public bool Announce => Reason == WaitReason.PauseBetweenMembers;
     }
 
     /// <summary>End the cycle, for <paramref name="Reason"/>.</summary>

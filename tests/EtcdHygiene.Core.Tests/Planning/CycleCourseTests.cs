@@ -84,12 +84,12 @@ public sealed class CycleCourseTests
 
         var (first, afterFirst) = course.Next(Policy, Blocked, new HygieneState(), At(TimeSpan.FromSeconds(1)), null, stopping: false);
         var wait = Assert.IsType<CycleMove.Wait>(first);
-        Assert.Equal((CycleCourse.BlockedRetryPoll, WaitReason.MemberNotBack, true, false), (wait.Duration, wait.Reason, wait.Announce, wait.EndsOnStop));
+        Assert.Equal((CycleCourse.BlockedRetryPoll, WaitReason.MemberNotBack, false, false), (wait.Duration, wait.Reason, wait.Announce, wait.EndsOnStop));
 
         // The wall clock steps back an hour: the window still ends a request timeout after it began.
         var steppedBack = Noon - TimeSpan.FromHours(1);
         var (again, afterAgain) = afterFirst.Next(Policy, Blocked, new HygieneState(), At(TimeSpan.FromSeconds(10.9), steppedBack), null, stopping: false);
-        Assert.False(Assert.IsType<CycleMove.Wait>(again).Announce);
+        Assert.IsType<CycleMove.Wait>(again);
         var (last, _) = afterAgain.Next(Policy, Blocked, new HygieneState(), At(TimeSpan.FromSeconds(11), steppedBack), null, stopping: false);
         Assert.Equal(new CycleMove.End(CycleEnd.NothingLeft), last);
     }
@@ -111,10 +111,11 @@ public sealed class CycleCourseTests
         (_, course) = course.Next(Policy, urgent, new HygieneState(), At(TimeSpan.FromSeconds(2)), null, stopping: false);
         course = course.Acted(2);
 
-        // Blocked again 9.5 s after the first blocked look: a new window, not the rest of the old one.
-        var (move, _) = course.Next(Policy, Blocked, new HygieneState(), At(TimeSpan.FromSeconds(20)), null, stopping: false);
+        // Blocked again 19 s after the first blocked look: a new window, not the rest of the old one.
+        var (move, next) = course.Next(Policy, Blocked, new HygieneState(), At(TimeSpan.FromSeconds(20)), null, stopping: false);
 
-        Assert.True(Assert.IsType<CycleMove.Wait>(move).Announce);
+        Assert.IsType<CycleMove.Wait>(move);
+        Assert.Equal(TimeSpan.FromSeconds(20), next.BlockedSince);
     }
 
     [Fact]
