@@ -132,8 +132,12 @@ public sealed partial class DataSafetySoakTests(ITestOutputHelper output)
         // a file growing fast enough to pass the preemption mark before the next look, or
         // prevention until every member is below the disarm ratio).
         var audit = new MaintenanceAudit(cluster);
-        bool UnderPressure(DateTimeOffset at) => pressure.UnderPressure(at, TimeSpan.FromSeconds(5), Quota,
-            PolicyDefaults.DisarmBelowQuotaRatio, PolicyDefaults.PreemptAboveQuotaRatio, growthWindow: new AlarmSettings().CheckInterval);
+        // The growth is etcd-hygiene's own forecast rule (the rate over the last check interval, for
+        // two more), measured on etcd's file sizes; a cycle started under pressure stays urgent to
+        // its end, hence 10 s back.
+        var checkInterval = new AlarmSettings().CheckInterval;
+        bool UnderPressure(DateTimeOffset at) => pressure.UnderPressure(at, TimeSpan.FromSeconds(10), Quota,
+            PolicyDefaults.DisarmBelowQuotaRatio, PolicyDefaults.PreemptAboveQuotaRatio, growthWindow: checkInterval, horizon: 2 * checkInterval);
         var violations = audit.Overlaps()
             .Concat(audit.ShortPauses(new DefragmentationSettings().PauseBetweenMembers, d => UnderPressure(d.Start)))
             .Concat(audit.CompactionsInsideTheWindow(revisions, TimeSpan.FromSeconds(10), revision => audit.Compactions.Any(c => c.Revision == revision && UnderPressure(c.At))))

@@ -78,19 +78,19 @@ public sealed class QuotaPressureSampler : IAsyncDisposable
     /// <summary>
     /// True when, in the <paramref name="lookBack"/> before <paramref name="at"/>, etcd listed a
     /// NOSPACE alarm; or a member's file filled at least <paramref name="highRatio"/> of
-    /// <paramref name="quotaBytes"/>; or the largest file, growing on as it grew over the
-    /// <paramref name="growthWindow"/> before, would fill <paramref name="preemptRatio"/> of it
-    /// within that window again: what makes a maintenance tool's plan urgent (NOSPACE, or
-    /// prevention until every member is below the disarm ratio), judged from etcd's side.
+    /// <paramref name="quotaBytes"/>; or the largest file, growing on at the rate it grew over the
+    /// <paramref name="growthWindow"/> before, would fill <paramref name="preemptRatio"/> of it within
+    /// <paramref name="horizon"/>. That is what makes a maintenance tool's plan urgent (NOSPACE, or
+    /// prevention, which lasts its cycle), judged from etcd's side rather than from the tool's words.
     /// </summary>
-    public bool UnderPressure(DateTimeOffset at, TimeSpan lookBack, long quotaBytes, double highRatio, double preemptRatio, TimeSpan growthWindow)
+    public bool UnderPressure(DateTimeOffset at, TimeSpan lookBack, long quotaBytes, double highRatio, double preemptRatio, TimeSpan growthWindow, TimeSpan horizon)
     {
         lock (_samples)
         {
             foreach (var sample in _samples.Where(s => s.At <= at && s.At >= at - lookBack))
             {
                 var earlier = _samples.LastOrDefault(s => s.At <= sample.At - growthWindow);
-                var growth = earlier.At == default ? 0 : Math.Max(0, sample.LargestFileBytes - earlier.LargestFileBytes);
+                var growth = earlier.At == default ? 0 : Math.Max(0, sample.LargestFileBytes - earlier.LargestFileBytes) * (horizon / (sample.At - earlier.At));
                 if (sample.NoSpace || sample.LargestFileBytes >= highRatio * quotaBytes || sample.LargestFileBytes + growth >= preemptRatio * quotaBytes)
                 {
                     return true;
