@@ -80,8 +80,8 @@ internal static class EventsBenchmark
 
         var time = new ScaledTimeProvider(Scale);
         var logging = NullLoggerFactory.Instance;
-        var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url });
-        var patcher = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, NullLogger.Instance);
+        var client = KubernetesApi.Create(new KubernetesClientConfiguration { Host = api.Url });
+        var patcher = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, EtcdHygiene.Core.Api.ApiJson.Default, NullLogger.Instance);
         var events = new EventRecorder(client, "etcd-hygiene", time, NullLogger.Instance);
         var clients = new EtcdClientPool();
         long told, created, dropped;

@@ -1,3 +1,4 @@
+using EtcdHygiene.Kubernetes.Runtime;
 using System.Text.Json.Nodes;
 using EtcdHygiene.Kubernetes.Crd;
 using EtcdHygiene.Operator.Controller;
@@ -22,11 +23,16 @@ internal sealed class OperatorFixture : IAsyncDisposable
     {
         Api = api;
         Client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url });
+        Connection = KubernetesApi.Create(new KubernetesClientConfiguration { Host = api.Url });
     }
 
     public FakeKubernetesApi Api { get; }
 
+    /// <summary>KubernetesClient's client, for what the tests themselves ask the API server.</summary>
     public IKubernetes Client { get; }
+
+    /// <summary>The operator's own connection (<see cref="KubernetesApi"/>), for the product code a test runs in-process.</summary>
+    public KubernetesApi Connection { get; }
 
     /// <summary>
     /// The tenancy rules every replica and operator process of this fixture runs with: the test
@@ -49,7 +55,7 @@ internal sealed class OperatorFixture : IAsyncDisposable
         Prometheus.CollectorRegistry? metrics = null)
     {
         options = (options ?? new OperatorOptions()) with { Tenancy = TenancyFile.Parse(TenancyYaml, "test-tenancy.yaml") };
-        var host = new ElectedController(Client, options, TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(metrics ?? new Prometheus.CollectorRegistry()),
+        var host = new ElectedController(Connection, options, TimeProvider.System, logging ?? NullLoggerFactory.Instance, new HygieneMetrics(metrics ?? new Prometheus.CollectorRegistry()),
             new EtcdHygiene.Etcd.EtcdClientPool());
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => host.RunAsync(stop.Token));

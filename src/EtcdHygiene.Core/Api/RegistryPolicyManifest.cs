@@ -90,8 +90,7 @@ public sealed class EtcdSpec
 {
     /// <summary>Client URLs; members are found through MemberList.</summary>
     [Required]
-    [MinLength(1)]
-    [MaxLength(PolicyBounds.Endpoints)]
+    [ItemCount(PolicyBounds.Endpoints, Minimum = 1)]
     [StringLength(PolicyBounds.EndpointLength)]
     [TextFormat(TextFormat.Url)]
     public List<string>? Endpoints { get; set; }
@@ -121,8 +120,7 @@ public sealed class EtcdSpec
     /// Key prefix of the lock, held in this etcd cluster, that lets one process at a time maintain
     /// it (any process, replica or install). Every tool that maintains the cluster must name the same prefix.
     /// </summary>
-    [MinLength(2)]
-    [StringLength(PolicyBounds.KeyPrefixLength)]
+    [StringLength(PolicyBounds.KeyPrefixLength, MinimumLength = 2)]
     [DefaultValue(PolicyDefaults.LockPrefix)]
     public string? LockPrefix { get; set; }
 }
@@ -132,8 +130,7 @@ public sealed class SecretReference
 {
     /// <summary>The Secret's name.</summary>
     [Required]
-    [MinLength(1)]
-    [StringLength(253)]
+    [StringLength(253, MinimumLength = 1)]
     public string? Name { get; set; }
 }
 
@@ -263,7 +260,7 @@ public sealed class AlarmsSpec
 public sealed class AnalysisSpec
 {
     /// <summary>Key prefixes to analyse.</summary>
-    [MaxLength(PolicyBounds.Prefixes)]
+    [ItemCount(PolicyBounds.Prefixes)]
     [StringLength(PolicyBounds.KeyPrefixLength)]
     public List<string>? Prefixes { get; set; }
 

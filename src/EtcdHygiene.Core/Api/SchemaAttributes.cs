@@ -55,3 +55,19 @@ public sealed class CelRuleAttribute(string rule, string message) : Attribute
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class DefaultObjectAttribute : Attribute;
+
+/// <summary>
+/// How many items a list field may hold (the CRD's <c>minItems</c> and <c>maxItems</c>). Ours rather
+/// than DataAnnotations' MinLength and MaxLength, whose constructors need reflection the Native AOT
+/// executable does not keep; strings take <see cref="System.ComponentModel.DataAnnotations.StringLengthAttribute"/>.
+/// </summary>
+/// <param name="maximum">The most items the list may hold.</param>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ItemCountAttribute(int maximum) : Attribute
+{
+    /// <summary>The most items the list may hold.</summary>
+    public int Maximum { get; } = maximum;
+
+    /// <summary>The fewest items the list may hold; 0 writes no <c>minItems</c>.</summary>
+    public int Minimum { get; init; }
+}

@@ -12,7 +12,7 @@ namespace EtcdHygiene.Core.Policy;
 /// </summary>
 public static class PolicyFile
 {
-    private static readonly IDeserializer Yaml = new DeserializerBuilder()
+    private static readonly IDeserializer Yaml = new StaticDeserializerBuilder(new PolicyYamlContext())
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
         .Build();
 
@@ -62,7 +62,7 @@ public static class PolicyFile
     /// be ignored and its default silently used (Kubernetes' structural schema refuses it too).
     /// metadata and status stay free-form so that a manifest exported from a cluster loads.
     /// </summary>
-    private sealed class FileManifest
+    internal sealed class FileManifest
     {
         public string? ApiVersion { get; set; }
         public string? Kind { get; set; }

@@ -2,6 +2,8 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
@@ -20,47 +22,47 @@ internal sealed partial class SchemaBuilder(XmlDocumentation docs)
     public const string QuantityPattern = @"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$";
     public const string UrlPattern = @"^https?://[^/\s]+/?$";
 
-    public V1JSONSchemaProps ForObject(Type type)
+    /// <summary>The schema of one API type, read from its JSON metadata (<see cref="ApiJson"/>): the names the serializer writes, no reflection over types.</summary>
+    public V1JSONSchemaProps ForObject(JsonTypeInfo type)
     {
         var schema = new V1JSONSchemaProps
         {
             Type = "object",
-            Description = docs.Of(type),
+            Description = docs.Of(type.Type),
             Properties = new Dictionary<string, V1JSONSchemaProps>(),
         };
         var required = new List<string>();
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        foreach (var property in type.Properties)
         {
-            var name = JsonName(property);
-            schema.Properties[name] = ForProperty(property);
-            if (property.GetCustomAttribute<RequiredAttribute>() is not null)
+            schema.Properties[property.Name] = ForProperty(property, type.Options);
+            if (Attribute<RequiredAttribute>(property) is not null)
             {
-                required.Add(name);
+                required.Add(property.Name);
             }
         }
         schema.Required = required.Count > 0 ? required : null;
-        var rules = type.GetCustomAttributes<CelRuleAttribute>()
+        var rules = type.Type.GetCustomAttributes<CelRuleAttribute>()
             .Select(r => new V1ValidationRule { Rule = WithDefaults(r.Rule, type), Message = r.Message, FieldPath = r.FieldPath }).ToList();
         schema.XKubernetesValidations = rules.Count > 0 ? rules : null;
         return schema;
     }
 
-    private V1JSONSchemaProps ForProperty(PropertyInfo property)
+    private V1JSONSchemaProps ForProperty(JsonPropertyInfo property, JsonSerializerOptions options)
     {
         var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-        var format = property.GetCustomAttribute<TextFormatAttribute>()?.Format;
+        var format = Attribute<TextFormatAttribute>(property)?.Format;
         V1JSONSchemaProps schema;
-        if (type != typeof(string) && type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        if (options.GetTypeInfo(type) is { Kind: JsonTypeInfoKind.Enumerable, ElementType: { } itemType })
         {
-            var itemType = type.GetGenericArguments()[0];
+            var count = Attribute<ItemCountAttribute>(property);
             schema = new V1JSONSchemaProps
             {
                 Type = "array",
-                Items = itemType == typeof(string) ? ForScalar(typeof(string), format, null) : ForObject(itemType),
-                MinItems = property.GetCustomAttribute<MinLengthAttribute>()?.Length,
-                MaxItems = property.GetCustomAttribute<MaxLengthAttribute>()?.Length,
+                Items = itemType == typeof(string) ? ForScalar(typeof(string), format, null) : ForObject(options.GetTypeInfo(itemType)),
+                MinItems = count is { Minimum: > 0 } ? count.Minimum : null,
+                MaxItems = count?.Maximum,
             };
-            if (itemType == typeof(string) && property.GetCustomAttribute<StringLengthAttribute>() is { } itemLength)
+            if (itemType == typeof(string) && Attribute<StringLengthAttribute>(property) is { } itemLength)
             {
                 ((V1JSONSchemaProps)schema.Items).MaxLength = itemLength.MaximumLength;
             }
@@ -77,21 +79,21 @@ internal sealed partial class SchemaBuilder(XmlDocumentation docs)
         }
         else
         {
-            schema = ForObject(type);
-            if (property.GetCustomAttribute<DefaultObjectAttribute>() is not null)
+            schema = ForObject(options.GetTypeInfo(type));
+            if (Attribute<DefaultObjectAttribute>(property) is not null)
             {
                 schema.DefaultProperty = new Dictionary<string, object>();
             }
         }
-        schema.Description = docs.Of(property);
-        if (property.GetCustomAttribute<DefaultValueAttribute>()?.Value is { } value)
+        schema.Description = docs.Of(Member(property));
+        if (Attribute<DefaultValueAttribute>(property)?.Value is { } value)
         {
             schema.DefaultProperty = value;
         }
         return schema;
     }
 
-    private static V1JSONSchemaProps ForScalar(Type type, TextFormat? format, PropertyInfo? property)
+    private static V1JSONSchemaProps ForScalar(Type type, TextFormat? format, JsonPropertyInfo? property)
     {
         var schema = format switch
         {
@@ -115,47 +117,49 @@ internal sealed partial class SchemaBuilder(XmlDocumentation docs)
         {
             return schema;
         }
-        if (property.GetCustomAttribute<RangeAttribute>() is { } range)
+        if (Attribute<RangeAttribute>(property) is { } range)
         {
             schema.Minimum = Convert.ToDouble(range.Minimum);
             schema.ExclusiveMinimum = range.MinimumIsExclusive ? true : null;
             var maximum = Convert.ToDouble(range.Maximum);
             schema.Maximum = maximum >= long.MaxValue ? null : maximum;
         }
-        if (property.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed)
+        if (Attribute<AllowedValuesAttribute>(property) is { } allowed)
         {
             schema.EnumProperty = allowed.Values.Cast<object>().ToList();
         }
-        if (type == typeof(string) && property.GetCustomAttribute<MinLengthAttribute>() is { } minLength)
+        if (type == typeof(string) && Attribute<StringLengthAttribute>(property) is { } length)
         {
-            schema.MinLength = minLength.Length;
-        }
-        if (type == typeof(string) && property.GetCustomAttribute<StringLengthAttribute>() is { } maxLength)
-        {
-            schema.MaxLength = maxLength.MaximumLength;
+            schema.MinLength = length.MinimumLength > 0 ? length.MinimumLength : null;
+            schema.MaxLength = length.MaximumLength;
         }
         return schema;
     }
 
     /// <summary>A CEL rule with each <c>default(field)</c> replaced by that field's default, as a CEL literal.</summary>
-    private static string WithDefaults(string rule, Type type) => DefaultToken().Replace(rule, match =>
+    private static string WithDefaults(string rule, JsonTypeInfo type) => DefaultToken().Replace(rule, match =>
     {
         var field = match.Groups[1].Value;
-        var property = type.GetProperties().FirstOrDefault(p => JsonName(p) == field)
-                       ?? throw new InvalidOperationException($"CEL rule of {type.Name}: default({field}) names no field");
-        return property.GetCustomAttribute<DefaultValueAttribute>()?.Value switch
+        var property = type.Properties.FirstOrDefault(p => p.Name == field)
+                       ?? throw new InvalidOperationException($"CEL rule of {type.Type.Name}: default({field}) names no field");
+        return Attribute<DefaultValueAttribute>(property)?.Value switch
         {
             double d => d.ToString("R", CultureInfo.InvariantCulture) is var text && text.Contains('.') ? text : text + ".0",
             long l => l.ToString(CultureInfo.InvariantCulture),
             int i => i.ToString(CultureInfo.InvariantCulture),
             bool b => b ? "true" : "false",
             string text => $"'{text}'",
-            var other => throw new InvalidOperationException($"CEL rule of {type.Name}: default({field}) has no default a rule can use ({other})"),
+            var other => throw new InvalidOperationException($"CEL rule of {type.Type.Name}: default({field}) has no default a rule can use ({other})"),
         };
     });
 
     [GeneratedRegex(@"default\((\w+)\)")]
     private static partial Regex DefaultToken();
 
-    private static string JsonName(PropertyInfo property) => char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
+    // Source-generated metadata gives each property's PropertyInfo as its attribute provider.
+    private static PropertyInfo Member(JsonPropertyInfo property) =>
+        property.AttributeProvider as PropertyInfo ?? throw new InvalidOperationException($"{property.Name}: no member behind the JSON property");
+
+    private static TAttribute? Attribute<TAttribute>(JsonPropertyInfo property) where TAttribute : Attribute =>
+        Member(property).GetCustomAttribute<TAttribute>();
 }

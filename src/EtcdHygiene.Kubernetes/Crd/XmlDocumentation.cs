@@ -5,8 +5,10 @@ using System.Xml.Linq;
 namespace EtcdHygiene.Kubernetes.Crd;
 
 /// <summary>
-/// The XML doc summaries of the API types, read from the documentation file the compiler writes
-/// next to the assembly: the CRD's descriptions come from the same sentences as the code's docs.
+/// The XML doc summaries of the API types: the CRD's descriptions come from the same sentences as
+/// the code's docs. The documentation file the compiler writes for EtcdHygiene.Core is embedded in
+/// this assembly at build time (EtcdHygiene.Kubernetes.csproj), as a Native AOT executable has no
+/// file beside it.
 /// </summary>
 internal sealed partial class XmlDocumentation
 {
@@ -17,14 +19,14 @@ internal sealed partial class XmlDocumentation
         _summaries = summaries;
     }
 
-    public static XmlDocumentation For(Assembly assembly)
+    /// <summary>The resource name the documentation of EtcdHygiene.Core is embedded under.</summary>
+    public const string CoreResource = "EtcdHygiene.Core.xml";
+
+    public static XmlDocumentation OfCore()
     {
-        var path = Path.ChangeExtension(assembly.Location, ".xml");
-        if (!File.Exists(path))
-        {
-            throw new InvalidOperationException($"{path} is missing: the CRD descriptions come from it (GenerateDocumentationFile)");
-        }
-        var summaries = XDocument.Load(path).Descendants("member")
+        using var stream = typeof(XmlDocumentation).Assembly.GetManifestResourceStream(CoreResource)
+            ?? throw new InvalidOperationException($"{CoreResource} is not embedded: the CRD descriptions come from it (GenerateDocumentationFile)");
+        var summaries = XDocument.Load(stream).Descendants("member")
             .Where(m => m.Element("summary") is not null)
             .ToDictionary(m => (string)m.Attribute("name")!, m => Flatten(m.Element("summary")!));
         return new XmlDocumentation(summaries);

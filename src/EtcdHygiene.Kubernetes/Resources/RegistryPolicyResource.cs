@@ -9,7 +9,7 @@ using k8s.Models;
 
 namespace EtcdHygiene.Kubernetes.Resources;
 
-/// <summary>A RegistryPolicy as the API server serves it, for KubernetesClient's JSON.</summary>
+/// <summary>A RegistryPolicy as the API server serves it (JSON: <see cref="ResourceJson"/>).</summary>
 public sealed class RegistryPolicyResource : IKubernetesObject<V1ObjectMeta>
 {
     /// <inheritdoc />
@@ -45,7 +45,7 @@ public sealed class RegistryPolicyResource : IKubernetesObject<V1ObjectMeta>
         V1ObjectMeta metadata;
         try
         {
-            metadata = KubernetesJson.Deserialize<V1ObjectMeta>(item["metadata"]?.ToJsonString() ?? "{}");
+            metadata = item["metadata"]?.Deserialize(ResourceJson.Default.V1ObjectMeta) ?? new V1ObjectMeta();
         }
         catch (JsonException)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -9,25 +10,29 @@ using k8s.Models;
 namespace EtcdHygiene.Kubernetes.Runtime;
 
 /// <summary>
-/// LIST and WATCH of a custom resource through KubernetesClient. Objects are read one by one: an
-/// object the model cannot read (a field of another type, stored under an older CRD schema, which
-/// the API server never re-validates) becomes what <c>unreadable</c> makes of it instead of
-/// failing the whole list, and with it every other object.
+/// LIST and WATCH of a custom resource. Objects are read one by one: an object the model cannot
+/// read (a field of another type, stored under an older CRD schema, which the API server never
+/// re-validates) becomes what <c>unreadable</c> makes of it instead of failing the whole list, and
+/// with it every other object. Both are sent with <see cref="KubernetesApi"/>; the WATCH is read line
+/// by line (<see cref="WatchStream"/>): KubernetesClient.Aot, which Native AOT needs, has no watch.
 /// </summary>
 public sealed class CustomResourceSource<T> : IResourceSource<T>
     where T : IKubernetesObject<V1ObjectMeta>
 {
     private readonly Func<JsonNode, JsonException, T> _unreadable;
-    private readonly IKubernetes _client;
+    private readonly JsonTypeInfo<T> _json;
+    private readonly KubernetesApi _client;
     private readonly string _group;
     private readonly string _version;
     private readonly string _plural;
     private readonly string? _namespace;
 
-    /// <summary>Watches <paramref name="plural"/> in <paramref name="ns"/>, or in every namespace when null.</summary>
-    public CustomResourceSource(IKubernetes client, string group, string version, string plural, string? ns, Func<JsonNode, JsonException, T> unreadable)
+    /// <summary>Watches <paramref name="plural"/> in <paramref name="ns"/>, or in every namespace when null; objects are read with <paramref name="json"/>.</summary>
+    public CustomResourceSource(KubernetesApi client, string group, string version, string plural, string? ns, JsonTypeInfo<T> json,
+        Func<JsonNode, JsonException, T> unreadable)
     {
         _unreadable = unreadable;
+        _json = json;
         _client = client;
         _group = group;
         _version = version;
@@ -45,13 +50,11 @@ public sealed class CustomResourceSource<T> : IResourceSource<T>
         string? next = null;
         while (true)
         {
-            object list;
+            JsonObject node;
             try
             {
-                list = _namespace is null
-                    ? await _client.CustomObjects.ListClusterCustomObjectAsync(_group, _version, _plural, continueParameter: next, limit: PageSize, cancellationToken: cancellationToken)
-                    : await _client.CustomObjects.ListNamespacedCustomObjectAsync(_group, _version, _namespace, _plural, continueParameter: next, limit: PageSize,
-                        cancellationToken: cancellationToken);
+                var page = $"{Collection()}?limit={PageSize}" + (next is null ? "" : $"&continue={Uri.EscapeDataString(next)}");
+                node = await _client.SendAsync(HttpMethod.Get, page, cancellationToken: cancellationToken);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Gone && next is not null)
             {
@@ -60,7 +63,6 @@ public sealed class CustomResourceSource<T> : IResourceSource<T>
                 next = null;
                 continue;
             }
-            var node = JsonNode.Parse(KubernetesJson.Serialize(list))!;
             items.AddRange(node["items"]?.AsArray().Select(item => Read(item!)) ?? []);
             next = (string?)node["metadata"]?["continue"];
             if (string.IsNullOrEmpty(next))
@@ -74,33 +76,23 @@ public sealed class CustomResourceSource<T> : IResourceSource<T>
     /// <inheritdoc />
     public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync(string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Exception? error = null;
-        // ERROR events (410 Gone among them) reach us only through onError; without it they vanish.
-        var events = _namespace is null
-            ? _client.CustomObjects.WatchListClusterCustomObjectAsync(_group, _version, _plural,
-                allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: e => error ??= e!, cancellationToken: cancellationToken)
-            : _client.CustomObjects.WatchListNamespacedCustomObjectAsync(_group, _version, _namespace, _plural,
-                allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: e => error ??= e!, cancellationToken: cancellationToken);
-        await foreach (var (type, raw) in events)
+        var path = $"{Collection()}?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}";
+        await foreach (var (type, item) in WatchStream.ReadAsync(_client, path, cancellationToken))
         {
-            // Custom objects arrive untyped; bookmarks carry only kind, apiVersion and resourceVersion.
-            yield return (type, Read(JsonNode.Parse(KubernetesJson.Serialize(raw))!));
-        }
-        if (error is KubernetesException { Status.Code: (int)HttpStatusCode.Gone } gone)
-        {
-            throw new ResourceExpiredException(gone.Status.Message ?? "resource version expired");
-        }
-        if (error is not null)
-        {
-            throw error;
+            // Bookmarks carry only kind, apiVersion and metadata.resourceVersion.
+            yield return (type, Read(item));
         }
     }
+
+    private string Collection() => _namespace is null
+        ? $"apis/{_group}/{_version}/{_plural}"
+        : $"apis/{_group}/{_version}/namespaces/{Uri.EscapeDataString(_namespace)}/{_plural}";
 
     private T Read(JsonNode item)
     {
         try
         {
-            return KubernetesJson.Deserialize<T>(item.ToJsonString());
+            return item.Deserialize(_json)!;
         }
         catch (JsonException e)
         {

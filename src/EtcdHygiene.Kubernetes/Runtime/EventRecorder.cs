@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
+using EtcdHygiene.Kubernetes.Resources;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -43,7 +44,7 @@ public sealed class EventRecorder
     public static readonly TimeSpan RefillEvery = TimeSpan.FromMinutes(5);
 
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
-    private readonly IKubernetes _client;
+    private readonly KubernetesApi _client;
     private readonly string _component;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -52,7 +53,7 @@ public sealed class EventRecorder
     private DateTimeOffset _sweptAt;
 
     /// <summary>Creates a recorder reporting as <paramref name="component"/>.</summary>
-    public EventRecorder(IKubernetes client, string component, TimeProvider time, ILogger logger)
+    public EventRecorder(KubernetesApi client, string component, TimeProvider time, ILogger logger)
     {
         _client = client;
         _component = component;
@@ -126,8 +127,8 @@ public sealed class EventRecorder
         var patch = new JsonObject { ["count"] = similar.Count + 1, ["lastTimestamp"] = StatusTime.Write(now), ["message"] = message };
         try
         {
-            await _client.CoreV1.PatchNamespacedEventAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), similar.Name, subject.NamespaceProperty,
-                cancellationToken: cancellationToken);
+            await _client.SendAsync(HttpMethod.Patch, $"api/v1/namespaces/{Uri.EscapeDataString(subject.NamespaceProperty)}/events/{Uri.EscapeDataString(similar.Name)}",
+                KubernetesApi.MergePatch(patch), cancellationToken);
             return true;
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
@@ -139,7 +140,7 @@ public sealed class EventRecorder
     private async Task<string> CreateAsync(V1ObjectReference subject, string type, string reason, string message, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var name = $"{subject.Name}.{now.ToUnixTimeMilliseconds():x}{Random.Shared.Next(0x1000):x3}";
-        await _client.CoreV1.CreateNamespacedEventAsync(new Corev1Event
+        var created = new Corev1Event
         {
             Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = subject.NamespaceProperty },
             InvolvedObject = subject,
@@ -151,7 +152,9 @@ public sealed class EventRecorder
             LastTimestamp = now.UtcDateTime,
             Source = new V1EventSource { Component = _component },
             ReportingComponent = _component,
-        }, subject.NamespaceProperty, cancellationToken: cancellationToken);
+        };
+        await _client.SendAsync(HttpMethod.Post, $"api/v1/namespaces/{Uri.EscapeDataString(subject.NamespaceProperty)}/events",
+            KubernetesApi.Json(created, ResourceJson.Default.Corev1Event), cancellationToken);
         return name;
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -17,16 +18,21 @@ namespace EtcdHygiene.Kubernetes.Runtime;
 public sealed class StatusPatcher
 {
     // Nulls are written on purpose: in a merge patch they remove fields the new status no longer has.
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly JsonSerializerOptions _json;
     // When the current status is unknown there is nothing to remove, and a null would wipe what the writer could not read.
-    private static readonly JsonSerializerOptions JsonWithoutNulls = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-    private readonly IKubernetes _client;
+    private readonly JsonSerializerOptions _jsonWithoutNulls;
+    private readonly KubernetesApi _client;
     private readonly string _group, _version, _plural;
     private readonly ILogger _logger;
 
-    /// <summary>Creates a patcher for one custom resource type.</summary>
-    public StatusPatcher(IKubernetes client, string group, string version, string plural, ILogger logger)
+    /// <summary>
+    /// Creates a patcher for one custom resource type, whose status types <paramref name="statusJson"/>
+    /// (source-generated: Native AOT has no reflection-based JSON) reads and writes.
+    /// </summary>
+    public StatusPatcher(KubernetesApi client, string group, string version, string plural, IJsonTypeInfoResolver statusJson, ILogger logger)
     {
+        _json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = statusJson };
+        _jsonWithoutNulls = new JsonSerializerOptions(_json) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
         _client = client;
         _group = group;
         _version = version;
@@ -42,8 +48,7 @@ public sealed class StatusPatcher
     {
         try
         {
-            var stored = await _client.CustomObjects.GetNamespacedCustomObjectAsync(_group, _version, ns, _plural, name, cancellationToken);
-            var node = JsonSerializer.SerializeToNode(stored)!;
+            var node = await _client.SendAsync(HttpMethod.Get, ObjectPath(ns, name), cancellationToken: cancellationToken);
             return new StoredStatus<TStatus>(ReadStatus<TStatus>(node["status"]), (string?)node["metadata"]?["resourceVersion"] ?? "");
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
@@ -63,9 +68,8 @@ public sealed class StatusPatcher
     public async Task<string> PatchAsync<TStatus>(string ns, string name, TStatus? current, TStatus desired, string resourceVersion,
         CancellationToken cancellationToken = default) where TStatus : class
     {
-        var options = current is null ? JsonWithoutNulls : Json;
-        var desiredJson = JsonSerializer.SerializeToNode(desired, options);
-        if (current is not null && JsonNode.DeepEquals(JsonSerializer.SerializeToNode(current, Json), desiredJson))
+        var desiredJson = JsonSerializer.SerializeToNode(desired, TypeInfo<TStatus>(current is null ? _jsonWithoutNulls : _json));
+        if (current is not null && JsonNode.DeepEquals(ToNode(current), desiredJson))
         {
             return resourceVersion;
         }
@@ -78,15 +82,14 @@ public sealed class StatusPatcher
             };
             try
             {
-                var written = await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
-                    new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), _group, _version, ns, _plural, name, cancellationToken: cancellationToken);
-                return (string?)JsonSerializer.SerializeToNode(written)?["metadata"]?["resourceVersion"] ?? resourceVersion;
+                var written = await _client.SendAsync(HttpMethod.Patch, ObjectPath(ns, name) + "/status", KubernetesApi.MergePatch(patch), cancellationToken);
+                return (string?)written["metadata"]?["resourceVersion"] ?? resourceVersion;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < 5)
             {
                 var stored = await ReadAsync<TStatus>(ns, name, cancellationToken)
                     ?? throw new StatusConflictException($"{ns}/{name} was deleted while its status was being written");
-                if (!JsonNode.DeepEquals(JsonSerializer.SerializeToNode(stored.Status, Json), JsonSerializer.SerializeToNode(current, Json)))
+                if (!JsonNode.DeepEquals(ToNode(stored.Status), ToNode(current)))
                 {
                     throw new StatusConflictException($"the status of {ns}/{name} was written by someone else since this writer read it (resourceVersion {resourceVersion} → {stored.ResourceVersion})");
                 }
@@ -97,11 +100,19 @@ public sealed class StatusPatcher
         }
     }
 
-    private static TStatus? ReadStatus<TStatus>(JsonNode? status) where TStatus : class
+    private string ObjectPath(string ns, string name) =>
+        $"apis/{_group}/{_version}/namespaces/{Uri.EscapeDataString(ns)}/{_plural}/{Uri.EscapeDataString(name)}";
+
+    private JsonNode? ToNode<TStatus>(TStatus? status) where TStatus : class =>
+        status is null ? null : JsonSerializer.SerializeToNode(status, TypeInfo<TStatus>(_json));
+
+    private static JsonTypeInfo<TStatus> TypeInfo<TStatus>(JsonSerializerOptions options) => (JsonTypeInfo<TStatus>)options.GetTypeInfo(typeof(TStatus));
+
+    private TStatus? ReadStatus<TStatus>(JsonNode? status) where TStatus : class
     {
         try
         {
-            return status?.Deserialize<TStatus>(Json);
+            return status?.Deserialize(TypeInfo<TStatus>(_json));
         }
         catch (JsonException)
         {

@@ -79,7 +79,7 @@ internal static class OperatorCommand
             }
             var podNamespace = Environment.GetEnvironmentVariable("POD_NAMESPACE");
             var builder = HygieneHost.CreateBuilder(settings);
-            builder.Services.AddSingleton<IKubernetes>(_ => new k8s.Kubernetes(config, limit));
+            builder.Services.AddSingleton<KubernetesApi>(_ => KubernetesApi.Create(config, limit));
             builder.Services.AddSingleton(new OperatorOptions
             {
                 Namespace = parse.GetValue(ns),
@@ -94,7 +94,7 @@ internal static class OperatorCommand
                 Tenancy = rules,
             });
             // The Lease gets a client of its own: renewals never queue behind a thousand status writes.
-            builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<ElectedController>(services, new LeaseClient(new k8s.Kubernetes(config))));
+            builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<ElectedController>(services, new LeaseClient(KubernetesApi.Create(config))));
             builder.Services.AddHostedService<OperatorWorker>();
             HygieneHost.AddReadinessCheck<ControllerReadinessCheck>(builder, settings, "controller");
             return await HygieneHost.RunAsync(builder, settings);

@@ -1,10 +1,9 @@
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Etcd;
 using EtcdHygiene.Kubernetes.Crd;
 using EtcdHygiene.Kubernetes.Resources;
 using EtcdHygiene.Kubernetes.Runtime;
 using k8s;
-using k8s.LeaderElection;
-using k8s.LeaderElection.ResourceLock;
 using Microsoft.Extensions.Logging;
 
 using EtcdHygiene.Operator.Controller.Leadership;
@@ -20,13 +19,13 @@ namespace EtcdHygiene.Operator.Controller;
 /// standby: an API-server outage never turns into restarts. A replica that stops or crashes while
 /// leading gives the Lease up once its controller has stopped.
 /// </summary>
-public sealed class ElectedController(IKubernetes client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics,
+public sealed class ElectedController(KubernetesApi client, OperatorOptions options, TimeProvider time, ILoggerFactory logging, Metrics.HygieneMetrics metrics,
     EtcdClientPool clients, LeaseClient? leaseClient = null)
 {
-    private readonly IKubernetes _leaseClient = leaseClient?.Client ?? client;
+    private readonly KubernetesApi _leaseClient = leaseClient?.Client ?? client;
     private readonly ILogger _logger = logging.CreateLogger(LogCategory.Operator);
     private volatile PolicyController? _controller;
-    private TolerantLeaseLock? _lease;
+    private LeaseElector? _lease;
     private int _reconciles;
     private int _cycles;
 
@@ -46,8 +45,8 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
     public string? Trouble => _lease?.Failure;
 
     /// <summary>
-    /// Runs until stopped (returns 0), until the election itself fails (returns 1), or until the
-    /// controller crashes (returns 1, after giving the Lease up). A lost Lease is stood for again.
+    /// Runs until stopped (returns 0) or until the controller crashes (returns 1, after giving the
+    /// Lease up). A lost Lease is stood for again.
     /// </summary>
     public async Task<int> RunAsync(CancellationToken stopping)
     {
@@ -67,47 +66,31 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
     /// <summary>One term: wait for the Lease, lead until stopped (an exit code) or until the Lease is lost (null).</summary>
     private async Task<int?> RunTermAsync(CancellationToken stopping)
     {
-        var leaseLock = new LeaseLock(_leaseClient, options.LeaseNamespace, options.LeaseName, options.Identity);
-        _lease = new TolerantLeaseLock(leaseLock, _logger, report => leaseLock.OnHttpError += report, time);
-        var config = new LeaderElectionConfig(_lease)
-        {
-            LeaseDuration = options.LeaseDuration,
-            RenewDeadline = options.RenewDeadline,
-            RetryPeriod = options.RetryPeriod,
-        };
-        using var elector = new LeaderElector(config);
-        var leading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        elector.OnStartedLeading += () => leading.TrySetResult();
-        elector.OnNewLeader += leader => _logger.LogInformation("Leader is now {Leader}", string.IsNullOrEmpty(leader) ? "nobody (released)" : leader);
-        elector.OnError += e => _logger.LogWarning("Leader election: {Error}", e.Message);
+        var elector = new LeaseElector(_leaseClient, options.LeaseNamespace, options.LeaseName, options.Identity,
+            new LeaseTimings(options.LeaseDuration, options.RenewDeadline, options.RetryPeriod), time, _logger);
+        _lease = elector;
         _logger.LogInformation("Waiting for the lease {Namespace}/{Lease} as {Identity}", options.LeaseNamespace, options.LeaseName, options.Identity);
-
-        // The election has its own token, not the stop token: a stopping leader keeps renewing
-        // until its controller has stopped (the step in flight finished), so that no other replica
-        // acts on the same etcd cluster meanwhile; only then is the Lease given up.
-        using var electionStop = new CancellationTokenSource();
-        var election = elector.RunUntilLeadershipLostAsync(electionStop.Token);
-        var stopped = Task.Delay(Timeout.Infinite, stopping);
-        await Task.WhenAny(leading.Task, election, stopped);
-        if (!leading.Task.IsCompleted)
+        try
         {
-            await electionStop.CancelAsync();
-            var failure = await EndedAsync(election);
-            if (stopping.IsCancellationRequested)
-            {
-                return 0;
-            }
-            _logger.LogCritical("Leader election ended without leading: {Error}", failure ?? "no reason given");
-            return 1;
+            await elector.AcquireAsync(stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return 0;
         }
 
+        // The renewals have their own token, not the stop token: a stopping leader keeps renewing
+        // until its controller has stopped (the step in flight finished), so that no other replica
+        // acts on the same etcd cluster meanwhile; only then is the Lease given up.
+        using var renewalStop = new CancellationTokenSource();
+        var renewals = elector.KeepAsync(renewalStop.Token);
         using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var controller = RunControllerSafelyAsync(leadership.Token);
-        if (await Task.WhenAny(election, controller) == election)
+        if (await Task.WhenAny(renewals, controller) == renewals)
         {
             // Another replica may lead already: stop at once, start no new step.
             await leadership.CancelAsync();
-            var why = await EndedAsync(election);
+            var why = await renewals;
             _logger.LogWarning("Lost the lease {Lease}{Why}; stopped acting, standing for it again", options.LeaseName, why is null ? "" : $" ({why})");
             if (await controller != 0)
             {
@@ -116,9 +99,9 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
             return stopping.IsCancellationRequested ? 0 : null;
         }
         var exit = await controller;
-        await electionStop.CancelAsync();
-        await EndedAsync(election);
-        await LeaseRelease.ReleaseAsync(_leaseClient, options.LeaseNamespace, options.LeaseName, options.Identity, time, _logger);
+        await renewalStop.CancelAsync();
+        await renewals;
+        await elector.ReleaseAsync();
         return exit;
     }
 
@@ -140,13 +123,13 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
     private async Task RunControllerAsync(CancellationToken stopping)
     {
         var source = new CustomResourceSource<RegistryPolicyResource>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, options.Namespace,
-            RegistryPolicyResource.FromUnreadable);
+            ResourceJson.Default.RegistryPolicyResource, RegistryPolicyResource.FromUnreadable);
         // Per leadership term: a replica that leads again starts from what status holds, not from memory.
         // The clusters' locks are held for this term only, and every request is fenced by the Lease.
         await using var lanes = new ClusterLanes(clients, time, logging, ClusterLanes.IdentityOf($"operator {options.Identity}"), _lease);
         await using var runners = new PolicyRunners(time, logging, metrics, clients, lanes, _ => Interlocked.Increment(ref _cycles));
         var runtime = logging.CreateLogger(LogCategory.Controller);
-        var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, runtime);
+        var status = new StatusPatcher(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, ApiJson.Default, runtime);
         var events = new EventRecorder(client, "etcd-hygiene", time, runtime);
         var controller = new PolicyController(source,
             cache => new RegistryPolicyReconciler(cache, options.Tenancy, new SecretReader(client), runners, status, events, time, _logger),
@@ -164,24 +147,6 @@ public sealed class ElectedController(IKubernetes client, OperatorOptions option
         finally
         {
             _controller = null;
-        }
-    }
-
-    /// <summary>Waits for the election to end; returns why it failed, if it did by an error.</summary>
-    private static async Task<string?> EndedAsync(Task election)
-    {
-        try
-        {
-            await election;
-            return null;
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-        catch (Exception e)
-        {
-            return e.Message;
         }
     }
 }

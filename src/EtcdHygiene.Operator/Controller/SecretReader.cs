@@ -1,6 +1,8 @@
 using System.Net;
 using EtcdHygiene.Core.Policy;
 using EtcdHygiene.Etcd;
+using EtcdHygiene.Kubernetes.Resources;
+using EtcdHygiene.Kubernetes.Runtime;
 using EtcdHygiene.Operator.Supervision;
 using k8s;
 using k8s.Autorest;
@@ -11,7 +13,7 @@ namespace EtcdHygiene.Operator.Controller;
 /// Reads the TLS and credentials Secrets a policy names, on every reconcile, so a rotated Secret is
 /// picked up. Messages name the Secret and the missing key, never a value.
 /// </summary>
-public sealed class SecretReader(IKubernetes client)
+public sealed class SecretReader(KubernetesApi client)
 {
     /// <summary>Connection options for <paramref name="policy"/>, or a <see cref="SecretUnavailableException"/>.</summary>
     public async Task<EtcdConnectionOptions> OptionsForAsync(HygienePolicy policy, CancellationToken cancellationToken)
@@ -26,7 +28,8 @@ public sealed class SecretReader(IKubernetes client)
     {
         try
         {
-            var secret = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
+            var secret = await client.SendAsync(HttpMethod.Get, $"api/v1/namespaces/{Uri.EscapeDataString(ns)}/secrets/{Uri.EscapeDataString(name)}",
+                ResourceJson.Default.V1Secret, cancellationToken: cancellationToken);
             return secret.Data ?? new Dictionary<string, byte[]>();
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)

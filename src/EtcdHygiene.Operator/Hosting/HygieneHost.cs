@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using EtcdHygiene.Etcd;
 using EtcdHygiene.Operator.Metrics;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,7 +41,7 @@ public static class HygieneHost
     }
 
     /// <summary>Registers the check behind /readyz, when probes are served at all.</summary>
-    public static void AddReadinessCheck<TCheck>(IHostApplicationBuilder builder, HostSettings settings, string name) where TCheck : class, IHealthCheck
+    public static void AddReadinessCheck<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TCheck>(IHostApplicationBuilder builder, HostSettings settings, string name) where TCheck : class, IHealthCheck
     {
         if (settings.Probes is not null)
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -35,7 +36,8 @@ public static class LoggingSetup
         else
         {
             builder.AddConsole(o => o.FormatterName = LineFormatter.FormatterName);
-            builder.AddConsoleFormatter<LineFormatter, ConsoleFormatterOptions>();
+            // What AddConsoleFormatter registers, without its binding of options to configuration (reflection).
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, LineFormatter>());
         }
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using EtcdHygiene.Core.Analysis;
 using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Policy;
@@ -70,16 +71,18 @@ public sealed class AnalyzeDocument
     };
 
     /// <summary>The document as indented JSON, absent values left out.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Options) + Environment.NewLine;
+    public string ToJson() => JsonSerializer.Serialize(this, Json) + Environment.NewLine;
 
-    private static readonly JsonSerializerOptions Options = new()
+    private static readonly JsonTypeInfo<AnalyzeDocument> Json = (JsonTypeInfo<AnalyzeDocument>)new JsonSerializerOptions(AnalyzeDocumentJson.Default.Options)
     {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        WriteIndented = true,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    }.GetTypeInfo(typeof(AnalyzeDocument));
 }
+
+/// <summary>The document's JSON metadata, generated at build time (Native AOT has no reflection-based serializer).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(AnalyzeDocument))]
+internal sealed partial class AnalyzeDocumentJson : JsonSerializerContext;
 
 /// <summary>A key and its writes.</summary>
 /// <param name="Key">The key.</param>

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using EtcdHygiene.Core.Api;
 using EtcdHygiene.Core.Planning;
 using EtcdHygiene.Core.Policy;
 
@@ -11,7 +13,11 @@ namespace EtcdHygiene.Operator.Standalone;
 /// </summary>
 public sealed class StateFiles
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonTypeInfo<HygieneState> Json = (JsonTypeInfo<HygieneState>)new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        TypeInfoResolver = ApiJson.Default,
+    }.GetTypeInfo(typeof(HygieneState));
 
     /// <summary>Keeps state files in <paramref name="directory"/>.</summary>
     public StateFiles(string directory)
@@ -50,7 +56,7 @@ public sealed class StateFiles
         }
         try
         {
-            return JsonSerializer.Deserialize<HygieneState>(File.ReadAllText(path), Json) ?? new HygieneState();
+            return JsonSerializer.Deserialize(File.ReadAllText(path), Json) ?? new HygieneState();
         }
         catch (JsonException e)
         {

@@ -115,6 +115,6 @@ public sealed class EventRecorderTests
     private static (FakeTimeProvider Time, EventRecorder Recorder) Recorder(FakeKubernetesApi api)
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T12:00:00Z"));
-        return (time, new EventRecorder(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url }), "etcd-hygiene", time, NullLogger.Instance));
+        return (time, new EventRecorder(KubernetesApi.Create(new KubernetesClientConfiguration { Host = api.Url }), "etcd-hygiene", time, NullLogger.Instance));
     }
 }

@@ -24,8 +24,8 @@ public sealed class InformerTests : IAsyncLifetime
     {
         _api = await FakeKubernetesApi.StartAsync();
         _api.BookmarkInterval = TimeSpan.FromMilliseconds(200);
-        var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _api.Url });
-        var source = new CustomResourceSource<RegistryPolicyResource>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, ns: null,
+        var client = KubernetesApi.Create(new KubernetesClientConfiguration { Host = _api.Url });
+        var source = new CustomResourceSource<RegistryPolicyResource>(client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, ns: null, ResourceJson.Default.RegistryPolicyResource,
             RegistryPolicyResource.FromUnreadable);
         _informer = new Informer<RegistryPolicyResource>(source,
             (type, item) => _events.Enqueue((type, Informer<RegistryPolicyResource>.KeyOf(item), item.Metadata.Generation ?? 0)),

@@ -23,8 +23,8 @@ public sealed class StatusPatcherTests : IAsyncLifetime
             ["metadata"] = new JsonObject { ["name"] = "p" },
             ["spec"] = new JsonObject { ["etcd"] = new JsonObject { ["endpoints"] = new JsonArray("http://127.0.0.1:2379") } },
         });
-        _patcher = new StatusPatcher(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _api.Url }),
-            RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, NullLogger.Instance);
+        _patcher = new StatusPatcher(KubernetesApi.Create(new KubernetesClientConfiguration { Host = _api.Url }),
+            RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, EtcdHygiene.Core.Api.ApiJson.Default, NullLogger.Instance);
     }
 
     public async Task DisposeAsync() => await _api.DisposeAsync();

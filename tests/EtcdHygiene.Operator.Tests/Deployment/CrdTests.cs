@@ -32,7 +32,7 @@ public sealed class CrdTests
     [Fact]
     public void TheCrd_HasTheStatusSubresource_ShortNameAndPrinterColumns()
     {
-        var crd = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(CommittedCrd));
+        var crd = KubernetesJson.Deserialize<V1CustomResourceDefinition>(YamlJson.ToJson(File.ReadAllText(CommittedCrd)).ToJsonString());
 
         Assert.Equal("registrypolicies.etcdhygiene.io", crd.Metadata.Name);
         Assert.Equal(["rp"], crd.Spec.Names.ShortNames);
@@ -46,7 +46,7 @@ public sealed class CrdTests
     [Fact]
     public void TheSchema_IsStructural_WithADescriptionOnEverySpecField()
     {
-        var schema = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(CommittedCrd)).Spec.Versions[0].Schema.OpenAPIV3Schema;
+        var schema = KubernetesJson.Deserialize<V1CustomResourceDefinition>(YamlJson.ToJson(File.ReadAllText(CommittedCrd)).ToJsonString()).Spec.Versions[0].Schema.OpenAPIV3Schema;
         var problems = new List<string>();
         Walk(schema.Properties["spec"], ".spec", problems, needDescriptions: true);
         Walk(schema.Properties["status"], ".status", problems, needDescriptions: false);
@@ -57,7 +57,7 @@ public sealed class CrdTests
     [Fact]
     public void EveryListAndStringOfTheSpec_IsBounded()
     {
-        var schema = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(CommittedCrd)).Spec.Versions[0].Schema.OpenAPIV3Schema;
+        var schema = KubernetesJson.Deserialize<V1CustomResourceDefinition>(YamlJson.ToJson(File.ReadAllText(CommittedCrd)).ToJsonString()).Spec.Versions[0].Schema.OpenAPIV3Schema;
         var unbounded = new List<string>();
         void Walk(V1JSONSchemaProps node, string path)
         {
@@ -139,7 +139,7 @@ public sealed class CrdTests
               alarms: {}
               analysis: {}
             """;
-        var schema = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(CommittedCrd)).Spec.Versions[0].Schema.OpenAPIV3Schema;
+        var schema = KubernetesJson.Deserialize<V1CustomResourceDefinition>(YamlJson.ToJson(File.ReadAllText(CommittedCrd)).ToJsonString()).Spec.Versions[0].Schema.OpenAPIV3Schema;
         var defaulted = YamlJson.ToJson(minimal).AsObject();
         // What the API server does before storing: fill every default of spec's object fields.
         ApplyDefaults(schema.Properties["spec"], defaulted["spec"]!.AsObject());
@@ -204,8 +204,7 @@ public sealed class CrdTests
     /// </summary>
     internal static JsonSchema Schema()
     {
-        var crd = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(CommittedCrd));
-        var node = JsonNode.Parse(KubernetesJson.Serialize(crd.Spec.Versions[0].Schema.OpenAPIV3Schema))!;
+        var node = YamlJson.ToJson(File.ReadAllText(CommittedCrd))["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!.DeepClone();
         ToJsonSchemaDialect(node);
         return JsonSchema.FromText(node.ToJsonString());
     }

@@ -174,7 +174,7 @@ public sealed class HostileInputTests
         RegistryPolicyResource resource;
         try
         {
-            resource = KubernetesJson.Deserialize<RegistryPolicyResource>(policy.ToJsonString());
+            resource = System.Text.Json.JsonSerializer.Deserialize(policy.ToJsonString(), ResourceJson.Default.RegistryPolicyResource)!;
         }
         catch (JsonException e)
         {

@@ -154,8 +154,8 @@ public sealed class PolicySupervisorTests
                 Uid = (string?)applied["metadata"]!["uid"],
             };
             var status = new PolicyStatusWriter(
-                new StatusPatcher(kube.Client, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, NullLogger.Instance), policy.Key, current: null, (string)applied["metadata"]!["resourceVersion"]!);
-            var events = new EventRecorder(kube.Client, "etcd-hygiene", TimeProvider.System, NullLogger.Instance);
+                new StatusPatcher(kube.Connection, RegistryPolicyCrd.Group, RegistryPolicyCrd.Version, RegistryPolicyCrd.Plural, EtcdHygiene.Core.Api.ApiJson.Default, NullLogger.Instance), policy.Key, current: null, (string)applied["metadata"]!["resourceVersion"]!);
+            var events = new EventRecorder(kube.Connection, "etcd-hygiene", TimeProvider.System, NullLogger.Instance);
             return new Kubernetes(kube, status, new ConditionsAndEventsAnnouncer(status, events, subject, TimeProvider.System, NullLogger.Instance));
         }
 

@@ -41,23 +41,41 @@ public sealed class CliProcess : IAsyncDisposable
     public static CliProcess Start(params string[] arguments) => Start(arguments, environment: null);
 
     /// <summary>
+    /// The executable the process-level tests run: the Native AOT one users get, which the README's
+    /// test command publishes and names in <see cref="BinaryVariable"/>. Without it (a developer's
+    /// <c>dotnet test</c>), the JIT build beside the tests.
+    /// </summary>
+    public static string? Published => Environment.GetEnvironmentVariable(BinaryVariable) is { Length: > 0 } path ? Path.GetFullPath(path) : null;
+
+    /// <summary>The environment variable that names the published executable.</summary>
+    public const string BinaryVariable = "ETCD_HYGIENE_BINARY";
+
+    /// <summary>
     /// Starts <c>etcd-hygiene</c> with <paramref name="arguments"/> and extra <paramref name="environment"/>
-    /// variables; <paramref name="dll"/> runs another build (a benchmark's baseline) instead of this one.
+    /// variables; <paramref name="dll"/> runs another build (a benchmark's baseline, the JIT build) instead of this one.
     /// </summary>
     public static CliProcess Start(string[] arguments, IReadOnlyDictionary<string, string>? environment, string? dll = null)
     {
+        var executable = dll is null ? Published : null;
         dll ??= Path.Combine(AppContext.BaseDirectory, "etcd-hygiene.dll");
-        if (!File.Exists(dll))
+        if (executable is not null && !File.Exists(executable))
+        {
+            throw new InvalidOperationException($"{executable} ({BinaryVariable}) is missing: publish it first (scripts/test.sh does)");
+        }
+        if (executable is null && !File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is missing: the test project must reference EtcdHygiene.Operator");
         }
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(executable ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(dll);
+        if (executable is null)
+        {
+            start.ArgumentList.Add(dll);
+        }
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;

@@ -125,7 +125,7 @@ public sealed class CrdAdmission
             {
                 if (obj[name] is null && property.DefaultProperty is { } value)
                 {
-                    obj[name] = JsonNode.Parse(KubernetesJson.Serialize(value));
+                    obj[name] = JsonNode.Parse(JsonSerializer.Serialize(value));
                 }
                 if (obj[name] is { } child)
                 {
@@ -151,9 +151,9 @@ public sealed class CrdAdmission
             errors.Add(new FieldError(path, "FieldValueTypeInvalid", $"Invalid value: \"{actual}\": {path} in body must be of type {expected}: \"{actual}\""));
             return;
         }
-        if (schema.EnumProperty is { Count: > 0 } allowed && !allowed.Any(a => JsonNode.DeepEquals(JsonNode.Parse(KubernetesJson.Serialize(a)), node)))
+        if (schema.EnumProperty is { Count: > 0 } allowed && !allowed.Any(a => JsonNode.DeepEquals(JsonNode.Parse(JsonSerializer.Serialize(a)), node)))
         {
-            var values = string.Join(", ", allowed.Select(a => KubernetesJson.Serialize(a)));
+            var values = string.Join(", ", allowed.Select(a => JsonSerializer.Serialize(a)));
             errors.Add(new FieldError(path, "FieldValueNotSupported", $"Unsupported value: {node.ToJsonString()}: supported values: {values}"));
         }
         switch (node)

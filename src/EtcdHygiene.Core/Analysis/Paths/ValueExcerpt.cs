@@ -129,10 +129,17 @@ public static partial class ValueExcerpt
     }
 
     // Quoted as JSON, but readable: only quotes, backslashes and control characters are escaped.
-    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static string Quote(string text) =>
-        JsonSerializer.Serialize(Cut(text, MaxString), Readable);
+    private static string Quote(string text)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, Readable))
+        {
+            writer.WriteStringValue(Cut(text, MaxString));
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     [GeneratedRegex("pass|secret|token|key|cred|auth|private|cert", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SecretName();

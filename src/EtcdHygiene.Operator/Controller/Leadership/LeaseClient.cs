@@ -1,4 +1,4 @@
-using k8s;
+using EtcdHygiene.Kubernetes.Runtime;
 
 namespace EtcdHygiene.Operator.Controller.Leadership;
 
@@ -7,4 +7,4 @@ namespace EtcdHygiene.Operator.Controller.Leadership;
 /// Lease renewal queued behind the controller's requests could miss its deadline and cost the
 /// leadership exactly when the operator is busiest.
 /// </summary>
-public sealed record LeaseClient(IKubernetes Client);
+public sealed record LeaseClient(KubernetesApi Client);

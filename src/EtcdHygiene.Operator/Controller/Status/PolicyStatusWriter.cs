@@ -41,5 +41,5 @@ public sealed class PolicyStatusWriter(StatusPatcher patcher, PolicyKey key, Reg
 
     // The changes edit the status they are given; the one Current holds must stay as written.
     private static RegistryPolicyStatus? Clone(RegistryPolicyStatus? status) =>
-        status is null ? null : JsonSerializer.Deserialize<RegistryPolicyStatus>(JsonSerializer.Serialize(status));
+        status is null ? null : JsonSerializer.Deserialize(JsonSerializer.Serialize(status, ApiJson.Default.RegistryPolicyStatus), ApiJson.Default.RegistryPolicyStatus);
 }

@@ -14,7 +14,7 @@ namespace EtcdHygiene.Operator.Controller.Tenancy;
 /// </summary>
 public static class TenancyFile
 {
-    private static readonly IDeserializer Yaml = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+    private static readonly IDeserializer Yaml = new StaticDeserializerBuilder(new TenancyYamlContext()).WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
 
     /// <summary>The rules in <paramref name="path"/>; an <see cref="ArgumentException"/> says what is wrong.</summary>
     public static TenancyRules Load(string path)
@@ -97,12 +97,12 @@ public static class TenancyFile
     }
 
     /// <summary>The file's shape; an unknown field fails with its line, so a misspelt limit never goes unapplied.</summary>
-    private sealed class Document
+    internal sealed class Document
     {
         public List<Rule?>? Rules { get; set; }
     }
 
-    private sealed class Rule
+    internal sealed class Rule
     {
         public List<string>? Namespaces { get; set; }
         public List<string?>? Endpoints { get; set; }
