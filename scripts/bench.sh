@@ -17,6 +17,8 @@ version=${BENCH_ETCD:-3.5}
 use_etcd "$version"
 output=bench/results/latest.md
 [ "$version" = 3.5 ] || output=bench/results/etcd-$version.md
-echo "building (Release)"
+echo "building (Release) and publishing the Native AOT executable the scenarios run (artifacts/publish)"
 dotnet build bench/EtcdHygiene.Bench/EtcdHygiene.Bench.csproj -c Release -v quiet -nologo | grep -E "error|Warn" || true
-dotnet bench/EtcdHygiene.Bench/bin/Release/net10.0/etcd-hygiene-bench.dll all --output "$output"
+publish_aot artifacts/publish
+# BENCH_SCENARIO runs one scenario (startup, nospace…) into its own file instead of all into $output.
+dotnet bench/EtcdHygiene.Bench/bin/Release/net10.0/etcd-hygiene-bench.dll "${BENCH_SCENARIO:-all}" --output "$output"

@@ -39,13 +39,18 @@ switch (scenario)
         await File.WriteAllTextAsync(Path.Combine("bench", "results", "emergency.md"), $"# etcd-hygiene: emergency under load{Environment.NewLine}{Environment.NewLine}{emergencyReport}");
         await ResultKeys.WriteAsync(emergencyKeys);
         return 0;
+    case "startup":
+        var (startupReport, startupKeys) = await StartupBenchmark.RunAsync();
+        await File.WriteAllTextAsync(Path.Combine("bench", "results", "startup.md"), $"# etcd-hygiene: start-up and footprint{Environment.NewLine}{Environment.NewLine}{startupReport}");
+        await ResultKeys.WriteAsync(startupKeys);
+        return 0;
     case "events":
         var (eventsReport, eventKeys) = await EventsBenchmark.RunAsync();
         await File.WriteAllTextAsync(Path.Combine("bench", "results", "events.md"), $"# etcd-hygiene: events{Environment.NewLine}{Environment.NewLine}{eventsReport}");
         await ResultKeys.WriteAsync(eventKeys);
         return 0;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance [MiB,MiB,…], footprint, transfers [N], churn-day, emergency, two-actors, events)");
+        Console.Error.WriteLine($"unknown scenario '{scenario}' (known: all, analyzer, nospace, maintenance [MiB,MiB,…], footprint, transfers [N], churn-day, emergency, two-actors, events, startup)");
         return 2;
 }
 
@@ -62,11 +67,12 @@ static async Task AllAsync(string output)
     var (emergency, keys) = await EmergencyBenchmark.RunAsync();
     var twoActors = await TwoActorsBenchmark.RunAsync();
     var (events, eventKeys) = await EventsBenchmark.RunAsync();
-    foreach (var (key, value) in eventKeys)
+    var (startup, startupKeys) = await StartupBenchmark.RunAsync();
+    foreach (var (key, value) in eventKeys.Concat(startupKeys))
     {
         keys[key] = value;
     }
-    var sections = new List<Report> { nospace, maintenance, footprint, transfers, churnDay, AnalyzerBenchmark.Run(), emergency, twoActors, events };
+    var sections = new List<Report> { nospace, maintenance, footprint, transfers, churnDay, AnalyzerBenchmark.Run(), emergency, twoActors, events, startup };
     var folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
     var prefix = Path.GetFileNameWithoutExtension(output);
     Directory.CreateDirectory(folder);

@@ -120,3 +120,24 @@ ensure_from_kubectl_layer() {
         rm -rf "$scratch"
     fi
 }
+
+# What the Native AOT compiler needs beside the SDK: a C toolchain to link (clang) and zlib.
+ensure_aot_toolchain() {
+    local missing=()
+    command -v clang >/dev/null || missing+=(clang)
+    [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing ${missing[*]} from Debian (for the Native AOT publish)"
+        apt_install "${missing[@]}"
+    fi
+}
+
+# Publishes the executable users get (Native AOT, the Dockerfile's and the systemd install's) into
+# $1 (default artifacts/publish); trimming or AOT warnings fail it. Sets ETCD_HYGIENE_BINARY.
+publish_aot() {
+    local out=${1:-artifacts/publish}
+    ensure_aot_toolchain
+    dotnet publish src/EtcdHygiene.Operator/EtcdHygiene.Operator.csproj -c Release -r linux-x64 -o "$out" -v quiet -nologo
+    ETCD_HYGIENE_BINARY=$(cd "$out" && pwd)/etcd-hygiene
+    export ETCD_HYGIENE_BINARY
+}
