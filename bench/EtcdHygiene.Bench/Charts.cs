@@ -47,7 +47,7 @@ internal static class Charts
     /// <summary>RSS and CPU against the number of policies, at the defaults. Returns the files' names.</summary>
     public static IReadOnlyList<string> FootprintByPolicies(string folder, string prefix, IReadOnlyList<FootprintBenchmark.Row> rows)
     {
-        var idle = rows.Where(r => r.Spec == "").GroupBy(r => r.Name.Contains("image") ? "image environment" : "bare dotnet").ToList();
+        var idle = rows.Where(r => r.Spec == "").GroupBy(_ => "Native AOT").ToList();
         var rss = $"{prefix}-footprint-rss-by-policies.png";
         var cpu = $"{prefix}-footprint-cpu-by-policies.png";
         Lines(Path.Combine(folder, rss), "etcd-hygiene run: RSS by number of policies (defaults)", "policies", "RSS (MiB)",

@@ -24,7 +24,6 @@ internal static partial class EmergencyBenchmark
     private const int BusyClusters = 3;
     private const int FragmentMebibytes = 48;
     private const int Alarms = 3;
-    private static readonly Dictionary<string, string> ImageEnvironment = new() { ["DOTNET_GCgen0size"] = "0x100000" };
 
     public static async Task<(Report Report, Dictionary<string, double> Keys)> RunAsync()
     {
@@ -102,7 +101,7 @@ internal static partial class EmergencyBenchmark
     {
         using var folder = new PolicyFolder();
         var files = policies.Select(p => folder.WriteDefaults(p.Name, p.Cluster.ClientUrls)).ToList();
-        await using var process = CliProcess.Start(["run", "--state-dir", folder.StateDirectory, .. files.SelectMany(f => new[] { "--policy", f })], ImageEnvironment);
+        await using var process = CliProcess.Start(["run", "--state-dir", folder.StateDirectory, .. files.SelectMany(f => new[] { "--policy", f })], environment: null);
         return await AlarmDuringMaintenanceAsync(process, "default/alarmed", busy, alarmed);
     }
 
@@ -135,7 +134,7 @@ internal static partial class EmergencyBenchmark
         try
         {
             await using var process = CliProcess.Start(["operator", "--kubeconfig", kubeconfig, "--tenancy-config", tenancy,
-                "--metrics-bind-address", "0", "--health-probe-bind-address", "0"], ImageEnvironment);
+                "--metrics-bind-address", "0", "--health-probe-bind-address", "0"], environment: null);
             return await AlarmDuringMaintenanceAsync(process, "bench/alarmed", busy, alarmed);
         }
         finally

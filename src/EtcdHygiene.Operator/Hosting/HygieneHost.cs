@@ -37,6 +37,7 @@ public static class HygieneHost
         builder.Services.AddSingleton<HygieneMetrics>();
         builder.Services.AddSingleton<EtcdClientPool>();
         builder.Services.AddHostedService<ExitOnSecondSignal>();
+        builder.Services.AddHostedService<IdleMemoryTrim>();
         return builder;
     }
 
