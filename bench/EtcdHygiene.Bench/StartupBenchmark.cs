@@ -45,7 +45,7 @@ internal static class StartupBenchmark
             keys[$"idle_rss_mib_{policies}"] = aotRss / 1048576.0;
         }
 
-        report.Line($"Executable: {aot} ({new FileInfo(aot).Length / 1048576.0:0.0} MiB, Native AOT); the JIT build runs as `dotnet etcd-hygiene.dll`. " +
+        report.Line($"Executable: {Path.GetRelativePath(Environment.CurrentDirectory, aot)} ({new FileInfo(aot).Length / 1048576.0:0.0} MiB, Native AOT); the JIT build runs as `dotnet etcd-hygiene.dll`. " +
             $"Whole-process wall times, median of {Repeats}; RSS from /proc after a {WarmUp.TotalSeconds:0} s warm-up, no environment variable set.");
         report.Line("");
         report.Table(["", "etcdctl (baseline)", "etcd-hygiene, Native AOT", "etcd-hygiene, JIT", "target"],
