@@ -19,7 +19,10 @@ public sealed class IdleMemoryTrim(TimeProvider time) : BackgroundService
     public static readonly TimeSpan Every = TimeSpan.FromMinutes(2);
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(time, stoppingToken);
+
+    /// <summary>The trims, until <paramref name="stoppingToken"/> is cancelled; the first wait is set before this returns.</summary>
+    public static async Task RunAsync(TimeProvider time, CancellationToken stoppingToken)
     {
         try
         {
